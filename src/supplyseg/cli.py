@@ -1,0 +1,186 @@
+"""The ``supplyseg`` command line (typer + rich).
+
+Exit codes: 0 ok, 1 user error (one-line fix on stderr), 2 internal error (log path).
+"""
+
+from __future__ import annotations
+
+import tempfile
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib.resources import files
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from supplyseg.config import CONFIG_FILE, load_workspace
+from supplyseg.errors import SupplysegError
+from supplyseg.pipeline import RunResult, run
+
+app = typer.Typer(
+    name="supplyseg",
+    help="Supply chain segmentation: demand classes, cost-to-serve, segments, policies.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+WorkspaceDir = Annotated[Path, typer.Argument(help="Workspace folder holding supplyseg.yaml.")]
+Backend = Annotated[
+    str | None,
+    typer.Option(help="Ibis backend URL (default: in-memory DuckDB or engine.url)."),
+]
+
+
+@contextmanager
+def _user_errors() -> Iterator[None]:
+    """Turn user mistakes into one red line (exit 1) and crashes into a log file (exit 2)."""
+    try:
+        yield
+    except SupplysegError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+    except (typer.Exit, typer.Abort, KeyboardInterrupt):
+        raise
+    except Exception:
+        with tempfile.NamedTemporaryFile(
+            "w", prefix="supplyseg-crash-", suffix=".log", delete=False
+        ) as log:
+            log.write(traceback.format_exc())
+        err.print(
+            f"[bold red]internal error[/] (a bug in supplyseg, not in your data); details in"
+            f" {log.name} — please attach it to an issue.",
+            highlight=False,
+        )
+        raise typer.Exit(2) from None
+
+
+def _run_with_progress(directory: Path, backend: str | None, check_only: bool) -> RunResult:
+    ws = load_workspace(directory)
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} steps"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    ) as bar:
+        task = bar.add_task("starting", total=None)
+
+        def progress(step: str, i: int, n: int) -> None:
+            bar.update(task, description=step, completed=i, total=n)
+
+        return run(ws, backend=backend, progress=progress, check_only=check_only)
+
+
+def _accounting_table(result: RunResult) -> Table:
+    table = Table(title="Row accounting (read = loaded + rejected)", title_justify="left")
+    for col in ("table", "read", "loaded", "rejected", "rejects by reason"):
+        table.add_column(col, justify="left" if col in ("table", "rejects by reason") else "right")
+    for name, acc in result.manifest["tables"].items():
+        reasons = ", ".join(f"{r} {n:,}" for r, n in acc["reasons"].items()) or "-"
+        table.add_row(
+            name, f"{acc['read']:,}", f"{acc['loaded']:,}", f"{acc['rejected']:,}", reasons
+        )
+    return table
+
+
+@app.command()
+def init(
+    directory: Annotated[Path, typer.Argument(help="Folder to create the workspace in.")],
+    force: Annotated[bool, typer.Option(help="Overwrite an existing supplyseg.yaml.")] = False,
+) -> None:
+    """Write a commented starter workspace (DIR/supplyseg.yaml).
+
+    Example: supplyseg init ./acme
+    """
+    with _user_errors():
+        target = directory / CONFIG_FILE
+        if target.exists() and not force:
+            raise SupplysegError(f"{target} exists; fix: pass --force to overwrite it")
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / "data").mkdir(exist_ok=True)
+        target.write_text(
+            files("supplyseg").joinpath("starter.yaml").read_text(encoding="utf-8"),
+            encoding="utf-8",
+        )
+        out.print(f"wrote {target}: map your columns, then run `supplyseg check {directory}`")
+
+
+@app.command()
+def check(directory: WorkspaceDir, backend: Backend = None) -> None:
+    """Load and validate only; print the row-accounting table.
+
+    Example: supplyseg check ./acme
+    """
+    with _user_errors():
+        result = _run_with_progress(directory, backend, check_only=True)
+        out.print(_accounting_table(result))
+        out.print(f"rejects: {result.path / 'rejects.parquet'}")
+
+
+@app.command("run")
+def run_cmd(directory: WorkspaceDir, backend: Backend = None) -> None:
+    """Run the whole pipeline; the last line printed is the run folder.
+
+    Example: supplyseg run ./acme
+    """
+    with _user_errors():
+        result = _run_with_progress(directory, backend, check_only=False)
+        out.print(_accounting_table(result))
+        for note in result.manifest["notes"]:
+            out.print(f"[dim]note:[/] {note}", highlight=False)
+        print(result.path)
+
+
+@app.command()
+def synth(
+    directory: Annotated[Path, typer.Argument(help="Folder to write the workspace to.")],
+    customers: Annotated[int, typer.Option(help="Number of customers.")] = 2000,
+    products: Annotated[int, typer.Option(help="Number of products.")] = 500,
+    lines: Annotated[int, typer.Option(help="Number of order lines.")] = 200_000,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same company).")] = 0,
+) -> None:
+    """Generate a synthetic company with known truth as a ready workspace.
+
+    Writes DIR/supplyseg.yaml, DIR/data/*.parquet and DIR/truth/*.parquet.
+
+    Example: supplyseg synth ./synthco --customers 500 --lines 50000 --seed 7
+    """
+    with _user_errors():
+        from supplyseg.data.synth import synth_company, write_workspace
+
+        company = synth_company(customers=customers, products=products, lines=lines, seed=seed)
+        path = write_workspace(company, directory)
+        out.print(f"wrote {path} ({len(company.order_lines):,} order lines)")
+
+
+@app.command()
+def demo(
+    directory: Annotated[Path, typer.Argument(help="Folder for the demo workspace.")] = Path(
+        "demo-workspace"
+    ),
+) -> None:
+    """Generate the bundled demo company and run the whole pipeline on it.
+
+    Example: supplyseg demo ./demo-workspace
+    """
+    with _user_errors():
+        from supplyseg.data.samples import demo_workspace
+
+        demo_workspace(directory)
+        result = _run_with_progress(directory, None, check_only=False)
+        out.print(_accounting_table(result))
+        print(result.path)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

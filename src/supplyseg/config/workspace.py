@@ -1,0 +1,240 @@
+"""The workspace model: data sources, row rules, analysis settings; loaded from supplyseg.yaml."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from supplyseg.data.contract import TABLES
+from supplyseg.errors import ConfigError
+
+__all__ = [
+    "Analysis",
+    "EngineSettings",
+    "RowRule",
+    "Source",
+    "Workspace",
+    "config_hash",
+    "load_workspace",
+]
+
+CONFIG_FILE = "supplyseg.yaml"
+
+
+class _Model(BaseModel):
+    # Typos in YAML keys must fail loudly, not be ignored.
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class RowRule(_Model):
+    """A structured row rule: one condition on one canonical column, and what to do on a match.
+
+    Exactly one of ``equals``, ``in``, ``starts_with``, ``is_null`` is given.
+    ``action: exclude`` rejects the row with reason ``excluded``; ``action: credit_note`` marks it
+    as a credit note (netted or rejected as ``analysis.credit_notes`` says).
+    """
+
+    name: str = Field(min_length=1, description="Shown in rejects and the manifest.")
+    column: str
+    equals: str | float | None = None
+    in_: list[str | float] | None = Field(default=None, alias="in")
+    starts_with: str | None = None
+    is_null: bool | None = None
+    action: Literal["exclude", "credit_note"]
+
+    @model_validator(mode="after")
+    def _one_condition(self) -> RowRule:
+        given = [
+            k
+            for k, v in (
+                ("equals", self.equals),
+                ("in", self.in_),
+                ("starts_with", self.starts_with),
+                ("is_null", self.is_null),
+            )
+            if v is not None
+        ]
+        if len(given) != 1:
+            raise ValueError(
+                f"rule {self.name!r} must have exactly one condition of equals, in, starts_with,"
+                f" is_null; found {given or 'none'}"
+            )
+        return self
+
+
+class Source(_Model):
+    """Where one canonical table comes from and how its columns map to the contract."""
+
+    path: Path
+    format: Literal["csv", "parquet", "xlsx"] | None = Field(
+        default=None, description="Inferred from the file extension when omitted."
+    )
+    columns: dict[str, str] = Field(
+        default_factory=dict,
+        description="canonical name -> source column; unmapped canonical columns are taken"
+        " from a source column of the same name when present.",
+    )
+    sheet: str | None = Field(
+        default=None, description="Excel sheet name (first sheet if omitted)."
+    )
+    delimiter: str = Field(default=",", min_length=1, max_length=1)
+    rules: list[RowRule] = Field(default_factory=list)
+
+    @property
+    def file_format(self) -> Literal["csv", "parquet", "xlsx"]:
+        """The declared format, else the one the extension names."""
+        if self.format is not None:
+            return self.format
+        ext = self.path.suffix.lower().lstrip(".")
+        if ext in ("csv", "txt", "tsv"):
+            return "csv"
+        if ext in ("parquet", "pq"):
+            return "parquet"
+        if ext in ("xlsx", "xlsm", "xls"):
+            return "xlsx"
+        raise ConfigError(
+            f"{self.path}: cannot tell the format from the extension {self.path.suffix!r};"
+            " fix: add `format: csv | parquet | xlsx` to this data source"
+        )
+
+
+class Analysis(_Model):
+    """Analysis horizon, time bucket and how credit notes and zero prices are treated."""
+
+    start: date | None = Field(default=None, description="First order date analysed (inclusive).")
+    end: date | None = Field(default=None, description="Last order date analysed (inclusive).")
+    bucket: Literal["day", "week", "month"] = "week"
+    credit_notes: Literal["net", "reject"] = Field(
+        default="net",
+        description="net: credit-note rows are loaded and net demand and revenue;"
+        " reject: they go to rejects with reason credit_note.",
+    )
+    allow_zero_price: bool = False
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Analysis:
+        if self.start and self.end and self.start > self.end:
+            raise ValueError(f"start {self.start} is after end {self.end}")
+        return self
+
+
+class EngineSettings(_Model):
+    """Which Ibis backend runs the analytics: in-process DuckDB by default, or an Ibis URL."""
+
+    url: str | None = Field(
+        default=None,
+        description="Ibis URL, e.g. duckdb:///path/file.ddb; default: in-memory DuckDB.",
+    )
+
+
+class Workspace(_Model):
+    """The whole of ``supplyseg.yaml``. ``root`` is the folder it was loaded from."""
+
+    name: str = "supplyseg workspace"
+    data: dict[str, Source]
+    analysis: Analysis = Analysis()
+    engine: EngineSettings = EngineSettings()
+    output_dir: Path = Path("out")
+    root: Path = Field(default=Path("."), exclude=True)
+
+    @field_validator("data")
+    @classmethod
+    def _known_tables(cls, data: dict[str, Source]) -> dict[str, Source]:
+        unknown = sorted(set(data) - set(TABLES))
+        if unknown:
+            raise ValueError(f"unknown table(s) {unknown}; allowed: {sorted(TABLES)}")
+        if "order_lines" not in data:
+            raise ValueError("order_lines is required: add data.order_lines with a path")
+        for table, src in data.items():
+            spec = TABLES[table]
+            bad = sorted(set(src.columns) - set(spec.names))
+            if bad:
+                raise ValueError(
+                    f".{table}.columns.{bad[0]}: unknown canonical column;"
+                    f" allowed: {list(spec.names)}"
+                )
+            for rule in src.rules:
+                if rule.column not in spec.names:
+                    raise ValueError(
+                        f".{table}.rules: rule {rule.name!r} names unknown column {rule.column!r};"
+                        f" allowed: {list(spec.names)}"
+                    )
+        return data
+
+    def source_path(self, table: str) -> Path:
+        """Absolute path of a table's source file (relative paths are under ``root``)."""
+        p = self.data[table].path
+        return p if p.is_absolute() else self.root / p
+
+    @property
+    def out_path(self) -> Path:
+        """Absolute path of the output folder."""
+        return self.output_dir if self.output_dir.is_absolute() else self.root / self.output_dir
+
+
+def _loc(loc: tuple[int | str, ...]) -> str:
+    # pydantic adds the validator's name to the location of model-level errors; drop it.
+    return ".".join(str(p) for p in loc if not str(p).startswith("function-"))
+
+
+def _lookup(raw: Any, loc: tuple[int | str, ...]) -> Any:
+    cur = raw
+    for p in loc:
+        in_dict = isinstance(cur, dict) and p in cur
+        in_list = isinstance(cur, list) and isinstance(p, int) and p < len(cur)
+        if not (in_dict or in_list):
+            return None
+        cur = cur[p]
+    return cur
+
+
+def workspace_from_dict(raw: Any, *, root: Path, origin: str) -> Workspace:
+    """Validate a parsed YAML mapping into a `Workspace`; errors name the YAML path and value."""
+    if not isinstance(raw, dict):
+        raise ConfigError(
+            f"{origin}: expected a mapping at the top level, found {type(raw).__name__};"
+            " fix: start from `supplyseg init DIR`"
+        )
+    try:
+        return Workspace.model_validate({**raw, "root": root})
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = _loc(err["loc"]) or "(top level)"
+        value = _lookup(raw, err["loc"])
+        shown = "" if value is None or isinstance(value, dict) else f" (value {value!r})"
+        msg = err["msg"].removeprefix("Value error, ")
+        if msg.startswith("."):  # a validator that knows a deeper path than pydantic's loc
+            deeper, _, msg = msg.partition(": ")
+            where += deeper
+        more = f" [+{exc.error_count() - 1} more]" if exc.error_count() > 1 else ""
+        raise ConfigError(f"{origin}: {where}{shown}: {msg}{more}") from None
+
+
+def load_workspace(path: str | Path) -> Workspace:
+    """Load ``supplyseg.yaml`` from a folder or a file path."""
+    p = Path(path)
+    file = p / CONFIG_FILE if p.is_dir() else p
+    if not file.exists():
+        raise ConfigError(
+            f"{file}: no workspace file here; fix: run `supplyseg init {p}` or point at the"
+            " folder holding supplyseg.yaml"
+        )
+    try:
+        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ConfigError(f"{file}:{at}: not valid YAML ({exc}); fix the syntax") from None
+    return workspace_from_dict(raw, root=file.parent.resolve(), origin=str(file))
+
+
+def config_hash(ws: Workspace) -> str:
+    """A stable short hash of the validated configuration (what a run depends on)."""
+    doc = ws.model_dump(mode="json", by_alias=True)
+    return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:16]
