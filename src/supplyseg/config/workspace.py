@@ -213,7 +213,8 @@ def workspace_from_dict(raw: Any, *, root: Path, origin: str) -> Workspace:
             deeper, _, msg = msg.partition(": ")
             where += deeper
         more = f" [+{exc.error_count() - 1} more]" if exc.error_count() > 1 else ""
-        raise ConfigError(f"{origin}: {where}{shown}: {msg}{more}") from None
+        fix = "" if "fix:" in msg else f"; fix: correct {where} in the workspace file"
+        raise ConfigError(f"{origin}: {where}{shown}: {msg}{fix}{more}") from None
 
 
 def load_workspace(path: str | Path) -> Workspace:

@@ -1,0 +1,264 @@
+"""The loader: a corpus of bad inputs with the exact reason or error each must give."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from supplyseg.config import workspace_from_dict
+from supplyseg.data.load import Dataset, load_dataset
+from supplyseg.engine import connect
+from supplyseg.errors import ConfigError, DataContractError
+
+BAD = Path(__file__).parent / "bad"
+
+
+def _load(data: dict[str, Any], root: Path = BAD, **analysis: Any) -> Dataset:
+    ws = workspace_from_dict({"data": data, "analysis": analysis}, root=root, origin="test.yaml")
+    return load_dataset(ws, connect())
+
+
+def _lines(file: str, **extra: Any) -> dict[str, Any]:
+    return {"order_lines": {"path": file, **extra}}
+
+
+def _assert_accounted(ds: Dataset, table: str) -> None:
+    """Nothing lost: loaded and rejected row numbers partition 1..read."""
+    acc = ds.accounts[table]
+    loaded = ds.tables[table].row_number.to_pandas().tolist()
+    rejected = ds.rejects.loc[ds.rejects["table"] == table, "row_number"].tolist()
+    assert acc.read == acc.loaded + acc.rejected
+    assert sorted(loaded + rejected) == list(range(1, acc.read + 1))
+
+
+CREDIT = {
+    "name": "credit notes",
+    "column": "order_id",
+    "starts_with": "CN",
+    "action": "credit_note",
+}
+POSTAGE = {"name": "postage", "column": "product_id", "in": ["POST"], "action": "exclude"}
+
+# (case, data sources, analysis settings, expected {table: {reason: count}}, expected row numbers)
+REASON_CASES = [
+    ("missing_required", _lines("missing_required.csv"), {}, {"missing_required": 1}, [2]),
+    ("bad_type", _lines("bad_type_quantity.csv"), {}, {"bad_type": 1}, [1]),
+    ("bad_date", _lines("bad_date.csv"), {}, {"bad_date": 2}, [1, 2]),
+    ("zero_quantity", _lines("zero_quantity.csv"), {}, {"zero_quantity": 1}, [1]),
+    ("negative_quantity", _lines("negative_quantity.csv"), {}, {"negative_quantity": 1}, [1]),
+    ("bad_price", _lines("bad_price.csv"), {}, {"bad_price": 2}, [1, 2]),
+    ("duplicate_key", _lines("duplicate_key.csv"), {}, {"duplicate_key": 1}, [2]),
+    (
+        "date_out_of_range",
+        _lines("date_out_of_range.csv"),
+        {"start": "2025-01-01"},
+        {"date_out_of_range": 2},
+        [1, 3],
+    ),
+    (
+        "credit_note_rejected",
+        _lines("credit_note.csv", rules=[CREDIT]),
+        {"credit_notes": "reject"},
+        {"credit_note": 1},
+        [2],
+    ),
+    (
+        "credit_note_without_rule",
+        _lines("credit_note.csv"),
+        {},
+        {"negative_quantity": 1},
+        [2],
+    ),
+    ("excluded", _lines("excluded.csv", rules=[POSTAGE]), {}, {"excluded": 1}, [2]),
+    (
+        "unknown_customer",
+        {**_lines("unknown_customer_lines.csv"), "customers": {"path": "customers.csv"}},
+        {},
+        {"unknown_customer": 1},
+        [2],
+    ),
+    (
+        "unknown_product",
+        {**_lines("unknown_product_lines.csv"), "products": {"path": "products_bad_cost.csv"}},
+        {},
+        {"unknown_product": 1},
+        [2],
+    ),
+    ("bad_line_no", _lines("bad_line_no.csv"), {}, {"bad_type": 1}, [1]),
+    ("bad_bool", _lines("bad_bool.csv"), {}, {"bad_type": 1}, [1]),
+    ("semicolon", _lines("semicolon.csv", delimiter=";"), {}, {}, []),
+]
+
+
+@pytest.mark.parametrize(
+    ("data", "analysis", "reasons", "rows"),
+    [c[1:] for c in REASON_CASES],
+    ids=[c[0] for c in REASON_CASES],
+)
+def test_bad_rows_get_their_reason(
+    data: dict[str, Any], analysis: dict[str, Any], reasons: dict[str, int], rows: list[int]
+) -> None:
+    ds = _load(data, **analysis)
+    assert ds.accounts["order_lines"].reasons == reasons
+    lines = ds.rejects[ds.rejects["table"] == "order_lines"]
+    assert lines["row_number"].tolist() == rows
+    assert lines["message"].str.len().min() > 20 if rows else True
+    _assert_accounted(ds, "order_lines")
+
+
+def test_reference_tables_are_checked_too() -> None:
+    ds = _load(
+        {
+            **_lines("good_lines.csv"),
+            "products": {"path": "products_bad_cost.csv"},
+            "shipments": {"path": "shipments.csv"},
+        }
+    )
+    assert ds.accounts["products"].reasons == {"bad_value": 1}
+    # P1 survives, so both lines load; O9 is no order, S3 has a negative freight.
+    assert ds.accounts["order_lines"].rejected == 0
+    assert ds.accounts["shipments"].reasons == {"bad_value": 1, "unknown_order": 1}
+    for table in ("products", "shipments"):
+        _assert_accounted(ds, table)
+
+
+def test_reject_message_names_field_value_and_fix() -> None:
+    ds = _load(_lines("negative_quantity.csv"))
+    row = ds.rejects.iloc[0]
+    assert (row["field"], row["value"]) == ("quantity", "-3")
+    assert "quantity = -3 is negative" in row["message"]
+    assert "credit_note rule" in row["message"]
+
+
+def test_credit_notes_are_netted_with_a_negative_quantity() -> None:
+    ds = _load(_lines("credit_note.csv", rules=[CREDIT]))
+    lines = ds.tables["order_lines"].to_pandas().set_index("order_id")
+    assert bool(lines.loc["CN1", "is_credit_note"])
+    assert lines.loc["CN1", "quantity"] == -1
+    assert not bool(lines.loc["O1", "is_credit_note"])
+
+
+def test_typed_values_survive() -> None:
+    ds = _load(_lines("bad_bool.csv"))
+    lines = ds.tables["order_lines"].to_pandas().sort_values("row_number")
+    assert lines["rush"].tolist() == [True, False]
+    assert lines["order_date"].tolist() == [pd.Timestamp(dt.date(2025, 1, 7))] * 2
+    assert lines["line_no"].tolist() == [1, 1]
+
+
+@pytest.mark.parametrize(
+    ("data", "error", "needle"),
+    [
+        (_lines("header_only.csv"), DataContractError, "no data rows"),
+        (_lines("empty.csv"), DataContractError, "the file is empty"),
+        (_lines("missing_column.csv"), DataContractError, "required column(s) ['quantity']"),
+        (_lines("garbage.parquet"), DataContractError, "cannot read it as parquet"),
+        (_lines("nowhere.csv"), DataContractError, "file not found"),
+        (_lines("good_lines.csv", columns={"quantity": "Qty"}), DataContractError, "'Qty'"),
+        (_lines("good_lines.csv", format="xml"), ConfigError, "format"),
+        (
+            _lines("good_lines.csv", rules=[{**POSTAGE, "column": "channel"}]),
+            ConfigError,
+            "does not provide",
+        ),
+    ],
+    ids=[
+        "header_only",
+        "empty",
+        "missing_column",
+        "garbage",
+        "missing_file",
+        "bad_map",
+        "xml",
+        "rule",
+    ],
+)
+def test_whole_file_problems_stop_with_one_clear_error(
+    data: dict[str, Any], error: type[Exception], needle: str
+) -> None:
+    with pytest.raises(error) as info:
+        _load(data)
+    message = str(info.value)
+    assert needle in message
+    assert "fix" in message
+    assert "\n" not in message
+
+
+def test_missing_column_error_lists_the_columns_present() -> None:
+    with pytest.raises(DataContractError, match=r"columns present: \['order_id', .*'qty'"):
+        _load(_lines("missing_column.csv"))
+
+
+def test_excel_and_parquet_read_like_csv(tmp_path: Path) -> None:
+    frame = pd.read_csv(BAD / "bad_price.csv", dtype=str)
+    frame.to_excel(tmp_path / "lines.xlsx", index=False)
+    frame.to_parquet(tmp_path / "lines.parquet")
+    for name in ("lines.xlsx", "lines.parquet"):
+        ds = _load(_lines(name), root=tmp_path)
+        assert ds.accounts["order_lines"].reasons == {"bad_price": 2}, name
+
+
+# ---- hypothesis: random corruptions of a valid table --------------------------------------------
+
+CORRUPTIONS = {
+    "missing_required": ("customer_id", ""),
+    "bad_type": ("quantity", "lots"),
+    "bad_date": ("order_date", "2025-02-30"),
+    "zero_quantity": ("quantity", "0"),
+    "negative_quantity": ("quantity", "-5"),
+    "bad_price": ("unit_price", "-1.5"),
+}
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    n=st.integers(min_value=1, max_value=40),
+    hits=st.lists(
+        st.tuples(st.integers(min_value=0, max_value=39), st.sampled_from(sorted(CORRUPTIONS))),
+        max_size=15,
+    ),
+    seed=st.integers(min_value=0, max_value=10_000),
+)
+def test_random_corruptions_are_accounted(
+    tmp_path: Path, n: int, hits: list[tuple[int, str]], seed: int
+) -> None:
+    rng = pd.Series(range(n)).sample(frac=1.0, random_state=seed).to_numpy()
+    valid = pd.DataFrame(
+        {
+            "order_id": [f"O{i}" for i in range(n)],
+            "line_no": ["1"] * n,
+            "customer_id": [f"C{i % 7}" for i in range(n)],
+            "product_id": [f"P{v % 5}" for v in rng],
+            "order_date": [f"2025-03-{1 + v % 28:02d}" for v in rng],
+            "quantity": [str(1 + v % 9) for v in rng],
+            "unit_price": [f"{1 + v / 4:.2f}" for v in rng],
+        }
+    )
+    corrupt = valid.copy()
+    expected: dict[int, str] = {}
+    for row, reason in hits:
+        if row < n and row not in expected:
+            col, value = CORRUPTIONS[reason]
+            corrupt.loc[row, col] = value
+            expected[row + 1] = reason
+    path = tmp_path / f"lines_{n}_{seed}.csv"
+    corrupt.to_csv(path, index=False)
+    ds = _load(_lines(path.name), root=tmp_path)
+    acc = ds.accounts["order_lines"]
+    assert acc.read == n == acc.loaded + acc.rejected
+    got = dict(zip(ds.rejects["row_number"], ds.rejects["reason_code"], strict=True))
+    assert got == expected
+    loaded = ds.tables["order_lines"].to_pandas().sort_values("row_number")
+    survivors = valid.drop(index=[r - 1 for r in expected]).reset_index(drop=True)
+    assert loaded["order_id"].tolist() == survivors["order_id"].tolist()
+    assert loaded["quantity"].tolist() == survivors["quantity"].astype(float).tolist()
+    assert loaded["unit_price"].tolist() == survivors["unit_price"].astype(float).tolist()
+    assert [f"{d:%Y-%m-%d}" for d in loaded["order_date"]] == survivors["order_date"].tolist()

@@ -1,0 +1,70 @@
+"""The command line: exit codes 0 / 1 / 2, one-line user errors, the run folder on the last line."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from supplyseg import cli
+
+BAD = Path(__file__).parent / "data" / "bad"
+runner = CliRunner()
+
+
+def _workspace(tmp_path: Path) -> Path:
+    shutil.copy(BAD / "bad_price.csv", tmp_path / "lines.csv")
+    (tmp_path / "supplyseg.yaml").write_text("data:\n  order_lines: {path: lines.csv}\n")
+    return tmp_path
+
+
+def test_init_writes_a_starter_and_refuses_to_overwrite(tmp_path: Path) -> None:
+    result = runner.invoke(cli.app, ["init", str(tmp_path / "ws")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "ws" / "supplyseg.yaml").exists()
+    again = runner.invoke(cli.app, ["init", str(tmp_path / "ws")])
+    assert again.exit_code == 1
+    assert "--force" in again.output
+
+
+def test_check_prints_accounting(tmp_path: Path) -> None:
+    result = runner.invoke(cli.app, ["check", str(_workspace(tmp_path))])
+    assert result.exit_code == 0, result.output
+    assert "order_lines" in result.output
+    assert "bad_price 2" in result.output
+
+
+def test_run_prints_the_run_folder_last(tmp_path: Path) -> None:
+    result = runner.invoke(cli.app, ["run", str(_workspace(tmp_path))])
+    assert result.exit_code == 0, result.output
+    last = Path(result.output.strip().splitlines()[-1])
+    assert last.is_dir()
+    assert (last / "manifest.json").exists()
+
+
+def test_user_error_is_one_line_exit_1(tmp_path: Path) -> None:
+    (tmp_path / "supplyseg.yaml").write_text("data:\n  order_lines: {path: missing.csv}\n")
+    result = runner.invoke(cli.app, ["check", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert "file not found" in result.output
+
+
+def test_internal_error_exit_2_with_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def boom(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("kaboom")
+
+    monkeypatch.setattr(cli, "run", boom)
+    result = runner.invoke(cli.app, ["run", str(_workspace(tmp_path))])
+    assert result.exit_code == 2
+    log = result.output.split("details in")[1].split()[0]
+    assert "kaboom" in Path(log).read_text()
+
+
+@pytest.mark.parametrize("command", ["init", "check", "run", "synth", "demo"])
+def test_every_command_help_shows_an_example(command: str) -> None:
+    result = runner.invoke(cli.app, [command, "--help"])
+    assert result.exit_code == 0
+    assert "Example: supplyseg" in result.output
