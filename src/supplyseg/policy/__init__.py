@@ -1,0 +1,3 @@
+"""Policies per segment: inventory kernels, forecasts, assignment and export."""
+
+__all__: list[str] = []
