@@ -1,0 +1,272 @@
+"""Segment customers, products and customer x product pairs by the configured schemes.
+
+Inputs are the analytics tables of a run (any may be missing; a scheme whose inputs are missing
+is skipped with a note). Outputs are long tables ``<ids>, scheme, segment, rule, explanation,
+primary`` — one row per entity and scheme, ``primary`` marking the scheme that policies use —
+plus a summary per scheme and segment and the warnings practice calls for (a segment with
+< 1 % of entities, a scheme with more than 10 segments).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from supplyseg.config.segmentation import RuleScheme, SegmentationSettings
+from supplyseg.errors import ConfigError
+from supplyseg.segment.cluster import cluster_segments
+from supplyseg.segment.rules import apply_rules
+from supplyseg.segment.schemes import (
+    BUILT_IN,
+    abc_xyz_scheme,
+    behavioural_scheme,
+    cts_margin_scheme,
+    demand_pattern_scheme,
+    rfm_scheme,
+)
+
+__all__ = [
+    "SegmentationResult",
+    "customer_feature_table",
+    "segment_summary",
+    "segmentation",
+]
+
+IDS = {
+    "customer": ["customer_id"],
+    "product": ["product_id"],
+    "customer_product": ["customer_id", "product_id"],
+    "product_location": ["product_id", "location_id"],
+}
+_PREFIXED = ("cv", "adi", "cv2", "pattern", "abc_class", "xyz_class", "mean", "std")
+
+
+@dataclass
+class SegmentationResult:
+    """Segment tables per entity, summary, cluster profiles, warnings and notes."""
+
+    customer: pd.DataFrame
+    product: pd.DataFrame
+    customer_product: pd.DataFrame
+    summary: pd.DataFrame
+    profiles: dict[str, pd.DataFrame] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def customer_feature_table(
+    behaviour: pd.DataFrame | None = None,
+    cost_to_serve: pd.DataFrame | None = None,
+    kpis: pd.DataFrame | None = None,
+    demand: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """One row per customer with every metric a scheme may use.
+
+    Demand-profile columns that would clash (cv, pattern, abc_class, ...) get a ``demand_``
+    prefix; otherwise the first table to bring a column wins, in argument order.
+    """
+    parts = [p for p in (behaviour, cost_to_serve, kpis) if p is not None]
+    if demand is not None:
+        parts.append(demand.rename(columns={c: f"demand_{c}" for c in _PREFIXED}))
+    if not parts:
+        raise ConfigError("no customer table to segment: the run produced no customer metrics")
+    table = parts[0].copy()
+    for part in parts[1:]:
+        new = [c for c in part.columns if c == "customer_id" or c not in table.columns]
+        table = table.merge(part[new], on="customer_id", how="outer")
+    return table.sort_values("customer_id", ignore_index=True)
+
+
+def _scheme(
+    name: str, entity: str, table: pd.DataFrame, settings: SegmentationSettings
+) -> RuleScheme | None:
+    """The rule table of a built-in or custom scheme, or None when its inputs are missing."""
+    if name in settings.custom:
+        return settings.custom[name]
+    if name == "cts_margin" and "cts_pct_revenue" in table:
+        return cts_margin_scheme(settings.cts_margin)
+    if name == "behavioural" and "orders_per_year" in table:
+        return behavioural_scheme(settings.behavioural)
+    if name == "rfm" and "rfm_segment" in table:
+        return rfm_scheme(table["rfm_segment"])
+    if name == "abc_xyz" and {"abc_class", "xyz_class"} <= set(table):
+        abc = sorted(table["abc_class"].dropna().unique())
+        xyz = sorted(table["xyz_class"].dropna().unique())
+        return abc_xyz_scheme([str(a) for a in abc], [str(x) for x in xyz])
+    if name == "demand_pattern" and "pattern" in table:
+        return demand_pattern_scheme()
+    return None
+
+
+def _entity_of(name: str, settings: SegmentationSettings) -> str:
+    if name in settings.custom:
+        return settings.custom[name].entity
+    if name in settings.cluster:
+        return settings.cluster[name].entity
+    if name in BUILT_IN:
+        return BUILT_IN[name]
+    known = sorted({*BUILT_IN, *settings.custom, *settings.cluster})
+    raise ConfigError(
+        f"segmentation: unknown scheme {name!r}; known: {known}; fix: use one of those or"
+        " define it under segmentation.custom or segmentation.cluster"
+    )
+
+
+def _run_schemes(
+    entity: str,
+    table: pd.DataFrame | None,
+    names: list[str],
+    primary: str,
+    settings: SegmentationSettings,
+    result: SegmentationResult,
+) -> pd.DataFrame:
+    ids = IDS[entity]
+    frames = []
+    for name in names:
+        if table is None:
+            result.notes.append(f"segmentation {name}: skipped, no {entity} metrics in this run")
+            continue
+        if name in settings.cluster:
+            clustered = cluster_segments(
+                table,
+                settings.cluster[name],
+                ids=ids,
+                name=name,
+                path=f"segmentation.cluster.{name}",
+            )
+            frames.append(clustered.segments)
+            result.profiles[name] = clustered.profile
+            continue
+        scheme = _scheme(name, entity, table, settings)
+        if scheme is None:
+            result.notes.append(f"segmentation {name}: skipped, its input metrics are missing")
+            continue
+        path = f"segmentation.custom.{name}" if name in settings.custom else f"segmentation.{name}"
+        frames.append(apply_rules(table, scheme, ids=ids, name=name, path=path))
+    if not frames:
+        columns = [*ids, "scheme", "segment", "rule", "explanation", "primary"]
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
+    out = pd.concat(frames, ignore_index=True)
+    out["primary"] = out["scheme"] == primary
+    if primary not in set(out["scheme"]):
+        result.notes.append(f"segmentation: primary {entity} scheme {primary!r} was skipped")
+    return out
+
+
+def _micro_segments(
+    pairs: pd.DataFrame, customer: pd.DataFrame, product: pd.DataFrame
+) -> pd.DataFrame:
+    """Customer segment x product segment for every pair (primary schemes)."""
+    c = customer[customer["primary"]][["customer_id", "segment", "explanation"]]
+    p = product[product["primary"]][["product_id", "segment", "explanation"]]
+    out = pairs[["customer_id", "product_id"]].merge(c, on="customer_id", how="left")
+    out = out.merge(p, on="product_id", how="left", suffixes=("_c", "_p"))
+    seg_c = out["segment_c"].fillna("unsegmented")
+    seg_p = out["segment_p"].fillna("unsegmented")
+    return pd.DataFrame(
+        {
+            "customer_id": out["customer_id"],
+            "product_id": out["product_id"],
+            "scheme": "customer x product",
+            "segment": seg_c + " × " + seg_p,
+            "rule": "matrix",
+            "explanation": "customer: "
+            + out["explanation_c"].fillna("-")
+            + " | product: "
+            + out["explanation_p"].fillna("-"),
+            "primary": True,
+        }
+    )
+
+
+def segment_summary(segments: pd.DataFrame, metrics: pd.DataFrame, entity: str) -> pd.DataFrame:
+    """Per scheme and segment: entities, shares, revenue, margin, CTS %, OTIF, pattern mix."""
+    ids = IDS[entity]
+    data = segments.merge(metrics, on=ids, how="left", suffixes=("", "_m"))
+    data["_one"] = 1.0
+    sums = {c: c for c in ("revenue", "gross_margin", "cts_total", "net_profit") if c in data}
+    grouped = data.groupby(["scheme", "segment"], sort=True)
+    out = grouped.agg(entities=("_one", "sum"), **{k: (v, "sum") for k, v in sums.items()})
+    out["entities"] = out["entities"].astype(int)
+    totals = out.groupby(level="scheme").transform("sum")
+    out["share_entities"] = out["entities"] / totals["entities"]
+    if "revenue" in out:
+        out["revenue_share"] = out["revenue"] / totals["revenue"].replace(0, np.nan)
+        if "gross_margin" in out:
+            out["margin_pct"] = 100 * out["gross_margin"] / out["revenue"].replace(0, np.nan)
+        if "cts_total" in out:
+            out["cts_pct"] = 100 * out["cts_total"] / out["revenue"].replace(0, np.nan)
+    if "otif" in data:
+        out["otif"] = grouped["otif"].mean()
+    pattern = (
+        "pattern" if "pattern" in data else "demand_pattern" if "demand_pattern" in data else None
+    )
+    if pattern:
+        mix = data.groupby(["scheme", "segment"])[pattern].value_counts(normalize=True)
+        text = [f"{key[2]} {share:.0%}" for key, share in mix.items()]  # type: ignore[index]
+        labels = pd.Series(text, index=mix.index).groupby(level=[0, 1]).agg(", ".join)
+        out["pattern_mix"] = labels
+    out = out.reset_index()
+    out.insert(0, "entity", entity)
+    return out
+
+
+def segmentation(
+    settings: SegmentationSettings,
+    *,
+    customers: pd.DataFrame | None = None,
+    products: pd.DataFrame | None = None,
+    pairs: pd.DataFrame | None = None,
+) -> SegmentationResult:
+    """Run every configured scheme; ``customers``/``products`` are the metric tables."""
+    result = SegmentationResult(pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), pd.DataFrame())
+    wanted: dict[str, list[str]] = {"customer": [], "product": []}
+    for name in [settings.customer_scheme, settings.product_scheme, *settings.extra_schemes]:
+        entity = _entity_of(name, settings)
+        if entity not in wanted:
+            raise ConfigError(
+                f"segmentation: scheme {name!r} segments {entity}; only customer and product"
+                " schemes run here (customer x product cells come from their matrix)"
+            )
+        if name not in wanted[entity]:
+            wanted[entity].append(name)
+    result.customer = _run_schemes(
+        "customer", customers, wanted["customer"], settings.customer_scheme, settings, result
+    )
+    result.product = _run_schemes(
+        "product", products, wanted["product"], settings.product_scheme, settings, result
+    )
+    if pairs is not None and len(result.customer) and len(result.product):
+        result.customer_product = _micro_segments(pairs, result.customer, result.product)
+    summaries = []
+    for entity, frame, metrics in (
+        ("customer", result.customer, customers),
+        ("product", result.product, products),
+    ):
+        if metrics is not None and len(frame):
+            summaries.append(segment_summary(frame, metrics, entity))
+    result.summary = pd.concat(summaries, ignore_index=True) if summaries else pd.DataFrame()
+    result.warnings = _warnings(result.summary, settings)
+    return result
+
+
+def _warnings(summary: pd.DataFrame, settings: SegmentationSettings) -> list[str]:
+    """Tiny segments and schemes with too many segments to run differently in practice."""
+    if summary.empty:
+        return []
+    out = []
+    small = summary[summary["share_entities"] < settings.min_segment_share]
+    for entity, scheme, segment, share in small[
+        ["entity", "scheme", "segment", "share_entities"]
+    ].itertuples(index=False):
+        out.append(
+            f"{entity} scheme {scheme}: segment {segment!r} holds {share:.1%} of entities"
+            f" (< {settings.min_segment_share:.0%})"
+        )
+    counts = summary.groupby(["entity", "scheme"]).size().reset_index(name="n")
+    for entity, scheme, n in counts.itertuples(index=False):
+        if n > settings.max_segments:
+            out.append(f"{entity} scheme {scheme}: {n} segments; practice finds 2-5 workable")
+    return out

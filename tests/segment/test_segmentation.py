@@ -1,0 +1,102 @@
+"""The orchestrator: schemes per entity, primary flag, micro-segments, summary and warnings."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from supplyseg.config.segmentation import SegmentationSettings
+from supplyseg.errors import ConfigError
+from supplyseg.segment.segmentation import customer_feature_table, segmentation
+
+CTS = pd.DataFrame(
+    {
+        "customer_id": ["a", "b", "c", "d"],
+        "revenue": [1000.0, 500.0, 200.0, 100.0],
+        "gross_margin": [300.0, 100.0, 40.0, 10.0],
+        "cts_total": [50.0, 150.0, 10.0, 40.0],
+        "cts_pct_revenue": [5.0, 30.0, 5.0, 40.0],
+        "net_margin_pct": [25.0, -10.0, 15.0, -30.0],
+    }
+)
+KPIS = pd.DataFrame({"customer_id": ["a", "b", "c", "d"], "otif": [1.0, 0.5, 0.9, 0.8]})
+PRODUCTS = pd.DataFrame(
+    {
+        "product_id": ["p", "q", "r"],
+        "revenue": [900.0, 600.0, 300.0],
+        "abc_class": ["A", "A", "B"],
+        "xyz_class": ["X", "Z", "X"],
+        "pattern": ["smooth", "lumpy", "smooth"],
+    }
+)
+PAIRS = pd.DataFrame({"customer_id": ["a", "b", "d"], "product_id": ["p", "q", "r"]})
+
+
+def test_primary_schemes_summary_and_micro_segments() -> None:
+    settings = SegmentationSettings(extra_schemes=["demand_pattern", "behavioural"])
+    customers = customer_feature_table(cost_to_serve=CTS, kpis=KPIS)
+    result = segmentation(settings, customers=customers, products=PRODUCTS, pairs=PAIRS)
+    cust = result.customer.set_index("customer_id")
+    assert cust["segment"].to_dict() == {
+        "a": "protect",
+        "b": "re-price or exit",
+        "c": "protect",
+        "d": "re-price or exit",
+    }
+    assert cust["primary"].all()
+    prod = result.product[result.product["primary"]].set_index("product_id")["segment"]
+    assert prod.to_dict() == {"p": "AX", "q": "AZ", "r": "BX"}
+    assert set(result.product["scheme"]) == {"abc_xyz", "demand_pattern"}
+    assert result.customer_product["segment"].tolist() == [
+        "protect × AX",
+        "re-price or exit × AZ",
+        "re-price or exit × BX",
+    ]
+    assert any("behavioural: skipped" in n for n in result.notes)
+    s = result.summary.set_index(["entity", "scheme", "segment"])
+    protect = s.loc[("customer", "cts_margin", "protect")]
+    assert protect["entities"] == 2
+    assert protect["revenue_share"] == pytest.approx(1200 / 1800)
+    assert protect["cts_pct"] == pytest.approx(100 * 60 / 1200)
+    assert protect["otif"] == pytest.approx(0.95)
+    assert s.loc[("product", "abc_xyz", "AX"), "pattern_mix"] == "smooth 100%"
+    # Every scheme's shares add up to one.
+    assert (
+        result.summary.groupby(["entity", "scheme"])["share_entities"].sum().tolist()
+        == [pytest.approx(1.0)] * 3
+    )
+
+
+def test_warnings_for_tiny_segments_and_too_many_segments() -> None:
+    settings = SegmentationSettings(min_segment_share=0.3, max_segments=2, extra_schemes=[])
+    result = segmentation(settings, products=PRODUCTS)
+    assert result.warnings == ["product scheme abc_xyz: 3 segments; practice finds 2-5 workable"]
+    settings = SegmentationSettings(min_segment_share=0.4, extra_schemes=[])
+    result = segmentation(settings, products=PRODUCTS)
+    assert len(result.warnings) == 3
+    assert "product scheme abc_xyz: segment 'AX' holds 33.3% of entities (< 40%)" in result.warnings
+
+
+def test_unknown_scheme_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="unknown scheme 'nope'"):
+        segmentation(SegmentationSettings(customer_scheme="nope"), customers=CTS)
+
+
+def test_custom_scheme_is_used_as_primary() -> None:
+    settings = SegmentationSettings.model_validate(
+        {
+            "customer_scheme": "size",
+            "extra_schemes": [],
+            "custom": {
+                "size": {
+                    "entity": "customer",
+                    "rules": [{"segment": "key", "when": {"revenue": {"gte": 500}}}],
+                    "default": "tail",
+                }
+            },
+        }
+    )
+    result = segmentation(settings, customers=CTS)
+    primary = result.customer[result.customer["primary"]]
+    assert primary["segment"].tolist() == ["key", "key", "tail", "tail"]
+    assert primary["explanation"].tolist()[0] == "revenue 1000 ≥ 500"
