@@ -20,7 +20,7 @@ from rich.table import Table
 
 from supplyseg.config import CONFIG_FILE, load_workspace
 from supplyseg.errors import SupplysegError
-from supplyseg.pipeline import RunResult, run
+from supplyseg.pipeline import RunResult, compare_runs, explain, run
 
 app = typer.Typer(
     name="supplyseg",
@@ -86,7 +86,7 @@ def _accounting_table(result: RunResult) -> Table:
     for col in ("table", "read", "loaded", "rejected", "rejects by reason"):
         table.add_column(col, justify="left" if col in ("table", "rejects by reason") else "right")
     for name, acc in result.manifest["tables"].items():
-        reasons = ", ".join(f"{r} {n:,}" for r, n in acc["reasons"].items()) or "-"
+        reasons = "\n".join(f"{r} {n:,}" for r, n in acc["reasons"].items()) or "-"
         table.add_row(
             name, f"{acc['read']:,}", f"{acc['loaded']:,}", f"{acc['rejected']:,}", reasons
         )
@@ -180,6 +180,54 @@ def demo(
         result = _run_with_progress(directory, None, check_only=False)
         out.print(_accounting_table(result))
         print(result.path)
+
+
+@app.command("explain")
+def explain_cmd(
+    directory: WorkspaceDir,
+    customer: Annotated[str | None, typer.Option(help="Customer id to explain.")] = None,
+    product: Annotated[str | None, typer.Option(help="Product id to explain.")] = None,
+    run_id: Annotated[str | None, typer.Option("--run", help="Run id (default latest).")] = None,
+) -> None:
+    """Show why a customer or product is in its segments (latest run by default).
+
+    Example: supplyseg explain ./acme --customer C00042
+    """
+    with _user_errors():
+        if (customer is None) == (product is None):
+            raise SupplysegError("give exactly one of --customer ID or --product ID")
+        entity, entity_id = ("customer", customer) if customer else ("product", product)
+        rows = explain(load_workspace(directory), entity, str(entity_id), run_id)
+        table = Table(title=f"{entity} {entity_id}", title_justify="left")
+        for col in ("scheme", "segment", "why"):
+            table.add_column(col)
+        for r in rows.itertuples():
+            mark = " (primary)" if r.primary else ""
+            table.add_row(f"{r.scheme}{mark}", str(r.segment), str(r.explanation))
+        out.print(table)
+
+
+@app.command()
+def compare(
+    directory: WorkspaceDir,
+    run_a: Annotated[str, typer.Argument(help="Earlier run id.")],
+    run_b: Annotated[str, typer.Argument(help="Later run id.")],
+    product: Annotated[bool, typer.Option(help="Compare product segments.")] = False,
+) -> None:
+    """Segment migration between two runs: matrix and movers (written into run B).
+
+    Example: supplyseg compare ./acme 20250101T080000-ab12 20250201T080000-cd34
+    """
+    with _user_errors():
+        entity = "product" if product else "customer"
+        matrix, movers, path = compare_runs(load_workspace(directory), run_a, run_b, entity)
+        table = Table(title=f"{entity} segment migration {run_a} -> {run_b}", title_justify="left")
+        for col in matrix.columns:
+            table.add_column(str(col), justify="right" if col != "from" and col != "to" else "left")
+        for row in matrix.itertuples(index=False):
+            table.add_row(*(f"{v:,.0f}" if isinstance(v, float) else str(v) for v in row))
+        out.print(table)
+        out.print(f"{len(movers):,} movers; written to {path}")
 
 
 if __name__ == "__main__":  # pragma: no cover

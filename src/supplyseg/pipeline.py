@@ -23,8 +23,19 @@ from supplyseg import __version__
 from supplyseg.config import Workspace, config_hash
 from supplyseg.data.load import Dataset, load_dataset
 from supplyseg.engine import connect
+from supplyseg.errors import ConfigError
+from supplyseg.segment.migration import segment_migration, segment_movers
 
-__all__ = ["STEPS", "RunResult", "latest_run", "new_run_id", "run"]
+__all__ = [
+    "STEPS",
+    "RunResult",
+    "compare_runs",
+    "explain",
+    "latest_run",
+    "new_run_id",
+    "run",
+    "run_path",
+]
 
 # Step names in the order they run; progress callbacks receive them.
 STEPS = ("load",)
@@ -127,3 +138,67 @@ def run(
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     (workspace.out_path / "latest").write_text(run_id + "\n", encoding="utf-8")
     return RunResult(run_id, out, manifest, dataset, outputs)
+
+
+def run_path(workspace: Workspace, run_id: str | None) -> Path:
+    """The folder of run ``run_id`` (default the latest); `ConfigError` when there is none."""
+    if run_id is None:
+        latest = latest_run(workspace)
+        if latest is None:
+            raise ConfigError(
+                f"{workspace.out_path}: no run yet; fix: run `supplyseg run {workspace.root}` first"
+            )
+        return latest
+    path = workspace.out_path / run_id
+    if not path.is_dir():
+        runs = sorted(p.name for p in workspace.out_path.glob("*") if p.is_dir())
+        raise ConfigError(f"run {run_id!r} not found in {workspace.out_path}; runs: {runs[-5:]}")
+    return path
+
+
+def _segments(path: Path, entity: str) -> pd.DataFrame:
+    file = path / f"segments_{entity}.parquet"
+    if not file.exists():
+        raise ConfigError(
+            f"{file}: this run has no {entity} segments; fix: run `supplyseg run` with the"
+            " analytics the scheme needs"
+        )
+    return pd.read_parquet(file)
+
+
+def explain(
+    workspace: Workspace, entity: str, entity_id: str, run_id: str | None = None
+) -> pd.DataFrame:
+    """Every scheme's segment and explanation for one customer or product in a run."""
+    path = run_path(workspace, run_id)
+    table = _segments(path, entity)
+    rows = table[table[f"{entity}_id"].astype(str) == str(entity_id)]
+    if rows.empty:
+        raise ConfigError(
+            f"{entity} {entity_id!r} is not in run {path.name}; fix: check the id (as in the"
+            f" source data); e.g. {table[f'{entity}_id'].head(3).tolist()}"
+        )
+    return rows.sort_values("primary", ascending=False, ignore_index=True)
+
+
+def compare_runs(
+    workspace: Workspace, run_a: str, run_b: str, entity: str = "customer"
+) -> tuple[pd.DataFrame, pd.DataFrame, Path]:
+    """Migration matrix and movers of the primary segments from run A to run B.
+
+    Writes ``segment_migration.parquet`` and ``segment_movers.parquet`` into run B's folder
+    (adding files; nothing a run wrote is changed).
+    """
+    a, b = run_path(workspace, run_a), run_path(workspace, run_b)
+    ids = [f"{entity}_id"]
+    before, after = _segments(a, entity), _segments(b, entity)
+    before = before[before["primary"]]
+    after = after[after["primary"]]
+    demand = b / f"demand_{entity}.parquet"
+    if demand.exists():
+        after = after.merge(pd.read_parquet(demand)[[*ids, "revenue"]], on=ids, how="left")
+    matrix = segment_migration(before, after, ids=ids)
+    movers = segment_movers(before, after, ids=ids)
+    matrix.to_parquet(b / "segment_migration.parquet", index=False)
+    movers.to_parquet(b / "segment_movers.parquet", index=False)
+    return matrix, movers, b

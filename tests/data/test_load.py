@@ -245,7 +245,7 @@ def test_random_corruptions_are_accounted(
     corrupt = valid.copy()
     expected: dict[int, str] = {}
     for row, reason in hits:
-        if row < n and row not in expected:
+        if row < n and row + 1 not in expected:
             col, value = CORRUPTIONS[reason]
             corrupt.loc[row, col] = value
             expected[row + 1] = reason
