@@ -1,0 +1,90 @@
+"""The FastAPI application: `create_app(settings)` wires database, routes and error handling.
+
+Error answers:
+
+- 401/403/404/409/422/503 from `ApiError` subclasses, as ``{"detail": ..., "code": ...}``
+  (422 from the service carries FastAPI's ``[{loc, msg, type}]`` list when it names fields);
+- 422 from request validation (malformed JSON, wrong types, unknown fields), FastAPI's shape with
+  the field path in ``loc``;
+- 413 when the body exceeds ``max_body_bytes`` (FastAPI's ``max_body_size``: checked on
+  Content-Length and while the body streams in);
+- 503 with ``Retry-After`` when the database fails; the request's transaction is rolled back, so
+  nothing of it was stored.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+
+from supplyseg.service.db import engine_for, migrate, session_factory
+from supplyseg.service.policy_store import PolicyCache
+from supplyseg.service.problems import ApiError
+from supplyseg.service.routes import ROUTERS
+from supplyseg.service.security import PrincipalCache
+from supplyseg.service.settings import Settings
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("supplyseg.service")
+
+DESCRIPTION = """Validates every order, whatever its channel, against the rules of its customer's
+segment in the active policy version before it reaches the ERP. Failed orders go to the exception
+queue with reason codes; people resolve them with an audit trail; each segment gets the status
+updates its policy promises (`/notifications`). Send an API key in `X-API-Key`."""
+
+
+def _api_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiError)
+    detail: Any = exc.errors if exc.errors is not None else str(exc)
+    return JSONResponse({"detail": detail, "code": exc.code}, status_code=exc.status_code)
+
+
+def _database_error(_request: Request, exc: Exception) -> JSONResponse:
+    if isinstance(exc, IntegrityError):
+        raise exc  # a bug, not an outage: let it be a 500 with a traceback in the log
+    log.warning("database error, answered 503: %s", exc)
+    return JSONResponse(
+        {"detail": "database unavailable; nothing was stored, retry later", "code": "db_error"},
+        status_code=503,
+        headers={"Retry-After": "1"},
+    )
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The service app for ``settings`` (default: from the environment); migrates the database."""
+    settings = settings or Settings.from_env()
+    engine = engine_for(settings)
+    if settings.migrate_on_start:
+        migrate(engine)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="supplyseg order validation",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        # FastAPI's own limit: 413 on Content-Length or while the body streams in.
+        max_body_size=settings.max_body_bytes,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessions = session_factory(engine)
+    app.state.policy_cache = PolicyCache()
+    app.state.principal_cache = PrincipalCache(settings.api_key_cache_s)
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(DBAPIError, _database_error)
+    app.add_exception_handler(PoolTimeoutError, _database_error)
+    for router in ROUTERS:
+        app.include_router(router)
+    return app

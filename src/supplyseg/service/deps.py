@@ -1,0 +1,150 @@
+"""FastAPI dependencies: settings, a database session per request, the policy cache, the caller.
+
+Routes declare what they need as ``Annotated`` aliases, e.g. ``session: SessionDep`` or
+``principal: CanSubmit`` (an authenticated key whose role grants ``orders:submit``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.security import APIKeyHeader
+from sqlalchemy.orm import Session, sessionmaker
+
+from supplyseg.service.policy_store import PolicyCache
+from supplyseg.service.problems import ForbiddenError, UnauthorizedError
+from supplyseg.service.security import (
+    Permission,
+    Principal,
+    PrincipalCache,
+    authenticated_principal,
+)
+from supplyseg.service.settings import Settings
+
+__all__ = [
+    "CacheDep",
+    "CanManageKeys",
+    "CanPublish",
+    "CanReadExceptions",
+    "CanReadNotifications",
+    "CanReadOrders",
+    "CanReadPolicies",
+    "CanResolve",
+    "CanShip",
+    "CanSubmit",
+    "PrincipalCacheDep",
+    "PrincipalDep",
+    "SessionDep",
+    "SettingsDep",
+    "requires",
+]
+
+_api_key_header = APIKeyHeader(
+    name="X-API-Key",
+    auto_error=False,
+    description="An API key (ssk_...); `Authorization: Bearer <key>` works too.",
+)
+
+
+# Dependencies that do no I/O are async: sync ones each cost a hop to the thread pool.
+
+
+async def get_settings(request: Request) -> Settings:
+    """The app's settings."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """A session for this request; rolled back and closed when the request ends.
+
+    Creating a session does no I/O; closing one that still holds a transaction (reads, failed
+    writes) does, so that happens in the thread pool.
+    """
+    session: Session = request.app.state.sessions()
+    try:
+        yield session
+    finally:
+        if session.in_transaction():
+            await run_in_threadpool(session.close)
+        else:
+            session.close()
+
+
+async def get_cache(request: Request) -> PolicyCache:
+    """The process-wide cache of the compiled active policy."""
+    cache: PolicyCache = request.app.state.policy_cache
+    return cache
+
+
+async def get_principal_cache(request: Request) -> PrincipalCache:
+    """The process-wide cache of authenticated keys."""
+    cache: PrincipalCache = request.app.state.principal_cache
+    return cache
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+PrincipalCacheDep = Annotated[PrincipalCache, Depends(get_principal_cache)]
+SessionDep = Annotated[Session, Depends(get_session)]
+CacheDep = Annotated[PolicyCache, Depends(get_cache)]
+
+
+def _lookup(sessions: sessionmaker[Session], token: str) -> Principal | None:
+    with sessions() as session:
+        return authenticated_principal(session, token)
+
+
+async def get_principal(
+    request: Request,
+    api_key: Annotated[str | None, Depends(_api_key_header)] = None,
+    authorization: Annotated[str | None, Header()] = None,
+) -> Principal:
+    """The authenticated caller; `UnauthorizedError` (401) without a valid key.
+
+    Valid keys are cached for ``api_key_cache_s`` seconds (see `PrincipalCache`), so most
+    requests need no database round trip for authentication.
+    """
+    token = api_key
+    if token is None and authorization and authorization.lower().startswith("bearer "):
+        token = authorization[7:].strip()
+    if not token:
+        raise UnauthorizedError("missing API key; send it in the X-API-Key header")
+    cache: PrincipalCache = request.app.state.principal_cache
+    principal = cache.get(token)
+    if principal is None:
+        principal = await run_in_threadpool(_lookup, request.app.state.sessions, token)
+        if principal is None:
+            raise UnauthorizedError("invalid or revoked API key")
+        cache.put(token, principal)
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def requires(permission: Permission) -> Callable[[Principal], Awaitable[Principal]]:
+    """A dependency passing the caller on if its role grants ``permission``, else 403."""
+
+    async def check(principal: PrincipalDep) -> Principal:
+        if not principal.can(permission):
+            raise ForbiddenError(
+                f"role {principal.role!r} of API key {principal.key_id} may not {permission}",
+                code="role_forbidden",
+            )
+        return principal
+
+    return check
+
+
+CanSubmit = Annotated[Principal, Depends(requires("orders:submit"))]
+CanReadOrders = Annotated[Principal, Depends(requires("orders:read"))]
+CanShip = Annotated[Principal, Depends(requires("orders:ship"))]
+CanReadExceptions = Annotated[Principal, Depends(requires("exceptions:read"))]
+CanResolve = Annotated[Principal, Depends(requires("exceptions:resolve"))]
+CanReadNotifications = Annotated[Principal, Depends(requires("notifications:read"))]
+CanReadPolicies = Annotated[Principal, Depends(requires("policies:read"))]
+CanPublish = Annotated[Principal, Depends(requires("policies:publish"))]
+CanManageKeys = Annotated[Principal, Depends(requires("keys:manage"))]

@@ -1,0 +1,366 @@
+"""Order intake: idempotent submission, validation against the active policy, and storage.
+
+Idempotency is enforced by the database: every order has a unique ``dedupe_key``, derived from
+
+- the ``Idempotency-Key`` header (scoped to the customer; in a batch, plus the position), or
+- without a header, the customer, the PO number and a hash of the order's content,
+
+so a retried request finds the stored order and gets its current view back instead of creating a
+second one (``replayed``). A header reused with different content is a 409. The same PO with
+different content and no header is a new order, flagged by the ``duplicate_po`` check. When two
+identical requests race, the loser's INSERT violates the unique constraint; it rolls back and
+replays the winner's order.
+
+A request is one transaction: nothing is acknowledged before the commit, and a database error
+leaves nothing behind (the caller answers 503).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from supplyseg.service.events import OrderRef, record_order_change
+from supplyseg.service.models import Base
+from supplyseg.service.policy_store import PolicyCache
+from supplyseg.service.problems import ConflictError, UnavailableError
+from supplyseg.service.schemas import OrderIn, OrderLineOut, OrderOut, ReasonOut
+from supplyseg.service.security import Principal
+from supplyseg.service.validation import CompiledPolicy, Finding, Validation, validate_order
+from supplyseg.service.views import order_view
+
+__all__ = [
+    "OPEN_STATUSES",
+    "DbFacts",
+    "Submission",
+    "active_policy",
+    "dedupe_key",
+    "open_exception",
+    "request_sha256",
+    "store_findings",
+    "submit_orders",
+]
+
+# Orders that count against the credit limit (accepted or approved and not yet shipped).
+OPEN_STATUSES = ("accepted", "accepted_with_warnings", "approved")
+_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class Submission:
+    """Result of one submitted order; ``replayed`` when it had been stored before."""
+
+    order: OrderOut
+    replayed: bool
+
+
+_orders = Base.metadata.tables["orders"]
+_lines = Base.metadata.tables["order_lines"]
+_reasons = Base.metadata.tables["reasons"]
+_exceptions = Base.metadata.tables["exceptions"]
+_policy_customers = Base.metadata.tables["policy_customers"]
+
+# Built once: SQLAlchemy then reuses the compiled SQL, which matters at hundreds of orders/s.
+_FIND_BY_DEDUPE = select(_orders.c.id, _orders.c.request_sha256).where(
+    _orders.c.dedupe_key == bindparam("dk")
+)
+_OPEN_VALUE = select(func.coalesce(func.sum(_orders.c.total_value), 0.0)).where(
+    _orders.c.customer_id == bindparam("cid"),
+    _orders.c.status.in_(OPEN_STATUSES),
+    _orders.c.id != bindparam("exclude"),
+)
+_PO_IN_USE = (
+    select(_orders.c.id)
+    .where(
+        _orders.c.customer_id == bindparam("cid"),
+        _orders.c.po_number == bindparam("po"),
+        _orders.c.status != "rejected",
+        _orders.c.id != bindparam("exclude"),
+    )
+    .limit(1)
+)
+_LOCK_CUSTOMER = (
+    select(_policy_customers.c.customer_id)
+    .where(
+        _policy_customers.c.version_id == bindparam("vid"),
+        _policy_customers.c.customer_id == bindparam("cid"),
+    )
+    .with_for_update()
+)
+_INSERT_ORDER = insert(_orders).returning(_orders.c.id)
+_INSERT_LINES = insert(_lines)
+_INSERT_REASONS = insert(_reasons)
+_INSERT_EXCEPTION = insert(_exceptions).returning(_exceptions.c.id)
+
+
+class DbFacts:
+    """`OrderFacts` read from the orders table (``exclude`` = the order being re-validated)."""
+
+    def __init__(self, session: Session, exclude: int | None = None) -> None:
+        self._session = session
+        self._exclude = -1 if exclude is None else exclude
+
+    def open_order_value(self, customer_id: str) -> float:
+        """Value of the customer's open orders."""
+        value = (
+            self._session.connection()
+            .execute(_OPEN_VALUE, {"cid": customer_id, "exclude": self._exclude})
+            .scalar()
+        )
+        return float(value or 0.0)
+
+    def po_in_use(self, customer_id: str, po_number: str) -> bool:
+        """Whether another non-rejected order of the customer has this PO number."""
+        found = (
+            self._session.connection()
+            .execute(_PO_IN_USE, {"cid": customer_id, "po": po_number, "exclude": self._exclude})
+            .scalar()
+        )
+        return found is not None
+
+
+def request_sha256(order: OrderIn) -> str:
+    """Hash of the order's validated content (independent of JSON key order and spacing)."""
+    return hashlib.sha256(order.model_dump_json().encode()).hexdigest()
+
+
+def dedupe_key(order: OrderIn, content_sha256: str, idempotency_key: str | None) -> str:
+    """The unique key that makes a retry of ``order`` find the stored one."""
+    if idempotency_key is not None:
+        raw = f"idem\x1f{order.customer_id}\x1f{idempotency_key}"
+    else:
+        raw = f"po\x1f{order.customer_id}\x1f{order.po_number}\x1f{content_sha256}"
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def active_policy(session: Session, cache: PolicyCache) -> CompiledPolicy:
+    """The active policy; `UnavailableError` (503) before the first publish."""
+    policy = cache.active(session)
+    if policy is None:
+        raise UnavailableError(
+            "no policy version is published; fix: run `supplyseg publish` with an approved"
+            " policy version",
+            code="no_policy",
+        )
+    return policy
+
+
+def store_findings(
+    session: Session, order_id: int, validation_round: int, findings: list[Finding], version: str
+) -> list[ReasonOut]:
+    """Write the findings of one validation round; returns their API form."""
+    if not findings:
+        return []
+    rows = [
+        {
+            "order_id": order_id,
+            "validation_round": validation_round,
+            "code": f.code,
+            "severity": f.severity,
+            "line_no": f.line_no,
+            "field": f.field,
+            "message": f.message,
+            "rule": f.rule,
+            "policy_version": version,
+            "suggested_value": f.suggested_value,
+        }
+        for f in findings
+    ]
+    session.connection().execute(_INSERT_REASONS, rows)
+    return [
+        ReasonOut(**{k: v for k, v in r.items() if k not in ("order_id", "validation_round")})
+        for r in rows
+    ]
+
+
+def open_exception(
+    session: Session, order_id: int, validation_round: int, segment: str | None, at: datetime
+) -> int:
+    """Put an order in the exception queue; returns the exception id."""
+    exception_id: int = (
+        session.connection()
+        .execute(
+            _INSERT_EXCEPTION,
+            {
+                "order_id": order_id,
+                "validation_round": validation_round,
+                "segment": segment,
+                "status": "open",
+                "opened_at": at,
+                "resolved_at": None,
+                "resolution": None,
+                "resolved_by": None,
+                "comment": None,
+            },
+        )
+        .scalar_one()
+    )
+    return exception_id
+
+
+def submit_orders(
+    session: Session,
+    cache: PolicyCache,
+    orders: Sequence[OrderIn],
+    *,
+    principal: Principal,
+    idempotency_key: str | None = None,
+) -> list[Submission]:
+    """Validate and store ``orders`` in one transaction and commit; replays stored ones."""
+    for order in orders:
+        principal.check_customer(order.customer_id)
+    for attempt in range(_ATTEMPTS):
+        try:
+            results = _submit_all(session, cache, orders, principal, idempotency_key)
+            session.commit()
+            return results
+        except IntegrityError as exc:
+            session.rollback()
+            # A concurrent identical request won the race; the next attempt replays its order.
+            if "dedupe_key" not in str(exc.orig) or attempt == _ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _stored_order(session: Session, dk: str) -> tuple[int, str] | None:
+    """``(id, request_sha256)`` of the order stored under ``dk``, if any."""
+    row = session.connection().execute(_FIND_BY_DEDUPE, {"dk": dk}).one_or_none()
+    return None if row is None else (row.id, row.request_sha256)
+
+
+def _submit_all(
+    session: Session,
+    cache: PolicyCache,
+    orders: Sequence[OrderIn],
+    principal: Principal,
+    idempotency_key: str | None,
+) -> list[Submission]:
+    now = datetime.now(UTC)
+    policy: CompiledPolicy | None = None
+    results: list[Submission] = []
+    for i, order in enumerate(orders):
+        key = idempotency_key
+        if key is not None and len(orders) > 1:
+            key = f"{key}#{i}"
+        content = request_sha256(order)
+        dk = dedupe_key(order, content, key)
+        found = _stored_order(session, dk)
+        if found is not None:
+            found_id, found_sha256 = found
+            if found_sha256 != content:
+                raise ConflictError(
+                    f"Idempotency-Key {idempotency_key!r} was used for order {found_id} with"
+                    f" different content (orders[{i}]); fix: use a new key for a new order",
+                    code="idempotency_key_reused",
+                )
+            results.append(Submission(order_view(session, found_id), True))
+            continue
+        if policy is None:
+            policy = active_policy(session, cache)
+        results.append(
+            Submission(_create(session, policy, order, dk, content, principal, now), False)
+        )
+    return results
+
+
+def _create(
+    session: Session,
+    policy: CompiledPolicy,
+    order: OrderIn,
+    dk: str,
+    content: str,
+    principal: Principal,
+    now: datetime,
+) -> OrderOut:
+    if order.customer_id in policy.customers and session.get_bind().dialect.name != "sqlite":
+        # Serialise a customer's submissions (credit and duplicate-PO checks read then write);
+        # SQLite already serialises every write transaction (BEGIN IMMEDIATE).
+        session.execute(_LOCK_CUSTOMER, {"vid": policy.version_id, "cid": order.customer_id})
+    v: Validation = validate_order(order, policy, DbFacts(session))
+    # Core statements on the session's connection: the ORM adds nothing for plain inserts.
+    conn = session.connection()
+    order_id: int = conn.execute(
+        _INSERT_ORDER,
+        {
+            "dedupe_key": dk,
+            "request_sha256": content,
+            "customer_id": order.customer_id,
+            "po_number": order.po_number,
+            "channel": order.channel,
+            "order_date": order.order_date,
+            "requested_date": order.requested_date,
+            "ship_to_id": order.ship_to_id,
+            "segment": v.segment,
+            "status": v.status,
+            "policy_version": policy.version_id,
+            "total_value": v.total_value,
+            "validation_round": 1,
+            "submitted_by": principal.key_id,
+            "created_at": now,
+            "updated_at": now,
+        },
+    ).scalar_one()
+    conn.execute(
+        _INSERT_LINES,
+        [
+            {
+                "order_id": order_id,
+                "line_no": ln.line_no,
+                "product_id": ln.product_id,
+                "quantity": ln.quantity,
+                "unit_price": ln.unit_price,
+            }
+            for ln in order.lines
+        ],
+    )
+    reasons = store_findings(session, order_id, 1, v.findings, policy.version_id)
+    exception_id = None
+    if v.status == "exception":
+        exception_id = open_exception(session, order_id, 1, v.segment, now)
+    ref = OrderRef(order_id, order.customer_id, order.po_number, v.segment, policy.version_id)
+    record_order_change(
+        session,
+        ref,
+        action="submit",
+        actor=principal.key_id,
+        at=now,
+        before=None,
+        after={
+            "status": v.status,
+            "reason_codes": [f.code for f in v.findings],
+            "total_value": v.total_value,
+            "exception_id": exception_id,
+        },
+        events=(v.status,),
+        rules=policy.segments.get(v.segment) if v.segment else None,
+    )
+    return OrderOut(
+        order_id=order_id,
+        customer_id=order.customer_id,
+        po_number=order.po_number,
+        channel=order.channel,
+        order_date=order.order_date,
+        requested_date=order.requested_date,
+        ship_to_id=order.ship_to_id,
+        status=v.status,
+        segment=v.segment,
+        policy_version=policy.version_id,
+        total_value=v.total_value,
+        exception_id=exception_id,
+        reasons=reasons,
+        lines=[
+            OrderLineOut(
+                line_no=ln.line_no,
+                product_id=ln.product_id,
+                quantity=ln.quantity,
+                unit_price=ln.unit_price,
+            )
+            for ln in sorted(order.lines, key=lambda ln: ln.line_no)
+        ],
+    )

@@ -1,0 +1,247 @@
+"""Resolving exceptions (approve, reject, amend) and recording shipments, with a full audit trail.
+
+An exception is closed by a conditional UPDATE (``WHERE status = 'open'``), so two operators
+resolving the same exception at once cannot both succeed: the second gets 409. ``amend`` changes
+the order and re-validates the whole amended order against the active policy (the order itself is
+left out of its own credit exposure and duplicate-PO check); if it still fails, a new exception
+is opened for the new validation round.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from supplyseg.service.events import OrderRef, record_order_change
+from supplyseg.service.intake import (
+    DbFacts,
+    active_policy,
+    open_exception,
+    store_findings,
+)
+from supplyseg.service.models import Audit, OrderException, OrderLine, OrderRow
+from supplyseg.service.policy_document import STATUS_EVENTS, SegmentRules, StatusEvent
+from supplyseg.service.policy_store import PolicyCache
+from supplyseg.service.problems import ConflictError, NotFoundError
+from supplyseg.service.schemas import (
+    ExceptionOut,
+    OrderIn,
+    OrderLineIn,
+    OrderOut,
+    ResolveIn,
+    ShipmentIn,
+)
+from supplyseg.service.validation import CompiledPolicy, validate_order
+from supplyseg.service.views import exception_views, order_view
+
+__all__ = ["SHIPPABLE", "record_shipment", "resolve_exception"]
+
+SHIPPABLE = ("accepted", "accepted_with_warnings", "approved")
+
+
+def _snapshot(session: Session, order: OrderRow) -> dict[str, Any]:
+    lines = session.scalars(
+        select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.line_no)
+    )
+    return {
+        "status": order.status,
+        "requested_date": order.requested_date.isoformat(),
+        "ship_to_id": order.ship_to_id,
+        "total_value": order.total_value,
+        "validation_round": order.validation_round,
+        "lines": [
+            {
+                "line_no": ln.line_no,
+                "product_id": ln.product_id,
+                "quantity": ln.quantity,
+                "unit_price": ln.unit_price,
+            }
+            for ln in lines
+        ],
+    }
+
+
+def _event(status: str) -> StatusEvent:
+    for event in STATUS_EVENTS:
+        if event == status:
+            return event
+    raise ValueError(f"status {status!r} is not a status event")
+
+
+def _rules(policy: CompiledPolicy, segment: str | None) -> SegmentRules | None:
+    return policy.segments.get(segment) if segment else None
+
+
+def resolve_exception(
+    session: Session, cache: PolicyCache, exception_id: int, req: ResolveIn, *, actor: str
+) -> tuple[ExceptionOut, OrderOut]:
+    """Apply ``req`` to an open exception and commit; returns (exception view, order view)."""
+    exc = session.get(OrderException, exception_id)
+    if exc is None:
+        raise NotFoundError(f"no exception {exception_id}")
+    now = datetime.now(UTC)
+    closed = session.execute(
+        update(OrderException)
+        .where(OrderException.id == exception_id, OrderException.status == "open")
+        .values(
+            status="resolved",
+            resolved_at=now,
+            resolution=req.action,
+            resolved_by=actor,
+            comment=req.comment,
+        )
+    )
+    if closed.rowcount == 0:  # type: ignore[attr-defined]
+        raise ConflictError(
+            f"exception {exception_id} is already resolved", code="already_resolved"
+        )
+    order = session.get(OrderRow, exc.order_id, with_for_update=True)
+    assert order is not None  # foreign key
+    policy = active_policy(session, cache)
+    before = _snapshot(session, order)
+    ref = OrderRef(
+        order.id, order.customer_id, order.po_number, order.segment, order.policy_version
+    )
+    events: tuple[StatusEvent, ...]
+    reason_codes: list[str] = []
+    if req.action in ("approve", "reject"):
+        status = "approved" if req.action == "approve" else "rejected"
+        order.status = status
+        order.updated_at = now
+        events = ("approved",) if status == "approved" else ("rejected",)
+    else:
+        reason_codes = _amend(session, policy, order, req, now)
+        ref = OrderRef(
+            order.id, order.customer_id, order.po_number, order.segment, order.policy_version
+        )
+        events = ("amended", _event(order.status))
+    session.flush()
+    after = _snapshot(session, order)
+    after["reason_codes"] = reason_codes
+    session.execute(
+        insert(Audit).values(
+            at=now,
+            actor=actor,
+            entity="exception",
+            entity_id=str(exception_id),
+            action="resolve",
+            before={"status": "open"},
+            after={"status": "resolved", "resolution": req.action},
+            comment=req.comment,
+        )
+    )
+    record_order_change(
+        session,
+        ref,
+        action=req.action,
+        actor=actor,
+        at=now,
+        before=before,
+        after=after,
+        events=events,
+        rules=_rules(policy, order.segment),
+        comment=req.comment,
+    )
+    session.commit()
+    session.expire_all()  # the exception row was changed by a Core UPDATE above
+    return exception_views(session, [exc])[0], order_view(session, order.id)
+
+
+def _amend(
+    session: Session, policy: CompiledPolicy, order: OrderRow, req: ResolveIn, now: datetime
+) -> list[str]:
+    lines = {
+        ln.line_no: OrderLineIn(
+            line_no=ln.line_no,
+            product_id=ln.product_id,
+            quantity=ln.quantity,
+            unit_price=ln.unit_price,
+        )
+        for ln in session.scalars(select(OrderLine).where(OrderLine.order_id == order.id))
+    }
+    for n in req.remove_line_nos or ():
+        if n not in lines:
+            raise ConflictError(
+                f"remove_line_nos: order {order.id} has no line {n}", code="no_line"
+            )
+        del lines[n]
+    for ln in req.lines or ():
+        lines[ln.line_no] = ln
+    if not lines:
+        raise ConflictError(
+            f"amend would leave order {order.id} without lines; fix: reject the order instead",
+            code="no_lines_left",
+        )
+    amended = OrderIn(
+        customer_id=order.customer_id,
+        po_number=order.po_number,
+        channel=order.channel,
+        order_date=order.order_date,
+        requested_date=req.requested_date or order.requested_date,
+        ship_to_id=req.ship_to_id if req.ship_to_id is not None else order.ship_to_id,
+        lines=[lines[n] for n in sorted(lines)],
+    )
+    v = validate_order(amended, policy, DbFacts(session, exclude=order.id))
+    session.execute(delete(OrderLine).where(OrderLine.order_id == order.id))
+    session.execute(
+        insert(OrderLine),
+        [
+            {
+                "order_id": order.id,
+                "line_no": ln.line_no,
+                "product_id": ln.product_id,
+                "quantity": ln.quantity,
+                "unit_price": ln.unit_price,
+            }
+            for ln in amended.lines
+        ],
+    )
+    order.validation_round += 1
+    order.requested_date = amended.requested_date
+    order.ship_to_id = amended.ship_to_id
+    order.segment = v.segment
+    order.status = v.status
+    order.policy_version = policy.version_id
+    order.total_value = v.total_value
+    order.updated_at = now
+    store_findings(session, order.id, order.validation_round, v.findings, policy.version_id)
+    if v.status == "exception":
+        open_exception(session, order.id, order.validation_round, v.segment, now)
+    return [f.code for f in v.findings]
+
+
+def record_shipment(
+    session: Session, cache: PolicyCache, order_id: int, req: ShipmentIn, *, actor: str
+) -> OrderOut:
+    """Mark an accepted or approved order shipped (audit + notification) and commit."""
+    order = session.get(OrderRow, order_id, with_for_update=True)
+    if order is None:
+        raise NotFoundError(f"no order {order_id}")
+    if order.status not in SHIPPABLE:
+        raise ConflictError(
+            f"order {order_id} is {order.status}; only {list(SHIPPABLE)} orders can ship",
+            code="not_shippable",
+        )
+    policy = active_policy(session, cache)
+    now = datetime.now(UTC)
+    before = {"status": order.status}
+    order.status = "shipped"
+    order.updated_at = now
+    session.flush()
+    record_order_change(
+        session,
+        OrderRef(order.id, order.customer_id, order.po_number, order.segment, order.policy_version),
+        action="ship",
+        actor=actor,
+        at=now,
+        before=before,
+        after={"status": "shipped"},
+        events=("shipped",),
+        rules=_rules(policy, order.segment),
+        comment=req.comment,
+    )
+    session.commit()
+    return order_view(session, order_id)

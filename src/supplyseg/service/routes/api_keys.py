@@ -1,0 +1,53 @@
+"""``/api-keys``: create, list and revoke API keys (admin)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from sqlalchemy import select
+
+from supplyseg.service.deps import CanManageKeys, PrincipalCacheDep, SessionDep
+from supplyseg.service.models import ApiKey
+from supplyseg.service.schemas import ApiKeyCreated, ApiKeyIn, ApiKeyOut
+from supplyseg.service.security import issue_api_key, revoke_api_key
+from supplyseg.service.views import utc
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api-keys", tags=["api-keys"])
+
+
+@router.post("", status_code=201)
+def create_key(req: ApiKeyIn, session: SessionDep, principal: CanManageKeys) -> ApiKeyCreated:
+    """Create a key; the plain key is in this response only."""
+    key_id, token = issue_api_key(
+        session, req.role, req.customers, label=req.label, actor=principal.key_id
+    )
+    session.commit()
+    customers = sorted(set(req.customers)) if req.customers is not None else None
+    return ApiKeyCreated(key_id=key_id, key=token, role=req.role, customers=customers)
+
+
+@router.get("")
+def list_keys(session: SessionDep, principal: CanManageKeys) -> list[ApiKeyOut]:
+    """All keys, revoked ones included (never their secrets)."""
+    return [
+        ApiKeyOut(
+            key_id=k.key_id,
+            role=k.role,
+            customers=k.customers,
+            label=k.label,
+            created_at=utc(k.created_at),
+            revoked_at=utc(k.revoked_at) if k.revoked_at else None,
+        )
+        for k in session.scalars(select(ApiKey).order_by(ApiKey.created_at))
+    ]
+
+
+@router.delete("/{key_id}", status_code=204)
+def revoke_key(
+    key_id: str, session: SessionDep, keys: PrincipalCacheDep, principal: CanManageKeys
+) -> None:
+    """Revoke a key (kept for audit); requests with it get 401 from now on."""
+    revoke_api_key(session, key_id, actor=principal.key_id)
+    session.commit()
+    keys.clear()

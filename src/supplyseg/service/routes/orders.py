@@ -1,0 +1,173 @@
+"""``/orders``: submit (one, batch, CSV), read, list, and record shipments."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Header, Query, Response
+from fastapi.concurrency import run_in_threadpool
+from sqlalchemy import select
+
+from supplyseg.service.csv_orders import orders_from_csv
+from supplyseg.service.deps import (
+    CacheDep,
+    CanReadOrders,
+    CanShip,
+    CanSubmit,
+    SessionDep,
+    SettingsDep,
+)
+from supplyseg.service.intake import submit_orders
+from supplyseg.service.models import OrderRow
+from supplyseg.service.problems import UnprocessableError
+from supplyseg.service.resolution import record_shipment
+from supplyseg.service.schemas import (
+    BatchIn,
+    BatchOut,
+    OrderIn,
+    OrderOut,
+    OrderPage,
+    OrderStatus,
+    ShipmentIn,
+)
+from supplyseg.service.security import Principal
+from supplyseg.service.settings import Settings
+from supplyseg.service.views import order_view, order_views
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/orders", tags=["orders"])
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        min_length=1,
+        max_length=200,
+        description="Makes retries return the first result instead of creating a new order.",
+    ),
+]
+
+
+def _check_batch(settings: Settings, n: int) -> None:
+    if n > settings.max_batch_orders:
+        raise UnprocessableError(
+            f"{n} orders in one request; at most {settings.max_batch_orders} allowed"
+            " (SUPPLYSEG_MAX_BATCH_ORDERS); fix: split the batch",
+            code="too_many_orders",
+        )
+
+
+@router.post(
+    "",
+    status_code=201,
+    responses={200: {"description": "A retry: the stored order (Idempotent-Replayed: true)."}},
+)
+async def submit_order(
+    order: OrderIn,
+    response: Response,
+    session: SessionDep,
+    cache: CacheDep,
+    principal: CanSubmit,
+    idempotency_key: IdempotencyKey = None,
+) -> OrderOut:
+    """Validate one order against its segment's rules and store it (201; 200 for a retry)."""
+    # async + one explicit thread-pool call: the whole unit of work costs one thread hop.
+    [result] = await run_in_threadpool(
+        submit_orders, session, cache, [order], principal=principal, idempotency_key=idempotency_key
+    )
+    if result.replayed:
+        response.status_code = 200
+        response.headers["Idempotent-Replayed"] = "true"
+    return result.order
+
+
+@router.post("/batch")
+async def submit_batch(
+    batch: BatchIn,
+    session: SessionDep,
+    cache: CacheDep,
+    settings: SettingsDep,
+    principal: CanSubmit,
+    idempotency_key: IdempotencyKey = None,
+) -> BatchOut:
+    """Validate and store several orders in one transaction; one result each, in order."""
+    _check_batch(settings, len(batch.orders))
+    results = await run_in_threadpool(
+        submit_orders,
+        session,
+        cache,
+        batch.orders,
+        principal=principal,
+        idempotency_key=idempotency_key,
+    )
+    return BatchOut(results=[r.order for r in results])
+
+
+@router.post("/csv")
+def submit_csv(
+    body: Annotated[bytes, Body(media_type="text/csv", description="CSV of order lines.")],
+    session: SessionDep,
+    cache: CacheDep,
+    settings: SettingsDep,
+    principal: CanSubmit,
+    idempotency_key: IdempotencyKey = None,
+) -> BatchOut:
+    """Submit a CSV file of order lines (``Content-Type: text/csv``; see `csv_orders`)."""
+    orders = orders_from_csv(body)
+    _check_batch(settings, len(orders))
+    results = submit_orders(
+        session, cache, orders, principal=principal, idempotency_key=idempotency_key
+    )
+    return BatchOut(results=[r.order for r in results])
+
+
+@router.get("/{order_id}")
+def get_order(order_id: int, session: SessionDep, principal: CanReadOrders) -> OrderOut:
+    """One order with its lines and the findings of its latest validation."""
+    view = order_view(session, order_id)
+    principal.check_customer(view.customer_id)
+    return view
+
+
+def _visible(principal: Principal, customer_id: str | None) -> list[str] | None:
+    if customer_id is not None:
+        principal.check_customer(customer_id)
+        return [customer_id]
+    return sorted(principal.customers) if principal.customers is not None else None
+
+
+@router.get("")
+def list_orders(
+    session: SessionDep,
+    principal: CanReadOrders,
+    status: Annotated[OrderStatus | None, Query()] = None,
+    segment: Annotated[str | None, Query(max_length=64)] = None,
+    customer_id: Annotated[str | None, Query(max_length=64)] = None,
+    after: Annotated[int, Query(ge=0, description="Return orders with id > after.")] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> OrderPage:
+    """Orders by status, segment and customer, oldest first (keys see their customers only)."""
+    q = select(OrderRow).where(OrderRow.id > after).order_by(OrderRow.id).limit(limit)
+    if status is not None:
+        q = q.where(OrderRow.status == status)
+    if segment is not None:
+        q = q.where(OrderRow.segment == segment)
+    customers = _visible(principal, customer_id)
+    if customers is not None:
+        q = q.where(OrderRow.customer_id.in_(customers))
+    rows = list(session.scalars(q))
+    return OrderPage(
+        items=order_views(session, rows), next_after=rows[-1].id if len(rows) == limit else None
+    )
+
+
+@router.post("/{order_id}/shipment")
+def ship_order(
+    order_id: int,
+    session: SessionDep,
+    cache: CacheDep,
+    principal: CanShip,
+    req: ShipmentIn | None = None,
+) -> OrderOut:
+    """Record that an accepted or approved order shipped (audited; notifies per segment)."""
+    return record_shipment(session, cache, order_id, req or ShipmentIn(), actor=principal.key_id)

@@ -1,0 +1,279 @@
+"""Request and response bodies of the HTTP API (pydantic; requests reject unknown fields)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from supplyseg.service.policy_document import Channel, StatusEvent
+from supplyseg.service.security import Role
+
+__all__ = [
+    "ApiKeyCreated",
+    "ApiKeyIn",
+    "ApiKeyOut",
+    "BatchIn",
+    "BatchOut",
+    "ExceptionOut",
+    "ExceptionPage",
+    "NotificationOut",
+    "NotificationPage",
+    "OrderIn",
+    "OrderLineIn",
+    "OrderLineOut",
+    "OrderOut",
+    "OrderPage",
+    "OrderStatus",
+    "PolicyPublished",
+    "PolicySummary",
+    "ReasonOut",
+    "ResolveIn",
+    "ResolveOut",
+    "ShipmentIn",
+]
+
+OrderStatus = Literal[
+    "accepted", "accepted_with_warnings", "exception", "approved", "rejected", "shipped"
+]
+Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+Comment = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+
+
+class _In(BaseModel):
+    # Unknown fields are an error (422 naming the field), never silently dropped.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class OrderLineIn(_In):
+    """One order line as submitted."""
+
+    line_no: int = Field(ge=1, le=100_000)
+    product_id: Id
+    quantity: float = Field(gt=0, allow_inf_nan=False)
+    unit_price: float | None = Field(
+        None, ge=0, allow_inf_nan=False, description="Agreed price; null = list price."
+    )
+
+
+class OrderIn(_In):
+    """One order as submitted by any channel."""
+
+    customer_id: Id
+    po_number: Id = Field(description="The customer's purchase order number.")
+    channel: Channel
+    order_date: date
+    requested_date: date
+    ship_to_id: Id | None = Field(None, description="null = the customer's default ship-to.")
+    lines: list[OrderLineIn] = Field(min_length=1, max_length=1000)
+
+    @model_validator(mode="after")
+    def _unique_line_numbers(self) -> OrderIn:
+        seen: set[int] = set()
+        for i, line in enumerate(self.lines):
+            if line.line_no in seen:
+                raise ValueError(f"lines[{i}].line_no {line.line_no} is duplicated")
+            seen.add(line.line_no)
+        return self
+
+
+class BatchIn(_In):
+    """Several orders in one request (validated and committed together)."""
+
+    orders: list[OrderIn] = Field(min_length=1)
+
+
+class ReasonOut(_Out):
+    """Why an order is not simply accepted: one failed check."""
+
+    code: str
+    severity: Literal["error", "warning"]
+    line_no: int | None
+    field: str
+    message: str
+    rule: str = Field(description="Path of the rule in the policy document.")
+    policy_version: str
+    suggested_value: str | None = None
+
+
+class OrderLineOut(_Out):
+    """One order line as held by the service."""
+
+    line_no: int
+    product_id: str
+    quantity: float
+    unit_price: float | None
+
+
+class OrderOut(_Out):
+    """An order, its status and the findings of its latest validation."""
+
+    order_id: int
+    customer_id: str
+    po_number: str
+    channel: str
+    order_date: date
+    requested_date: date
+    ship_to_id: str | None
+    status: OrderStatus
+    segment: str | None
+    policy_version: str
+    total_value: float
+    exception_id: int | None = Field(description="The open exception, if any.")
+    reasons: list[ReasonOut]
+    lines: list[OrderLineOut]
+
+
+class BatchOut(_Out):
+    """One result per submitted order, in submission order."""
+
+    results: list[OrderOut]
+
+
+class OrderPage(_Out):
+    """A page of orders; pass ``next_after`` as ``after`` for the next page."""
+
+    items: list[OrderOut]
+    next_after: int | None
+
+
+class ExceptionOut(_Out):
+    """An entry of the exception queue."""
+
+    exception_id: int
+    order_id: int
+    customer_id: str
+    po_number: str
+    segment: str | None
+    status: Literal["open", "resolved"]
+    opened_at: datetime
+    resolved_at: datetime | None
+    resolution: Literal["approve", "reject", "amend"] | None
+    resolved_by: str | None
+    comment: str | None
+    reasons: list[ReasonOut]
+
+
+class ExceptionPage(_Out):
+    """A page of exceptions; pass ``next_after`` as ``after`` for the next page."""
+
+    items: list[ExceptionOut]
+    next_after: int | None
+
+
+class ResolveIn(_In):
+    """How a person resolves an exception; ``comment`` is mandatory.
+
+    ``approve`` overrides the findings, ``reject`` refuses the order, ``amend`` changes it
+    (``lines`` replace or add lines by ``line_no``, ``remove_line_nos`` drop lines, dates and
+    ship-to may change) and re-validates the whole amended order.
+    """
+
+    action: Literal["approve", "reject", "amend"]
+    comment: Comment
+    lines: list[OrderLineIn] | None = None
+    remove_line_nos: list[int] | None = None
+    requested_date: date | None = None
+    ship_to_id: Id | None = None
+
+    @model_validator(mode="after")
+    def _changes_only_for_amend(self) -> ResolveIn:
+        changes = [
+            name
+            for name in ("lines", "remove_line_nos", "requested_date", "ship_to_id")
+            if getattr(self, name) is not None
+        ]
+        if self.action == "amend" and not changes:
+            raise ValueError(
+                "amend needs at least one of lines, remove_line_nos, requested_date, ship_to_id"
+            )
+        if self.action != "amend" and changes:
+            raise ValueError(f"{changes[0]} is only allowed with action amend")
+        return self
+
+
+class ResolveOut(_Out):
+    """The resolved exception and the order after resolution."""
+
+    exception: ExceptionOut
+    order: OrderOut
+
+
+class ShipmentIn(_In):
+    """A shipment reported by the ERP/WMS for an accepted or approved order."""
+
+    comment: Comment | None = None
+
+
+class NotificationOut(_Out):
+    """One status notification from the outbox."""
+
+    id: int
+    created_at: datetime
+    order_id: int
+    customer_id: str
+    segment: str | None
+    event: StatusEvent
+    payload: dict[str, Any]
+
+
+class NotificationPage(_Out):
+    """Notifications after ``since``; pass ``next_since`` as ``since`` to continue."""
+
+    items: list[NotificationOut]
+    next_since: int
+
+
+class ApiKeyIn(_In):
+    """A key to create."""
+
+    role: Role
+    customers: list[Id] | None = Field(
+        None, min_length=1, description="Customers a submitter is bound to; null = all."
+    )
+    label: str = Field("", max_length=200)
+
+
+class ApiKeyCreated(_Out):
+    """A new key; ``key`` is shown only here, once."""
+
+    key_id: str
+    key: str
+    role: Role
+    customers: list[str] | None
+
+
+class ApiKeyOut(_Out):
+    """A stored key (never the secret)."""
+
+    key_id: str
+    role: str
+    customers: list[str] | None
+    label: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class PolicySummary(_Out):
+    """Header of a published policy version."""
+
+    version_id: str
+    created: datetime
+    source_run_id: str
+    config_hash: str
+    currency: str
+    published_at: datetime
+    published_by: str
+    active: bool
+
+
+class PolicyPublished(_Out):
+    """Outcome of a publish: the version and whether it was new or re-activated."""
+
+    version_id: str
+    new_version: bool
