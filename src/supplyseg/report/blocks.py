@@ -1,0 +1,148 @@
+"""The report's building blocks (charts, top-row tables, KPI cards, "not computed" lines) and
+the context every section is built with."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from supplyseg.report.columns import column_info, format_value
+from supplyseg.report.run_folder import RunFolder
+from supplyseg.report.style import Palette
+
+__all__ = [
+    "TOP_ROWS",
+    "Block",
+    "Chart",
+    "Context",
+    "Kpi",
+    "Missing",
+    "Section",
+    "Table",
+    "plural",
+    "table_block",
+]
+
+TOP_ROWS = 15
+
+
+@dataclass
+class Chart:
+    key: str
+    title: str
+    caption: str
+    figure: go.Figure
+    wide: bool = True
+
+
+@dataclass
+class Table:
+    key: str
+    title: str
+    caption: str
+    columns: list[str]
+    numeric: list[bool]
+    rows: list[list[str]]
+    note: str = ""
+
+
+@dataclass
+class Missing:
+    key: str
+    title: str
+    reason: str
+
+
+Block = Chart | Table | Missing
+
+
+@dataclass
+class Kpi:
+    key: str
+    label: str
+    value: float | None
+    text: str
+    detail: str = ""
+
+
+@dataclass
+class Section:
+    key: str
+    title: str
+    intro: str
+    blocks: list[Block] = field(default_factory=list)
+    kpis: list[Kpi] = field(default_factory=list)
+
+
+@dataclass
+class Context:
+    """What every section builder needs: the run, the report's colours and sheet names."""
+
+    run: RunFolder
+    palette: Palette
+    sheets: dict[str, str]
+
+    @property
+    def cur(self) -> str:
+        return self.run.currency
+
+    def lacks(self, table: str, columns: Sequence[str], *prefixes: str) -> str | None:
+        """Why a block over ``table``'s ``columns`` cannot be drawn, or None when it can."""
+        frame = self.run.table(table)
+        if frame is None:
+            return self.run.reason_absent(table)
+        empty = [c for c in columns if c not in frame.columns or frame[c].isna().all()]
+        if not empty:
+            return None
+        notes = self.run.notes_about(*prefixes) if prefixes else []
+        # A note naming the empty column ("net profit ... unknown") beats the step's first note.
+        words = [w for c in empty for w in (c, c.replace("_", " "))]
+        naming = [n for n in notes if any(w in n.lower() for w in words)]
+        return (naming or notes or [f"{table} has no {', '.join(empty)} values"])[0]
+
+
+def _decimals(amounts: pd.Series) -> int:
+    """Decimals for a column of amounts: none when they are mostly 100 or more."""
+    values = pd.to_numeric(amounts, errors="coerce").abs().dropna()
+    return 0 if len(values) and float(values.median()) >= 100 else 2
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
+
+
+def table_block(
+    ctx: Context,
+    key: str,
+    title: str,
+    caption: str,
+    frame: pd.DataFrame,
+    columns: Sequence[str],
+    *,
+    total: int | None = None,
+    source: str | None = None,
+) -> Table:
+    """``frame``'s ``columns`` formatted by unit; ``source`` names the full table's sheet."""
+    cols = [c for c in columns if c in frame.columns]
+    units = [column_info(c, frame[c].dtype).unit for c in cols]
+    places = [
+        _decimals(frame[c]) if u == "currency" else None for c, u in zip(cols, units, strict=True)
+    ]
+    rows = [
+        [
+            format_value(v, u, ctx.cur if u == "currency" else "", d)
+            for v, u, d in zip(r, units, places, strict=True)
+        ]
+        for r in frame[cols].itertuples(index=False, name=None)
+    ]
+    total = len(frame) if total is None else total
+    note = ""
+    if source:
+        sheet = ctx.sheets.get(source, source)
+        shown = f"{len(rows):,} of {total:,} rows" if total > len(rows) else f"all {total:,} rows"
+        note = f"Showing {shown}; the full table is sheet “{sheet}” of workbook.xlsx."
+    numeric = [u not in ("text", "date") for u in units]
+    return Table(key, title, caption, [c.replace("_", " ") for c in cols], numeric, rows, note)

@@ -1,0 +1,202 @@
+"""Section 1: headline numbers (customers, products, revenue, unprofitable customers, inventory
+investment) and data quality (row accounting, rejects by reason, examples)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from supplyseg.report import figures as fg
+from supplyseg.report.blocks import Block, Chart, Context, Kpi, Missing, Section, table_block
+from supplyseg.report.columns import format_value
+from supplyseg.report.run_folder import RunFolder
+
+__all__ = ["headline_numbers", "headline_section"]
+
+
+def _customertable_block(run: RunFolder) -> pd.DataFrame | None:
+    for name in ("customer_metrics", "cost_to_serve_customer", "demand_customer"):
+        frame = run.table(name)
+        if frame is not None and "customer_id" in frame.columns:
+            return frame
+    return None
+
+
+def _revenuetable_block(run: RunFolder) -> tuple[str, pd.DataFrame] | None:
+    for name in ("demand_product", "cost_to_serve_customer", "demand_customer"):
+        frame = run.table(name)
+        if frame is not None and "revenue" in frame.columns:
+            return name, frame
+    return None
+
+
+def headline_numbers(run: RunFolder) -> list[Kpi]:
+    """Customers, products, revenue, share of unprofitable customers, inventory investment."""
+    cur = run.currency
+    kpis: list[Kpi] = []
+    cust = _customertable_block(run)
+    if cust is None:
+        kpis.append(
+            Kpi("customers", "Customers", None, "—", "not computed because no customer table")
+        )
+    else:
+        n = int(cust["customer_id"].nunique())
+        kpis.append(Kpi("customers", "Customers", n, f"{n:,}", "with at least one order line"))
+    prod = run.table("demand_product")
+    if prod is None or "product_id" not in prod.columns:
+        why = run.reason_absent("demand_product")
+        kpis.append(Kpi("products", "Products", None, "—", f"not computed because {why}"))
+    else:
+        n = int(prod["product_id"].nunique())
+        kpis.append(Kpi("products", "Products", n, f"{n:,}", "with demand in the horizon"))
+    rev = _revenuetable_block(run)
+    if rev is None:
+        kpis.append(Kpi("revenue", "Revenue", None, "—", "not computed because no revenue table"))
+    else:
+        total = float(rev[1]["revenue"].sum())
+        text = format_value(total, "currency", cur)
+        kpis.append(Kpi("revenue", "Revenue", total, text, "net of credit notes"))
+    cts = run.table("cost_to_serve_customer")
+    known_profit = (
+        cts["net_profit"].notna().any() if cts is not None and "net_profit" in cts else False
+    )
+    if cts is None or not known_profit:
+        why = (
+            run.reason_absent("cost_to_serve_customer")
+            if cts is None
+            else next(
+                (n for n in run.notes_about("cost_to_serve") if "net profit" in n.lower()),
+                "net profit is unknown for every customer",
+            )
+        )
+        kpis.append(
+            Kpi("unprofitable", "Unprofitable customers", None, "—", f"not computed because {why}")
+        )
+    else:
+        known = cts["net_profit"].dropna()
+        losing = known[known < 0]
+        share = len(losing) / len(known) if len(known) else float("nan")
+        kpis.append(
+            Kpi(
+                "unprofitable",
+                "Unprofitable customers",
+                share,
+                format_value(share, "fraction"),
+                f"{len(losing):,} of {len(known):,} customers lose "
+                f"{format_value(-float(losing.sum()), 'currency', cur)} after cost-to-serve",
+            )
+        )
+    pol = run.table("policies")
+    if pol is None or "inventory_value" not in pol.columns:
+        why = run.reason_absent("policies")
+        kpis.append(
+            Kpi("inventory", "Inventory investment", None, "—", f"not computed because {why}")
+        )
+    else:
+        total = float(pol["inventory_value"].sum())
+        by = "service_type" if "service_type" in pol.columns else None
+        parts = pol.groupby(by)["inventory_value"].sum() if by else pd.Series(dtype="float64")
+        detail = " · ".join(
+            f"{k}: {format_value(float(v), 'currency', cur)}" for k, v in parts.items()
+        )
+        kpis.append(
+            Kpi(
+                "inventory",
+                "Inventory investment",
+                total,
+                format_value(total, "currency", cur),
+                detail,
+            )
+        )
+    return kpis
+
+
+def _data_quality(ctx: Context) -> list[Block]:
+    run = ctx.run
+    blocks: list[Block] = []
+    tables = run.manifest.get("tables") or {}
+    acc = pd.DataFrame(
+        [
+            {
+                "table": name,
+                "source": Path(str(t.get("source", ""))).name,
+                "read": t.get("read", 0),
+                "loaded": t.get("loaded", 0),
+                "rejected": t.get("rejected", 0),
+            }
+            for name, t in tables.items()
+        ]
+    )
+    if acc.empty:
+        return [Missing("row_accounting", "Row accounting", "the manifest lists no input tables")]
+    acc["rejected_pct"] = 100.0 * acc["rejected"] / acc["read"].where(acc["read"] > 0)
+    blocks.append(
+        table_block(
+            ctx, "row_accounting", "Row accounting per input table",
+            "Every row read is either loaded or rejected: read = loaded + rejected.",
+            acc, ["table", "source", "read", "loaded", "rejected", "rejected_pct"],
+        )
+    )  # fmt: skip
+    reasons = pd.DataFrame(
+        [
+            {"table": name, "reason_code": code, "rows": int(n)}
+            for name, t in tables.items()
+            for code, n in (t.get("reasons") or {}).items()
+            if n
+        ],
+        columns=["table", "reason_code", "rows"],
+    )
+    if reasons.empty:
+        blocks.append(Missing("rejects", "Rejected rows by reason", "no row was rejected"))
+        return blocks
+    blocks.append(
+        Chart(
+            "rejects_by_reason", "Rejected rows by reason",
+            "Each bar counts the rows set aside for one reason, split by input table. The"
+            " longest bars are the first fixes to ask of the data owner.",
+            fg.rejects_by_reason(reasons),
+        )
+    )  # fmt: skip
+    rejects = run.table("rejects")
+    if rejects is not None and len(rejects):
+        order = rejects["reason_code"].value_counts().index
+        examples = (
+            rejects.groupby("reason_code", sort=False).head(3).set_index("reason_code").loc[order]
+        ).reset_index()
+        blocks.append(
+            table_block(
+                ctx, "reject_examples", "Examples of rejected rows",
+                "Up to three rows per reason, most frequent reason first, with the message"
+                " that says how to fix the source.",
+                examples.head(30),
+                ["reason_code", "table", "row_number", "field", "value", "message"],
+                total=len(rejects), source="rejects",
+            )
+        )  # fmt: skip
+    return blocks
+
+
+def headline_section(ctx: Context) -> Section:
+    """Section 1: the KPI cards, inventory by policy and the data-quality blocks."""
+    sec = Section(
+        "headline", "1. Headline numbers and data quality",
+        "The size of the business analysed, where profit leaks, and how clean the input data was.",
+        kpis=headline_numbers(ctx.run),
+    )  # fmt: skip
+    why = ctx.lacks("policies", ["inventory_value"])
+    if why:
+        sec.blocks.append(Missing("inventory_by_policy", "Inventory investment by policy", why))
+    else:
+        pol = ctx.run.table("policies")
+        assert pol is not None
+        by = "service_type" if "service_type" in pol.columns else "product_segment"
+        sec.blocks.append(
+            Chart(
+                "inventory_by_policy", "Inventory investment by policy",
+                f"Average inventory value held under each {by.replace('_', ' ')}.",
+                fg.inventory_by_policy(pol, by, ctx.palette, ctx.cur),
+            )
+        )  # fmt: skip
+    sec.blocks += _data_quality(ctx)
+    return sec

@@ -1,0 +1,103 @@
+"""Render the report as one self-contained HTML file (Jinja2; Plotly's JS inlined once).
+
+The page needs no network: CSS and plotly.js are inline, fonts are the system's. Each chart's
+spec is a ``<script type="application/json">`` next to its container (Plotly's JSON escapes
+``<``, ``>`` and ``/``, so data cannot close the tag) and one script at the end draws them all.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import plotly.offline
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
+
+from supplyseg import __version__
+from supplyseg.report.blocks import Block, Chart, Section, Table
+from supplyseg.report.run_folder import RunFolder
+from supplyseg.report.sections import report_sections
+
+__all__ = ["TITLE", "render_html", "write_html"]
+
+TITLE = "Supply chain segmentation report"
+
+
+def _environment() -> Environment:
+    return Environment(
+        loader=PackageLoader("supplyseg.report", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def _view(block: Block, n: int) -> dict[str, Any]:
+    """What the template needs for one block (charts get their JSON spec and a div id)."""
+    if isinstance(block, Chart):
+        height = int(block.figure.layout.height or 420)
+        return {
+            "kind": "chart",
+            "key": block.key,
+            "title": block.title,
+            "caption": block.caption,
+            "wide": block.wide,
+            "div_id": f"chart-{n}",
+            "spec_id": f"chart-{n}-spec",
+            "height": height,
+            # Safe inside <script>: Plotly's JSON encoder escapes < > / as \u003c etc.
+            "spec": Markup(block.figure.to_json()),
+        }
+    if isinstance(block, Table):
+        return {"kind": "table", **vars(block)}
+    return {"kind": "missing", "key": block.key, "title": block.title,
+            "reason": block.reason.rstrip(". ")}  # fmt: skip
+
+
+def _timings(manifest: dict[str, Any]) -> str:
+    timings = manifest.get("timings_seconds") or {}
+    total = sum(float(v) for k, v in timings.items() if "." not in str(k))
+    return f"{total:,.1f} s" if total else ""
+
+
+def render_html(run: RunFolder, sections: list[Section] | None = None) -> str:
+    """The report page for ``run`` as a string (sections built from the run unless given)."""
+    sections = report_sections(run) if sections is None else sections
+    counter = iter(range(1, 10_000))
+    views = [
+        {
+            "key": s.key,
+            "title": s.title,
+            "intro": s.intro,
+            "kpis": s.kpis,
+            "blocks": [_view(b, next(counter)) for b in s.blocks],
+        }
+        for s in sections
+    ]
+    m = run.manifest
+    return (
+        _environment()
+        .get_template("report.html.j2")
+        .render(
+            title=TITLE,
+            plotly_js=Markup(plotly.offline.get_plotlyjs()),
+            workspace=m.get("workspace", ""),
+            run_id=run.run_id,
+            created=str(m.get("created", "")).replace("T", " "),
+            version=m.get("supplyseg_version", __version__),
+            config_hash=m.get("config_hash", ""),
+            currency=run.currency,
+            timings=_timings(m),
+            notes=run.notes,
+            sections=views,
+        )
+    )
+
+
+def write_html(run: RunFolder, path: Path, sections: list[Section] | None = None) -> Path:
+    """Write the report page to ``path``; returns ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_html(run, sections), encoding="utf-8")
+    return path
