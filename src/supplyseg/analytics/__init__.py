@@ -1,0 +1,3 @@
+"""Analytics on the engine: demand classes, cost-to-serve, customer KPIs."""
+
+__all__: list[str] = []
