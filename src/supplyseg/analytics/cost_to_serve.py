@@ -1,0 +1,597 @@
+"""Activity-based cost-to-serve per customer, customer × product and order, with a breakdown.
+
+Every cost is a driver quantity × rate (pools in ``cost_to_serve:``, see
+`supplyseg.config.cost_to_serve`). The heavy work (10M order lines) runs on the Ibis backend as
+generic joins and group-bys; only aggregated tables come back as pandas. How costs reach the
+three levels (each level adds up exactly to the customer table):
+
+- per-order pools (``orders``, ``shipments``) are exact per order; inside an order they are split
+  equally over its non-credit lines (all its lines if it has none) for customer × product;
+- per-line pools (``order_lines``, ``units``, ``rush_lines``) are exact at every level;
+- ``freight``: an order's actual ``shipments.freight_cost`` goes to its non-credit lines by weight
+  (quantity × products.unit_weight) when every such line has a weight, else by value, else
+  equally (the breakdown's driver says which); without shipments it is estimated per line as
+  rate × weight or value (``basis``);
+- ``returned_lines`` are exact per (order, product), as each return names both;
+- customer-level pools (``receivable_days``, ``customer_years``, user-defined drivers) go to the
+  customer's orders and products by share of gross sales (the sum of its positive line values;
+  by number of lines when it has none), so that both levels use one consistent basis.
+
+Credit-note lines net revenue and COGS but are not orders, lines, units or rush lines. An order's
+channel is its lines' (the customer's if order_lines has none); a mixed order takes a priced one.
+Customers are those with order lines; costs of others (e.g. invoices only) are left out, noted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from functools import partial
+from typing import Any
+
+import ibis
+import pandas as pd
+import pyarrow as pa
+
+from supplyseg.analytics.whale import customer_profitability, with_profit
+from supplyseg.config.cost_to_serve import CostPool, CostToServeSettings, CustomDriver
+from supplyseg.errors import DataContractError
+
+__all__ = ["BREAKDOWN_COLUMNS", "CostToServeResult", "cost_to_serve"]
+
+BREAKDOWN_COLUMNS = ["customer_id", "pool", "driver", "driver_quantity", "rate", "cost"]
+_CP = ["customer_id", "product_id"]
+_ORDER_GRAIN = ("orders", "order_lines", "units", "shipments", "freight", "rush_lines")
+_BASIS = {1: ("weight", "weight_elig"), 2: ("value", "value_elig"), 3: ("lines", "alloc_n")}
+# driver -> (order-table column counting it, how an order's cost spreads over its lines)
+_COUNTS = {"order_lines": ("n_elig", "lines"), "units": ("units", "units"),
+           "rush_lines": ("rush_n", "rush"), "shipments": ("n_ship", "lines")}  # fmt: skip
+
+_STR = pd.StringDtype("pyarrow")  # Arrow-backed: converts from Arrow without a copy
+_TYPES: dict[str, Any] = dict(zip(BREAKDOWN_COLUMNS, [_STR] * 3 + ["float64"] * 3, strict=True))
+Expr = Any  # Ibis expressions are untyped for mypy
+Fn = Callable[[Expr], Expr]
+
+
+@dataclass(frozen=True)
+class CostToServeResult:
+    """The cost-to-serve tables and the notes on what was skipped or estimated (for the manifest).
+
+    ``customer``: customer_id, revenue, cogs, gross_margin, one column per pool, cts_total,
+    net_profit, cts_pct_revenue, net_margin_pct (% of revenue), profit_rank, cum_profit_share;
+    most profitable first. ``customer_product`` (customer_id, product_id) and ``order``
+    (customer_id, order_id, order_date) have the same columns up to net_margin_pct.
+    ``breakdown``: customer_id, pool, driver, driver_quantity, rate, cost; its costs add up to
+    the customer table's pool columns.
+    """
+
+    customer: pd.DataFrame
+    breakdown: pd.DataFrame
+    customer_product: pd.DataFrame
+    order: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+
+    def frames(self) -> dict[str, pd.DataFrame]:
+        """The tables under the names the pipeline writes to ``out/<run_id>/``."""
+        return {"cost_to_serve_customer": self.customer, "cts_breakdown": self.breakdown,
+                "cost_to_serve_customer_product": self.customer_product,
+                "cost_to_serve_order": self.order}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Part:
+    """One breakdown row type of an order-grain pool: per-order quantity (and cost) exprs."""
+
+    driver: str
+    rate: float | None  # None: an actual cost passed through; shown rate = cost / quantity
+    quantity: Fn
+    actual: Fn | None = None  # the cost when it is not quantity × rate
+
+
+@dataclass(frozen=True)
+class _OrderPool:
+    """An order-grain pool: its parts and how its order cost spreads over the order's lines."""
+
+    name: str
+    parts: list[_Part]
+    spread: str  # lines | units | rush | freight
+    basis: Fn | None = None  # freight: per-order basis code, 1 weight, 2 value, 3 lines
+
+
+@dataclass
+class _Run:
+    """What one call knows about its inputs (tables, priced channels), and the notes it collects."""
+
+    tables: Mapping[str, Expr]
+    as_of: date | None
+    channels: list[str] = field(default_factory=list)  # lower-case; code = index + 1
+    notes: list[str] = field(default_factory=list)
+
+    def has(self, table: str, *columns: str) -> bool:
+        return table in self.tables and all(c in self.tables[table].columns for c in columns)
+
+    def note(self, text: str) -> None:
+        self.notes.append(f"cost_to_serve: {text}")
+
+
+def _left(a: Expr, b: Expr, keys: list[str]) -> Expr:
+    """Left join keeping one copy of the key columns."""
+    return a.left_join(b, keys).drop(*[f"{k}_right" for k in keys])
+
+
+def _flag(cond: Expr) -> Expr:
+    return ibis.cases((cond, 1), else_=0)
+
+
+def _col(t: Expr, name: str) -> Expr:
+    return t[name] if name in t.columns else ibis.null("float64")
+
+
+def _pandas(expr: Expr) -> pd.DataFrame:
+    # Arrow's conversion with Arrow-backed strings, freeing the Arrow table as it goes: several
+    # times faster and smaller than Ibis's for millions of rows.
+    kind = {pa.string(): _STR, pa.large_string(): _STR}.get
+    df: pd.DataFrame = expr.to_pyarrow().to_pandas(
+        date_as_object=False, types_mapper=kind, split_blocks=True, self_destruct=True
+    )
+    return df
+
+
+def _channel_code(run: _Run, channel: Expr) -> Expr:
+    """1 + index of the channel among the priced ones (case-insensitive), 0 for any other."""
+    low = channel.lower()
+    return ibis.cases(*[(low == k, i + 1) for i, k in enumerate(run.channels)], else_=0)
+
+
+def _lines(run: _Run) -> Expr:
+    """Order lines with value, cost, weight and flags; products joined when present."""
+    ol, cols = run.tables["order_lines"], run.tables["order_lines"].columns
+    credit = ol.is_credit_note.fill_null(False) if "is_credit_note" in cols else ol.quantity < 0
+    priced = run.channels and "channel" in cols
+    t = ol.select(
+        "order_id", "customer_id", "product_id", "order_date", qty=ol.quantity, elig=~credit,
+        value=ol.quantity * ol.unit_price, line_cost=_col(ol, "unit_cost"),
+        rush=ol.rush.fill_null(False) if "rush" in cols else ibis.literal(False),
+        ch=_channel_code(run, ol.channel) if priced else ibis.literal(0),
+    )  # fmt: skip
+    p_cost = p_weight = ibis.null("float64")
+    if run.has("products", "unit_cost") or run.has("products", "unit_weight"):
+        p = run.tables["products"]
+        p = p.select("product_id", p_cost=_col(p, "unit_cost"), p_weight=_col(p, "unit_weight"))
+        t = _left(t, p, ["product_id"])
+        p_cost, p_weight = t.p_cost, t.p_weight
+    unit_cost = t.line_cost.coalesce(p_cost)
+    return t.mutate(
+        cogs=t.qty * unit_cost, cost_missing=_flag(unit_cost.isnull()), weight=t.qty * p_weight
+    )
+
+
+def _orders(run: _Run, lines: Expr) -> Expr:
+    """One row per (order, customer): revenue, COGS and what the order-grain pools count."""
+    e = lines.elig
+    o = lines.group_by(["order_id", "customer_id"]).aggregate(
+        order_date=lines.order_date.min(), last_date=lines.order_date.max(),
+        revenue=lines.value.sum(), pos=ibis.greatest(lines.value, 0.0).sum(),
+        cogs=lines.cogs.sum(), n_cost_missing=lines.cost_missing.sum(),
+        n_lines=lines.count(), n_elig=_flag(e).sum(),
+        units=ibis.cases((e, lines.qty), else_=0.0).sum(), rush_n=_flag(e & lines.rush).sum(),
+        ch=ibis.cases((e, lines.ch), else_=0).max(), n_nullw=_flag(e & lines.weight.isnull()).sum(),
+        weight_elig=ibis.cases((e, lines.weight.fill_null(0.0)), else_=0.0).sum(),
+        value_elig=ibis.cases((e, lines.value), else_=0.0).sum(),
+    )  # fmt: skip
+    if run.channels and not run.has("order_lines", "channel") and run.has("customers", "channel"):
+        c = run.tables["customers"]
+        c = c.select("customer_id", c_ch=_channel_code(run, c.channel))
+        o = _left(o, c, ["customer_id"]).mutate(ch=lambda t: t.c_ch).drop("c_ch")
+    if run.has("shipments"):
+        s = run.tables["shipments"]
+        s = s.group_by("order_id").aggregate(n_ship=s.count(), freight=s.freight_cost.sum())
+        o = _left(o, s, ["order_id"])
+    else:
+        o = o.mutate(n_ship=ibis.literal(0), freight=ibis.literal(0.0))
+    return o.mutate(n_ship=o.n_ship.fill_null(0), freight=o.freight.fill_null(0.0),
+                    alloc_all=o.n_elig == 0,
+                    alloc_n=ibis.cases((o.n_elig > 0, o.n_elig), else_=o.n_lines))  # fmt: skip
+
+
+def _freight_pool(run: _Run, pool: CostPool) -> _OrderPool | None:
+    """Actual freight allocated by weight/value/lines, or the estimate without shipments."""
+    actual, weights = run.has("shipments"), run.has("products", "unit_weight")
+    est = 1 if pool.basis == "weight" else 2
+
+    def basis(o: Expr) -> Expr:
+        by_weight = (o.n_nullw == 0) & (o.weight_elig > 0) if weights else False
+        return ibis.cases((by_weight, 1), (o.value_elig > 0, 2), else_=3) if actual else est
+
+    if not actual and (pool.rate is None or (est == 1 and not weights)):
+        why = "no estimate rate" if pool.rate is None else "no products.unit_weight (basis: value?)"
+        run.note(f"pool {pool.name!r} skipped: no shipments table and {why}")
+        return None
+    if not actual:
+        run.note(f"pool {pool.name!r}: no shipments table; freight estimated, rate × {pool.basis}")
+
+    def q(o: Expr, code: int) -> Expr:  # the basis quantity of the orders allocated by `code`
+        on = (basis(o) == code) & (o.n_ship > 0) if actual else basis(o) == code
+        return ibis.cases((on, o[_BASIS[code][1]]), else_=0.0)
+
+    def c(o: Expr, code: int) -> Expr:
+        return ibis.cases((basis(o) == code, o.freight), else_=0.0)
+
+    if not actual:
+        part = _Part(f"freight_estimate_by_{pool.basis}", pool.rate, partial(q, code=est))
+        return _OrderPool(pool.name, [part], "freight", basis)
+    labels = {k: f"freight_actual_by_{_BASIS[k][0]}" for k in (1, 2, 3)}
+    parts = [_Part(labels[k], None, partial(q, code=k), partial(c, code=k)) for k in labels]
+    return _OrderPool(pool.name, parts, "freight", basis)
+
+
+def _order_pool(run: _Run, pool: CostPool) -> _OrderPool | None:
+    """The breakdown parts of one order-grain pool; None (with a note) when it must be skipped."""
+    name, rate, d = pool.name, pool.rate or 0.0, pool.driver_name
+    if d == "orders":
+        if pool.rate_by_channel and not run.channels:
+            run.note(f"pool {name!r}: no channel column; every order at the default rate")
+        keys = {k.lower(): r for k, r in pool.rate_by_channel.items()} if run.channels else {}
+        codes = {k: run.channels.index(k) + 1 for k in keys}
+
+        def is_key(o: Expr, code: int) -> Expr:
+            return _flag((o.n_elig > 0) & (o.ch == code))
+
+        def is_other(o: Expr) -> Expr:
+            return _flag((o.n_elig > 0) & ~o.ch.isin(list(codes.values())))
+
+        parts = [_Part(f"orders[channel={k}]", r, partial(is_key, code=codes[k]))
+                 for k, r in keys.items()]  # fmt: skip
+        return _OrderPool(name, [*parts, _Part("orders", rate, is_other)], "lines")
+    if d == "freight":
+        return _freight_pool(run, pool)
+    ok, why = {
+        "rush_lines": (run.has("order_lines", "rush"), "order_lines has no rush column"),
+        "shipments": (run.has("shipments"), "no shipments table"),
+    }.get(d, (True, ""))
+    if not ok:
+        run.note(f"pool {name!r} skipped: {why}")
+        return None
+    col, spread = _COUNTS[d]
+    return _OrderPool(name, [_Part(d, rate, lambda o: o[col])], spread)
+
+
+def _order_table(run: _Run, lines: Expr, pools: list[_OrderPool]) -> Expr:
+    """Orders with per-part quantities/costs (q__, c__), pool costs (p__), line-share factors."""
+    o = _orders(run, lines)
+    cols: dict[str, Expr] = {}
+    for op in pools:
+        costs = [p.actual(o) if p.actual else p.quantity(o) * (p.rate or 0.0) for p in op.parts]
+        for i, (part, cost) in enumerate(zip(op.parts, costs, strict=True)):
+            cols[f"q__{op.name}__{i}"] = part.quantity(o)
+            if part.rate is None:  # only actual costs need their own column
+                cols[f"c__{op.name}__{i}"] = cost
+        cols[f"p__{op.name}"] = sum(costs[1:], costs[0])
+    o = o.mutate(**cols)
+    fac: dict[str, Expr] = {}
+    for op in pools:
+        if op.basis is not None:
+            fac[f"b__{op.name}"] = b = op.basis(o)
+            den = ibis.cases((b == 1, o.weight_elig), (b == 2, o.value_elig), else_=o.alloc_n)
+        else:
+            den = {"lines": o.alloc_n, "units": o.units, "rush": o.rush_n}[op.spread]
+        # Cost per unit of the spread basis; 0 where the basis is 0 (then the cost is 0 too).
+        fac[f"f__{op.name}"] = (o[f"p__{op.name}"] / den.nullif(0)).fill_null(0.0)
+    return o.mutate(**fac)
+
+
+def _returns_table(run: _Run, lines: Expr, orders: Expr, pools: list[CostPool]) -> Expr:
+    """Returns per (order, product) with customer, unit value and each returns pool's cost."""
+    keys, r = ["order_id", "product_id"], run.tables["returns"]
+    r = r.group_by(keys).aggregate(n_ret=r.count(), ret_qty=r.quantity.sum())
+    v = lines.filter(lines.elig).semi_join(r, keys)
+    v = v.group_by(keys).aggregate(q=v.qty.sum(), val=v.value.sum(), cg=v.cogs.sum(),
+                                   miss=v.cost_missing.sum())  # fmt: skip
+    r = _left(r, v, keys)
+    p_cost = ibis.null("float64")
+    if run.has("products", "unit_cost"):
+        p = run.tables["products"].select("product_id", p_cost="unit_cost")
+        r = _left(r, p, ["product_id"])
+        p_cost = r.p_cost
+    r = _left(r, orders.select("order_id", "customer_id"), ["order_id"])
+    found = (r.q > 0).fill_null(False)
+    r = r.mutate(unit_cost=ibis.cases((found & (r.miss == 0), r.cg / r.q), else_=p_cost),
+                 unit_price=ibis.cases((found, r.val / r.q)))  # fmt: skip
+    cols: dict[str, Expr] = {}
+    for pool in pools:
+        n, unit = pool.name, r.unit_cost if pool.lost_value_basis == "cost" else r.unit_price
+        cols |= {f"q__{n}__0": r.n_ret, f"q__{n}__1": (r.ret_qty * unit).fill_null(0.0)}
+        cols[f"p__{n}"] = r.n_ret * (pool.rate or 0.0) + cols[f"q__{n}__1"] * pool.lost_value_share
+        cols[f"nv__{n}"] = _flag(unit.isnull()) * r.n_ret
+    return r.mutate(**cols)
+
+
+def _credit_rows(run: _Run, pool: CostPool, ca: pd.DataFrame, orders: Expr) -> pd.DataFrame:
+    """Σ receivable × days outstanding per customer, from invoices or else payment terms."""
+    if run.has("invoices"):
+        inv = run.tables["invoices"]
+        paid, as_of = "paid_date" in inv.columns, run.as_of
+        if as_of is None:
+            cols = ["invoice_date", "paid_date"] if paid else ["invoice_date"]
+            found = [d for c in cols if (d := inv[c].max().to_pyarrow().as_py()) is not None]
+            as_of = max(found, default=date.today())
+            run.note(f"pool {pool.name!r}: as_of not given; unpaid invoices run to {as_of}")
+        end = inv.paid_date.fill_null(ibis.literal(as_of)) if paid else ibis.literal(as_of)
+        days = ibis.greatest(end.delta(inv.invoice_date, unit="day"), 0)
+        q = inv.group_by("customer_id").aggregate(driver_quantity=(inv.amount * days).sum())
+        out = _pandas(q).assign(driver="receivable_days_invoices")
+    else:
+        out = ca[["customer_id"]].assign(terms=pool.terms_days)
+        if run.has("customers", "payment_terms_days"):
+            c = _pandas(run.tables["customers"].select("customer_id", "payment_terms_days"))
+            out = out.merge(c, on="customer_id", how="left")
+            out["terms"] = out.pop("payment_terms_days").fillna(pool.terms_days)
+        out["driver_quantity"] = ca["revenue"].clip(lower=0).to_numpy() * out.pop("terms")
+        out["driver"] = "receivable_days_terms"
+        run.note(f"pool {pool.name!r}: no invoices table; receivables are revenue × terms")
+    return out.assign(rate=(pool.rate or 0.0) / 365.0)
+
+
+def _where(t: Expr, column: str, value: Any) -> Expr:
+    return t[column].isin(value) if isinstance(value, list) else t[column] == value
+
+
+def _years_rows(run: _Run, pool: CostPool, ca: pd.DataFrame, _o: Expr) -> pd.DataFrame | None:
+    """The horizon in years (first to last order date, 365 days a year) for matching customers."""
+    ids = ca["customer_id"]
+    if pool.where:
+        if not run.has("customers", *pool.where):
+            run.note(f"pool {pool.name!r} skipped: customers table or a `where` column is absent")
+            return None
+        c = run.tables["customers"]
+        c = c.filter([_where(c, k, v) for k, v in pool.where.items()]).select("customer_id")
+        ids = ids[ids.isin(_pandas(c)["customer_id"])]
+    days = (ca["last_date"].max() - ca["order_date"].min()).days + 1 if len(ca) else 0
+    years = pool.years if pool.years is not None else days / 365.0
+    return pd.DataFrame({"customer_id": ids.to_numpy(), "driver": "customer_years"}).assign(
+        driver_quantity=years, rate=pool.rate or 0.0
+    )
+
+
+def _custom_rows(run: _Run, pool: CostPool, _ca: pd.DataFrame, orders: Expr) -> pd.DataFrame | None:
+    """A user-defined count or sum per customer over the rows matching ``where``."""
+    d = pool.driver
+    assert isinstance(d, CustomDriver)
+    if not run.has(d.table, d.column, *d.where):
+        run.note(f"pool {pool.name!r} skipped: table {d.table} or a column it names is absent")
+        return None
+    t = run.tables[d.table]
+    if d.where:
+        t = t.filter([_where(t, k, v) for k, v in d.where.items()])
+    if "customer_id" not in t.columns:  # shipments, returns: the customer of the order
+        t = t.inner_join(orders.select("order_id", "customer_id"), "order_id")
+    col = t[d.column]
+    agg = getattr(col, {"sum": "sum", "count_distinct": "nunique", "count": "count"}[d.agg])()
+    q = _pandas(t.group_by("customer_id").aggregate(driver_quantity=agg.cast("float64")))
+    return q.fillna({"driver_quantity": 0.0}).assign(driver=d.label, rate=pool.rate or 0.0)
+
+
+def _part_rows(per: pd.DataFrame, name: str, parts: list[tuple[str, float | None]]) -> pd.DataFrame:
+    """Breakdown rows of one pool from the per-customer sums of its parts' q__/c__ columns."""
+    frames = []
+    for i, (driver, rate) in enumerate(parts):
+        q = per[f"q__{name}__{i}"].fillna(0.0).astype("float64")
+        if rate is None:  # an actual cost: the rate shown is cost per driver unit
+            cost = per[f"c__{name}__{i}"].fillna(0.0).astype("float64")
+            shown: Any = cost / q.where(q != 0)
+        else:
+            shown, cost = rate, q * rate
+        row = {"customer_id": per["customer_id"], "pool": name, "driver": driver}
+        frames.append(pd.DataFrame(row | {"driver_quantity": q, "rate": shown, "cost": cost}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Breakdown rows without all-zero rows; typed even when there are none."""
+    out = [f[(f["driver_quantity"] != 0) | (f["cost"] != 0)] for f in frames]
+    if out := [f[BREAKDOWN_COLUMNS].astype(_TYPES) for f in out if len(f)]:
+        return pd.concat(out, ignore_index=True)
+    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in _TYPES.items()})
+
+
+def _customer_aggregate(run: _Run, o: Expr) -> pd.DataFrame:
+    """Per customer: revenue, COGS, dates and the sums of every order-grain part."""
+    aggs: dict[str, Expr] = {
+        "revenue": o.revenue.sum(), "cogs": o.cogs.sum(), "n_cost_missing": o.n_cost_missing.sum(),
+        "n_orders": o.count(), "order_date": o.order_date.min(), "last_date": o.last_date.max(),
+        "pos": o.pos.sum(), "n_lines": o.n_lines.sum(),
+    }  # fmt: skip
+    aggs |= {c: o[c].sum() for c in o.columns if c.startswith(("q__", "c__"))}
+    ca = _pandas(o.group_by("customer_id").aggregate(**aggs).order_by("customer_id"))
+    if multi := int(ca["n_orders"].sum()) - int(o.order_id.nunique().to_pyarrow().as_py()):
+        msg = f"order_lines: {multi} order_id(s) carry more than one customer_id; fix the mapping"
+        raise DataContractError(msg + " (cost-to-serve needs one customer per order)")
+    if not (run.has("order_lines", "unit_cost") or run.has("products", "unit_cost")):
+        run.note("no order_lines.unit_cost or products.unit_cost: COGS, margins and net profit"
+                 " are unknown (NaN)")  # fmt: skip
+    elif (ca["n_cost_missing"] > 0).any():
+        n_lines, n_cust = int(ca["n_cost_missing"].sum()), int((ca["n_cost_missing"] > 0).sum())
+        run.note(f"{n_lines} order lines have no unit cost: COGS unknown for {n_cust} customers")
+    if run.has("shipments"):
+        s = run.tables["shipments"].anti_join(o, "order_id")
+        lost = _pandas(s.aggregate(n=s.count(), freight=s.freight_cost.sum())).iloc[0]
+        if lost["n"]:
+            run.note(f"{int(lost['n'])} shipments (freight {float(lost['freight'] or 0):.2f})"
+                     " name orders without order lines; left out")  # fmt: skip
+    return ca
+
+
+def _returns_rows(run: _Run, returns: Expr, pools: list[CostPool]) -> list[pd.DataFrame]:
+    """Breakdown rows of the returns pools, with notes on unknown orders and values."""
+    aggs: dict[str, Expr] = {"n": returns.n_ret.sum()}
+    aggs |= {c: returns[c].sum() for c in returns.columns if c.startswith(("q__", "nv__"))}
+    per = _pandas(returns.group_by("customer_id").aggregate(**aggs))
+    unknown = per["customer_id"].isna()
+    if unknown.any():
+        run.note(f"{int(per.loc[unknown, 'n'].sum())} returns name unknown orders; left out")
+    per, rows = per[~unknown], []
+    for pool in pools:
+        if nv := int(per[f"nv__{pool.name}"].sum()):
+            run.note(f"pool {pool.name!r}: {nv} returns have no unit {pool.lost_value_basis};"
+                     " their lost value is counted as 0")  # fmt: skip
+        value = f"returned_value_at_{pool.lost_value_basis}"
+        parts = [("returned_lines", pool.rate), (value, pool.lost_value_share)]
+        rows.append(_part_rows(per, pool.name, parts))
+    return rows
+
+
+def _customer_rows(run: _Run, pools: list[CostPool], ca: pd.DataFrame, o: Expr) -> pd.DataFrame:
+    """Breakdown rows of the customer-level pools, restricted to customers with order lines."""
+    frames, make = [], {"receivable_days": _credit_rows, "customer_years": _years_rows}
+    for pool in pools:
+        rows = make.get(pool.driver_name, _custom_rows)(run, pool, ca, o)
+        if rows is None:
+            continue
+        known = rows["customer_id"].isin(ca["customer_id"])
+        if not known.all():
+            lost = float(rows.loc[~known, "driver_quantity"].sum())
+            run.note(f"pool {pool.name!r}: {int((~known).sum())} customers without order lines"
+                     f" left out (driver quantity {lost:.2f})")  # fmt: skip
+        q = rows.loc[known, "driver_quantity"].astype("float64")
+        frames.append(rows[known].assign(pool=pool.name, driver_quantity=q, cost=q * rows["rate"]))
+    return _concat(frames)
+
+
+def _customer_factors(cl: pd.DataFrame, ca: pd.DataFrame, names: list[str]) -> Expr | None:
+    """Per customer and customer-level pool: cost per unit of gross sales (f__), per line (e__)."""
+    if not len(cl):
+        return None
+    cost = cl.pivot_table("cost", "customer_id", "pool", aggfunc="sum").reindex(columns=names)
+    base = ca.set_index("customer_id").reindex(cost.index)
+    pos, cost = base["pos"].where(base["pos"] > 0), cost.fillna(0.0)
+    f = cost.div(pos, axis=0).fillna(0.0).add_prefix("f__")
+    e = cost.div(base["n_lines"].clip(lower=1), axis=0).where(pos.isna(), 0.0, axis=0)
+    return ibis.memtable(pd.concat([f, e.add_prefix("e__")], axis=1).reset_index())
+
+
+def _allocated(t: Expr, factors: Expr | None, names: list[str], pos: str, n: str) -> Expr:
+    """Customer-level pool costs of the rows of ``t`` (gross sales in ``pos``, lines in ``n``)."""
+    if factors is None or not names:
+        return t
+    t = _left(t, factors, ["customer_id"])
+    cols = {f"p__{m}": (t[f"f__{m}"] * t[pos] + t[f"e__{m}"] * t[n]).fill_null(0.0) for m in names}
+    return t.mutate(**cols)
+
+
+def _with_returns(t: Expr, returns: Expr | None, names: list[str]) -> Expr:
+    """Left-join the returns pools' costs per order (0 where none)."""
+    if returns is None or not names:
+        return t
+    r = returns.filter(returns.customer_id.notnull())
+    r = r.group_by("order_id").aggregate(**{f"p__{n}": r[f"p__{n}"].sum() for n in names})
+    t = _left(t, r, ["order_id"])
+    return t.mutate(**{f"p__{n}": t[f"p__{n}"].fill_null(0.0) for n in names})
+
+
+def _cp_table(
+    lines: Expr, orders: Expr, returns: Expr | None, factors: Expr | None, names: dict[str, Any]
+) -> Expr:
+    """Customer × product: order costs spread over lines, returns and customer costs, summed."""
+    pools: list[_OrderPool] = names["order"]
+    fac = [f"f__{op.name}" for op in pools] + [f"b__{op.name}" for op in pools if op.basis]
+    j = lines.inner_join(orders.select("order_id", "alloc_all", *fac), "order_id")
+    j = j.mutate(pos=ibis.greatest(j.value, 0.0), one=1)
+    j = _allocated(j, factors, names["customer"], "pos", "one")
+    in_alloc = _flag(j.elig | j.alloc_all)
+    share = {
+        "lines": in_alloc, "units": ibis.cases((j.elig, j.qty), else_=0.0),
+        "rush": _flag(j.elig & j.rush), "value": ibis.cases((j.elig, j.value), else_=0.0),
+        "weight": ibis.cases((j.elig, j.weight.fill_null(0.0)), else_=0.0),
+    }  # fmt: skip
+    cols = {"revenue": j.value, "cogs": j.cogs, "n_cost_missing": j.cost_missing.cast("int64")}
+    for op in pools:
+        b = j[f"b__{op.name}"] if op.basis else None  # freight: the order's allocation basis
+        s = share[op.spread] if b is None else ibis.cases(
+            (b == 1, share["weight"]), (b == 2, share["value"]), else_=in_alloc)  # fmt: skip
+        cols[f"p__{op.name}"] = j[f"f__{op.name}"] * s
+    cols |= {f"p__{n}": j[f"p__{n}"] for n in names["customer"] if factors is not None}
+    if returns is not None:
+        cols |= {f"p__{n}": ibis.literal(0.0) for n in names["returns"]}
+    rows = j.select(*_CP, **cols)
+    if returns is not None and names["returns"]:
+        # Returns join the stream as rows of their own: returned products need no sales line.
+        r = returns.filter(returns.customer_id.notnull())
+        zero = {c: ibis.literal(0, rows[c].type()) for c in rows.columns[2:]}
+        costs = {f"p__{n}": r[f"p__{n}"] for n in names["returns"]}
+        rows = rows.union(r.select(*_CP, **(zero | costs)))
+    return rows.group_by(_CP).aggregate(**{c: rows[c].sum() for c in rows.columns[2:]})
+
+
+def cost_to_serve(
+    tables: Mapping[str, Any],
+    settings: CostToServeSettings | None = None,
+    as_of: date | None = None,
+) -> CostToServeResult:
+    """Cost-to-serve per customer, customer × product and order, and its breakdown.
+
+    Parameters
+    ----------
+    tables
+        Canonical Ibis tables by name; ``order_lines`` is required, the others are used when
+        present (a pool whose table or column is absent is skipped with a note).
+    settings
+        The ``cost_to_serve:`` section; default pools when ``None``.
+    as_of
+        End date for unpaid invoices; default the latest invoice or payment date.
+    """
+    if "order_lines" not in tables:
+        raise DataContractError(
+            "cost_to_serve: tables has no order_lines; allowed: a mapping of canonical table"
+            f" names to Ibis tables, found {sorted(tables)}"
+        )
+    settings = settings if settings is not None else CostToServeSettings()
+    run = _Run(tables, as_of)
+    if run.has("order_lines", "channel") or run.has("customers", "channel"):
+        run.channels = sorted({k.lower() for p in settings.pools for k in p.rate_by_channel})
+    lines = _lines(run)
+    maybe = [_order_pool(run, p) for p in settings.pools if p.driver_name in _ORDER_GRAIN]
+    opools = [op for op in maybe if op is not None]
+    orders = _order_table(run, lines, opools).cache()
+    ca = _customer_aggregate(run, orders)
+    rows = [_part_rows(ca, op.name, [(p.driver, p.rate) for p in op.parts]) for op in opools]
+
+    rpools = [p for p in settings.pools if p.driver_name == "returned_lines"]
+    returns = None
+    if rpools and run.has("returns"):
+        returns = _returns_table(run, lines, orders, rpools).cache()
+        rows += _returns_rows(run, returns, rpools)
+    for p in rpools if returns is None else []:
+        run.note(f"pool {p.name!r} skipped: no returns table")
+    cpools = [p for p in settings.pools if p.driver_name not in (*_ORDER_GRAIN, "returned_lines")]
+    cl = _customer_rows(run, cpools, ca, orders)
+
+    names = [p.name for p in settings.pools]
+
+    def in_order(s: pd.Series) -> pd.Series:  # pools in settings order
+        return s.map({n: i for i, n in enumerate(names)}) if s.name == "pool" else s
+
+    breakdown = _concat([*rows, cl])
+    breakdown = breakdown.sort_values(
+        ["customer_id", "pool", "driver"], key=in_order, ignore_index=True
+    )
+
+    # Customer-level costs go down to orders and products on the engine, from a small table.
+    lv: dict[str, Any] = {"order": opools, "returns": [p.name for p in rpools],
+                          "customer": [p.name for p in cpools]}  # fmt: skip
+    factors = _customer_factors(cl, ca, lv["customer"])
+    o = orders.select("customer_id", "order_id", "order_date", "revenue", "cogs", "n_cost_missing",
+                      "pos", "n_lines", *[f"p__{op.name}" for op in opools])  # fmt: skip
+    o = _with_returns(o, returns, lv["returns"])
+    o = _allocated(o, factors, lv["customer"], "pos", "n_lines")
+    cp = _cp_table(lines, orders, returns, factors, lv)
+
+    def finish(t: Expr, keys: list[str], sort: bool) -> pd.DataFrame:
+        pools = {n: t[f"p__{n}"] if f"p__{n}" in t.columns else ibis.literal(0.0) for n in names}
+        t = t.select(*keys, "revenue", "cogs", "n_cost_missing", **pools)
+        return with_profit(_pandas(t.order_by(keys[:2]) if sort else t), names, keys)
+
+    order = finish(o, ["customer_id", "order_id", "order_date"], sort=True)
+    customer = customer_profitability(ca, breakdown, names)
+    cp_df = finish(cp, _CP, sort=False)  # millions of rows: left in the engine's order
+    return CostToServeResult(customer, breakdown[BREAKDOWN_COLUMNS], cp_df, order, run.notes)
