@@ -36,8 +36,8 @@ from typing import Any
 import httpx
 import psutil
 
+from supplyseg.policy.document import PolicyVersion
 from supplyseg.service.commands import create_api_key, publish_policy
-from supplyseg.service.policy_document import PolicyVersion
 from supplyseg.service.schemas import OrderIn
 from supplyseg.service.validation import CompiledPolicy, validate_order
 

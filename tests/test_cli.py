@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -63,8 +64,35 @@ def test_internal_error_exit_2_with_log(tmp_path: Path, monkeypatch: pytest.Monk
     assert "kaboom" in Path(log).read_text()
 
 
-@pytest.mark.parametrize("command", ["init", "check", "run", "synth", "demo"])
+@pytest.mark.parametrize(
+    "command", ["init", "check", "run", "synth", "demo", "report", "explain", "compare"]
+)
 def test_every_command_help_shows_an_example(command: str) -> None:
     result = runner.invoke(cli.app, [command, "--help"])
     assert result.exit_code == 0
     assert "Example: supplyseg" in result.output
+
+
+def test_explain_and_compare_on_two_runs(tmp_path: Path) -> None:
+    ws = _workspace(tmp_path)
+    first = Path(runner.invoke(cli.app, ["run", str(ws)]).output.strip().splitlines()[-1])
+    second = Path(runner.invoke(cli.app, ["run", str(ws)]).output.strip().splitlines()[-1])
+    product = pd.read_parquet(second / "segments_product.parquet")["product_id"].iloc[0]
+    result = runner.invoke(cli.app, ["explain", str(ws), "--product", str(product)])
+    assert result.exit_code == 0, result.output
+    assert "abc_xyz (primary)" in result.output
+    missing = runner.invoke(cli.app, ["explain", str(ws), "--customer", "NOPE"])
+    assert missing.exit_code == 1
+    assert "is not in run" in missing.output
+    both = runner.invoke(cli.app, ["explain", str(ws)])
+    assert both.exit_code == 1
+    result = runner.invoke(cli.app, ["compare", str(ws), first.name, second.name, "--product"])
+    assert result.exit_code == 0, result.output
+    matrix = pd.read_parquet(second / "segment_migration.parquet")
+    products = pd.read_parquet(second / "demand_product.parquet")
+    # Same data twice: every product stays in its segment.
+    assert matrix["entities"].sum() == len(products)
+    assert (matrix["from"] == matrix["to"]).all()
+    unknown = runner.invoke(cli.app, ["compare", str(ws), "nope", second.name])
+    assert unknown.exit_code == 1
+    assert "not found" in unknown.output

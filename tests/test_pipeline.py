@@ -7,8 +7,10 @@ import shutil
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
-from supplyseg.config import workspace_from_dict
+from supplyseg.config import load_workspace, workspace_from_dict
+from supplyseg.data.samples import demo_workspace
 from supplyseg.pipeline import latest_run, run
 
 BAD = Path(__file__).parent / "data" / "bad"
@@ -62,3 +64,68 @@ def test_each_run_is_a_new_folder_and_latest_follows(tmp_path: Path) -> None:
     assert first.path != second.path
     assert first.path.exists()
     assert latest_run(ws) == second.path
+
+
+# ---- end to end on the synthetic company, against its designed truth ---------------------------
+
+
+@pytest.fixture(scope="module")
+def synth_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    ws_dir = tmp_path_factory.mktemp("synthco")
+    demo_workspace(ws_dir)
+    result = run(load_workspace(ws_dir))
+    return ws_dir, result.path
+
+
+def _primary(path: Path, entity: str, scheme: str) -> pd.DataFrame:
+    seg = pd.read_parquet(path / f"segments_{entity}.parquet")
+    return seg[seg["scheme"] == scheme]
+
+
+def test_run_writes_every_step_and_accounts_for_every_row(synth_run: tuple[Path, Path]) -> None:
+    ws_dir, path = synth_run
+    manifest = json.loads((path / "manifest.json").read_text())
+    for name in (
+        "demand_product",
+        "cost_to_serve_customer",
+        "customer_metrics",
+        "segments_customer",
+        "segment_summary",
+        "report",
+        "workbook",
+    ):
+        assert any(o.startswith(name) for o in manifest["outputs"]), name
+    truth = pd.read_parquet(ws_dir / "truth" / "bad_rows.parquet")
+    lines = manifest["tables"]["order_lines"]
+    assert lines["rejected"] == len(truth)
+    assert lines["reasons"] == truth["reason_code"].value_counts().sort_index().to_dict()
+    assert set(manifest["timings_seconds"]) >= {"load", "demand", "segment", "report"}
+
+
+def test_behavioural_scheme_recovers_designed_customer_types(synth_run: tuple[Path, Path]) -> None:
+    ws_dir, path = synth_run
+    truth = pd.read_parquet(ws_dir / "truth" / "customers.parquet")
+    got = _primary(path, "customer", "behavioural").merge(truth, on="customer_id")
+    assert len(got) >= 0.95 * len(truth)  # customers with no orders cannot be segmented
+    assert (got["segment"] == got["behaviour"]).mean() >= 0.90
+
+
+def test_product_schemes_agree_with_designed_patterns(synth_run: tuple[Path, Path]) -> None:
+    ws_dir, path = synth_run
+    truth = pd.read_parquet(ws_dir / "truth" / "products.parquet")
+    got = _primary(path, "product", "demand_pattern").merge(truth, on="product_id")
+    assert (got["segment"] == got["pattern"]).mean() >= 0.95
+    abc_xyz = _primary(path, "product", "abc_xyz").merge(
+        pd.read_parquet(path / "demand_product.parquet"), on="product_id"
+    )
+    assert (abc_xyz["segment"] == abc_xyz["abc_class"] + abc_xyz["xyz_class"]).all()
+
+
+def test_high_cost_customer_types_have_the_highest_cts_share(synth_run: tuple[Path, Path]) -> None:
+    ws_dir, path = synth_run
+    truth = pd.read_parquet(ws_dir / "truth" / "customers.parquet")
+    cts = pd.read_parquet(path / "cost_to_serve_customer.parquet").merge(truth, on="customer_id")
+    # The typical customer of each type: the median of the per-customer CTS % of revenue.
+    pct = cts.groupby("customer_type")["cts_pct_revenue"].median().sort_values(ascending=False)
+    assert set(pct.index[:2]) == {"web_shop", "project"}
+    assert pct.index[-1] == "key_account"

@@ -20,7 +20,8 @@ from rich.table import Table
 
 from supplyseg.config import CONFIG_FILE, load_workspace
 from supplyseg.errors import SupplysegError
-from supplyseg.pipeline import RunResult, compare_runs, explain, run
+from supplyseg.pipeline import RunResult, compare_runs, explain, run, run_path
+from supplyseg.report import write_report
 
 app = typer.Typer(
     name="supplyseg",
@@ -182,6 +183,20 @@ def demo(
         print(result.path)
 
 
+@app.command()
+def report(
+    directory: WorkspaceDir,
+    run_id: Annotated[str | None, typer.Option("--run", help="Run id (default latest).")] = None,
+) -> None:
+    """Write report.html and workbook.xlsx for a run (done by `run` already; this redoes it).
+
+    Example: supplyseg report ./acme --run 20250101T080000-ab12
+    """
+    with _user_errors():
+        result = write_report(run_path(load_workspace(directory), run_id))
+        out.print(f"report: {result.html}\nworkbook: {result.workbook}")
+
+
 @app.command("explain")
 def explain_cmd(
     directory: WorkspaceDir,
@@ -228,6 +243,75 @@ def compare(
             table.add_row(*(f"{v:,.0f}" if isinstance(v, float) else str(v) for v in row))
         out.print(table)
         out.print(f"{len(movers):,} movers; written to {path}")
+
+
+DbUrl = Annotated[
+    str,
+    typer.Option(
+        "--db",
+        help="Service database URL: sqlite:///service.db (default) or"
+        " postgresql+psycopg://user:pw@host/db.",
+    ),
+]
+keys_app = typer.Typer(help="Manage the order service's API keys.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+@app.command()
+def publish(
+    directory: WorkspaceDir,
+    run_id: Annotated[str | None, typer.Option("--run", help="Run id (default latest).")] = None,
+    db: DbUrl = "sqlite:///service.db",
+) -> None:
+    """Publish a run's policy version to the order service database (atomic; becomes active).
+
+    Example: supplyseg publish ./acme --db sqlite:///acme-service.db
+    """
+    with _user_errors():
+        from supplyseg.service.commands import publish_policy, read_policy_file
+
+        path = run_path(load_workspace(directory), run_id) / "policy_document.json"
+        if not path.exists():
+            raise SupplysegError(
+                f"{path}: this run has no policy document (no customer segments?); fix: check"
+                " the run's manifest notes, then run again"
+            )
+        version = publish_policy(db, read_policy_file(path))
+        out.print(f"published policy version {version} to {db}")
+
+
+@app.command()
+def serve(
+    db: DbUrl = "sqlite:///service.db",
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Run the order validation service (OpenAPI docs at /docs).
+
+    Example: supplyseg serve --db sqlite:///acme-service.db --port 8000
+    """
+    with _user_errors():
+        from supplyseg.service.commands import serve as serve_app
+
+        serve_app(db, host=host, port=port)
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[str, typer.Option(help="submitter, operator or admin.")],
+    db: DbUrl = "sqlite:///service.db",
+    customer: Annotated[
+        list[str] | None, typer.Option(help="Customer a submitter may act for (repeatable).")
+    ] = None,
+) -> None:
+    """Create an API key; the key is printed once (only its hash is stored).
+
+    Example: supplyseg keys create --role submitter --customer C00001 --db sqlite:///svc.db
+    """
+    with _user_errors():
+        from supplyseg.service.commands import create_api_key
+
+        print(create_api_key(db, role, customer))
 
 
 if __name__ == "__main__":  # pragma: no cover

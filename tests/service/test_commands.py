@@ -11,10 +11,10 @@ from fastapi import FastAPI
 from sqlalchemy import create_engine, inspect
 
 from supplyseg.errors import ServiceError
+from supplyseg.policy.document import PolicyVersion
 from supplyseg.service import commands
 from supplyseg.service.commands import create_api_key, publish_policy, read_policy_file, serve
 from supplyseg.service.db import engine_for, session_factory
-from supplyseg.service.policy_document import PolicyVersion
 from supplyseg.service.policy_store import active_version_id
 from supplyseg.service.security import authenticated_principal
 from supplyseg.service.settings import Settings

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from supplyseg.policy.document import SegmentRules
 from supplyseg.service.db import engine_for, migrate, session_factory
 from supplyseg.service.events import OrderRef, record_order_change
 from supplyseg.service.models import Audit, OrderRow, Outbox
-from supplyseg.service.policy_document import SegmentRules
 from supplyseg.service.settings import Settings
 from supplyseg.service.views import utc
 

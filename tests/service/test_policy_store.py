@@ -9,10 +9,10 @@ from sqlalchemy import event, func, select, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from supplyseg.errors import ServiceError
+from supplyseg.policy.document import PolicyVersion
 from supplyseg.service.commands import publish_policy
 from supplyseg.service.db import engine_for, migrate, session_factory
 from supplyseg.service.models import ActivePolicy, Audit, PolicyCustomer, PolicyVersionRow
-from supplyseg.service.policy_document import PolicyVersion
 from supplyseg.service.policy_store import (
     PolicyCache,
     active_version_id,

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from supplyseg.service.policy_document import CHECKS, PolicyVersion
+from supplyseg.policy.document import CHECKS, PolicyVersion
 from supplyseg.service.schemas import OrderIn
 from supplyseg.service.validation import CompiledPolicy, validate_order
 

@@ -130,16 +130,19 @@ class BehaviouralSettings(_Model):
     """Thresholds of the four behavioural supply chain types (first match wins, in this order).
 
     fully_flexible: few orders a year of large value (project, one-off business);
-    agile: a high share of rush lines or short requested lead times (unpredictable, urgent);
+    agile: a high share of rush lines, or short requested lead times (unpredictable, urgent);
     continuous_replenishment: frequent orders at a regular rhythm (steady, predictable);
     lean: the rest (regular, price-driven, efficient).
     """
 
-    flexible_max_orders_per_year: float = Field(default=6.0, gt=0)
+    flexible_max_orders_per_year: float = Field(default=8.0, gt=0)
     flexible_min_order_value_ratio: float = Field(
-        default=2.0, gt=0, description="Order value at least this multiple of the median."
+        default=1.5, gt=0, description="Order value at least this multiple of the median."
     )
-    agile_min_rush_share: float = Field(default=0.25, ge=0, le=1)
+    agile_min_rush_share: float = Field(default=0.2, ge=0, le=1)
+    agile_max_requested_lead_days: float = Field(
+        default=3.0, ge=0, description="Or: orders asked for within this many days on average."
+    )
     continuous_min_orders_per_month: float = Field(default=3.0, gt=0)
     continuous_max_interval_cv: float = Field(default=0.5, gt=0)
 

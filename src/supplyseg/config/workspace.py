@@ -11,6 +11,12 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from supplyseg.config.cost_to_serve import CostToServeSettings
+from supplyseg.config.customer import CustomerSettings
+from supplyseg.config.demand import DemandSettings
+from supplyseg.config.forecast import ForecastSettings
+from supplyseg.config.policy import PolicySettings
+from supplyseg.config.segmentation import SegmentationSettings
 from supplyseg.data.contract import TABLES
 from supplyseg.errors import ConfigError
 
@@ -140,6 +146,12 @@ class Workspace(_Model):
     data: dict[str, Source]
     analysis: Analysis = Analysis()
     engine: EngineSettings = EngineSettings()
+    demand: DemandSettings = DemandSettings()
+    cost_to_serve: CostToServeSettings = CostToServeSettings()
+    customer: CustomerSettings = CustomerSettings()
+    segmentation: SegmentationSettings = SegmentationSettings()
+    forecast: ForecastSettings = ForecastSettings()
+    policies: PolicySettings = PolicySettings()
     output_dir: Path = Path("out")
     root: Path = Field(default=Path("."), exclude=True)
 

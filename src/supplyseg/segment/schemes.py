@@ -86,7 +86,7 @@ def cts_margin_scheme(settings: CtsMarginSettings | None = None) -> RuleScheme:
     return RuleScheme(
         entity="customer",
         rules=rules,
-        default="no revenue",
+        default="not classified",
         description="cost-to-serve % of revenue x net margin %",
     )
 
@@ -132,7 +132,11 @@ def behavioural_scheme(settings: BehaviouralSettings | None = None) -> RuleSchem
             ),
             SegmentRule(
                 segment="agile",
-                when={"rush_share": Condition(gte=settings.agile_min_rush_share)},
+                combine="any",
+                when={
+                    "rush_share": Condition(gte=settings.agile_min_rush_share),
+                    "requested_lead_days": Condition(lte=settings.agile_max_requested_lead_days),
+                },
             ),
             SegmentRule(
                 segment="continuous_replenishment",

@@ -85,7 +85,8 @@ def _scheme(
     """The rule table of a built-in or custom scheme, or None when its inputs are missing."""
     if name in settings.custom:
         return settings.custom[name]
-    if name == "cts_margin" and "cts_pct_revenue" in table:
+    has_margin = "net_margin_pct" in table and table["net_margin_pct"].notna().any()
+    if name == "cts_margin" and has_margin:
         return cts_margin_scheme(settings.cts_margin)
     if name == "behavioural" and "orders_per_year" in table:
         return behavioural_scheme(settings.behavioural)
@@ -141,10 +142,26 @@ def _run_schemes(
             continue
         scheme = _scheme(name, entity, table, settings)
         if scheme is None:
-            result.notes.append(f"segmentation {name}: skipped, its input metrics are missing")
+            result.notes.append(
+                f"segmentation {name}: skipped, its input metrics are missing (cts_margin needs"
+                " unit costs for margins; rfm needs customer KPIs; abc_xyz and demand_pattern"
+                " need the demand profile)"
+            )
             continue
         path = f"segmentation.custom.{name}" if name in settings.custom else f"segmentation.{name}"
-        frames.append(apply_rules(table, scheme, ids=ids, name=name, path=path))
+        data = table
+        if name not in settings.custom:
+            # A built-in scheme degrades when optional data is absent (e.g. no rush flag): the
+            # conditions on the missing metric never match. Custom schemes stay strict.
+            used = {m for rule in scheme.rules for m in rule.when}
+            absent = sorted(used - set(table.columns))
+            if absent:
+                data = table.assign(**dict.fromkeys(absent, np.nan))
+                result.notes.append(
+                    f"segmentation {name}: {absent} not available in this data; conditions on"
+                    " them never match"
+                )
+        frames.append(apply_rules(data, scheme, ids=ids, name=name, path=path))
     if not frames:
         columns = [*ids, "scheme", "segment", "rule", "explanation", "primary"]
         return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})

@@ -1,6 +1,7 @@
 """Order-validation service: publish policy versions, validate orders per segment, queue exceptions.
 
-Modules: `policy_document` (the published contract), `settings`, `db` (engine, migrations),
+The published contract, `PolicyVersion`, lives in `supplyseg.policy.document`. Modules:
+`settings`, `db` (engine, migrations),
 `models` (tables), `validation` (pure checks), `policy_store` (publish/load), `intake`
 (idempotent submission), `resolution` (exceptions, shipments), `events` (audit + outbox),
 `security` (API keys), `app` + `routes/` (HTTP), `commands` (CLI functions).
@@ -34,7 +35,7 @@ or without Docker (as a non-root user, PostgreSQL binaries on PATH)::
 The PostgreSQL tests drop and re-create the ``public`` schema of that database: use a scratch one.
 """
 
+from supplyseg.policy.document import PolicyVersion
 from supplyseg.service.commands import create_api_key, publish_policy, serve
-from supplyseg.service.policy_document import PolicyVersion
 
 __all__ = ["PolicyVersion", "create_api_key", "publish_policy", "serve"]

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from supplyseg.errors import ServiceError
+from supplyseg.policy.document import PolicyVersion
 from supplyseg.service.db import engine_for, migrate, session_factory
-from supplyseg.service.policy_document import PolicyVersion
 from supplyseg.service.policy_store import policy_document, publish_version
 from supplyseg.service.security import issue_api_key
 from supplyseg.service.settings import Settings

@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
+from supplyseg.policy.document import SegmentRules, StatusEvent
 from supplyseg.service.models import Base
-from supplyseg.service.policy_document import SegmentRules, StatusEvent
 
 __all__ = ["OrderRef", "record_order_change"]
 

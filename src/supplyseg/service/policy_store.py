@@ -23,6 +23,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from supplyseg.errors import ServiceError
+from supplyseg.policy.document import PolicyVersion
 from supplyseg.service.models import (
     ActivePolicy,
     Audit,
@@ -31,7 +32,6 @@ from supplyseg.service.models import (
     PolicySegment,
     PolicyVersionRow,
 )
-from supplyseg.service.policy_document import PolicyVersion
 from supplyseg.service.problems import ConflictError, NotFoundError
 from supplyseg.service.validation import CompiledPolicy
 
@@ -68,7 +68,7 @@ def policy_document(policy: PolicyVersion | dict[str, Any]) -> PolicyVersion:
         more = f" [+{exc.error_count() - 1} more]" if exc.error_count() > 1 else ""
         raise ServiceError(
             f"policy document: {where}: {err['msg']}{more}; fix the document (see"
-            " supplyseg.service.policy_document.PolicyVersion)"
+            " supplyseg.policy.document.PolicyVersion)"
         ) from None
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from supplyseg.policy.document import STATUS_EVENTS, SegmentRules, StatusEvent
 from supplyseg.service.events import OrderRef, record_order_change
 from supplyseg.service.intake import (
     DbFacts,
@@ -23,7 +24,6 @@ from supplyseg.service.intake import (
     store_findings,
 )
 from supplyseg.service.models import Audit, OrderException, OrderLine, OrderRow
-from supplyseg.service.policy_document import STATUS_EVENTS, SegmentRules, StatusEvent
 from supplyseg.service.policy_store import PolicyCache
 from supplyseg.service.problems import ConflictError, NotFoundError
 from supplyseg.service.schemas import (

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from supplyseg.service.policy_document import Channel, StatusEvent
+from supplyseg.policy.document import Channel, StatusEvent
 from supplyseg.service.security import Role
 
 __all__ = [

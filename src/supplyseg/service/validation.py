@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Literal, Protocol
 
-from supplyseg.service.policy_document import (
+from supplyseg.policy.document import (
     CustomerPolicy,
     PolicyVersion,
     ProductPolicy,

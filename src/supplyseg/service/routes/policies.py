@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 from sqlalchemy import select
 
+from supplyseg.policy.document import PolicyVersion
 from supplyseg.service.deps import CanPublish, CanReadPolicies, SessionDep
 from supplyseg.service.models import PolicyVersionRow
-from supplyseg.service.policy_document import PolicyVersion
 from supplyseg.service.policy_store import active_version_id, load_version, publish_version
 from supplyseg.service.problems import NotFoundError
 from supplyseg.service.schemas import PolicyPublished, PolicySummary

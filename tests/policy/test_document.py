@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from supplyseg.service.policy_document import CHECKS, CheckStrictness, PolicyVersion, SegmentRules
+from supplyseg.policy.document import CHECKS, CheckStrictness, PolicyVersion, SegmentRules
 
 
 def test_fixture_is_a_valid_version(policy_doc: dict[str, Any]) -> None:

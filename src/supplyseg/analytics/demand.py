@@ -1,0 +1,502 @@
+"""Demand analytics: ABC on a measure, XYZ on the coefficient of variation, SBC demand patterns.
+
+All functions take canonical order lines (an Ibis table, or a pandas DataFrame / pyarrow Table
+that is registered as an Ibis memtable so there is one code path) or a long demand table in the
+statsforecast convention ``(unique_id, ds, y)``. The work runs on the engine as Ibis
+expressions (generic operations only, so PySpark runs them too); only the per-item result comes
+back, as pandas, already sorted by the engine in ABC order, and ABC's running totals are then
+one vectorised pass over it (a window over millions of items on the engine would sort twice).
+
+Definitions (see also `supplyseg.config.demand.DemandSettings`):
+
+- **Series.** Demand per item and bucket (day, week starting Monday, calendar month) is the
+  net quantity: credit-note rows carry negative quantities and are summed with the sales. An
+  item's series runs from the period of its first line (sale or credit note) to the horizon
+  end (``end`` if given, else the last order date in the data), and periods without lines
+  count as 0; periods before an item's first line do not count, so new items are not
+  punished. Lines outside ``start``..``end`` are ignored.
+- **XYZ.** ``mean`` and ``std`` (population, ddof = 0) of that series; ``cv = std / mean``.
+  Class X if cv <= 0.5, Y if cv <= 1.0, else Z (the cut-offs are configurable; a cv equal to a
+  cut-off stays in the steadier class). An item with mean <= 0 (net demand not positive) has
+  no cv and is always in the last class; `demand_summary` counts them.
+- **Pattern** (Syntetos, Boylan & Croston 2005). A period is a demand occurrence when its net
+  demand is > 0 (zero or negative net periods are not); ``n_nonzero`` counts them.
+  ``adi = n_periods / n_nonzero``; ``cv2`` = (std / mean)² of the positive sizes (ddof = 0).
+  smooth: adi < 1.32 and cv2 < 0.49; erratic: adi < 1.32, cv2 >= 0.49; intermittent:
+  adi >= 1.32, cv2 < 0.49; lumpy: adi >= 1.32, cv2 >= 0.49. Fewer than 2 occurrences:
+  ``insufficient_history`` (cv2 is then null; adi is null with no occurrence).
+- **ABC.** Items are ranked by the measure, largest first, ties by id ascending (``rank`` 1 is
+  the largest). ``share`` is the item's measure over the total of positive measures and
+  ``cum_share`` the running total including the item. An item is in the first class whose
+  cut-off is still above its cumulative share *before* it: class A is every item with
+  ``cum_share - share < 0.8``, so the item that crosses 0.8, or lands exactly on it, is A.
+  Items whose measure is not positive (or unknown, e.g. margin without unit cost) have share 0
+  and are always in the last class. Measures are compared rounded to 6 decimals, so that the
+  order in which an engine happens to add up equal amounts cannot decide a rank. With several
+  measures, ``abc_<measure>`` holds each measure's class; rule ``worst``/``best`` takes the
+  worst/best of them (share, cum_share and rank are then those of the first measure), rule
+  ``weighted`` classes the score ``sum(weight * share of measure)`` the same way (share,
+  cum_share, rank of the score).
+
+Computation: the series is never densified (``demand_series(dense=True)`` does that, for
+statsforecast). Zero periods add nothing to sums, so with ``T = sum(y)``, ``S2 = sum(y²)``
+over the periods that have lines and ``n = n_periods``, ``mean = T / n`` and
+``var = (n * S2 - T²) / n²``. Class boundaries are tested in that integer-friendly form
+(``cv <= c`` as ``n * S2 - T² <= c² * T²``), so integer quantities are classed exactly at a
+boundary.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+from pydantic import ValidationError
+
+from supplyseg.analytics._demand_engine import (
+    ABC_KEY,
+    GRAINS,
+    Bucket,
+    Prepared,
+    abc_keys,
+    abc_order,
+    as_table,
+    check_bucket,
+    horizon_index,
+    in_horizon,
+    item_measures,
+    item_series_stats,
+    null_safe_join,
+    pattern_columns,
+    period_index,
+    period_starts,
+    prepared,
+    xyz_columns,
+)
+from supplyseg.config.demand import DemandSettings, Measure
+from supplyseg.errors import ConfigError
+
+__all__ = [
+    "GRAINS",
+    "OUTPUT_NAMES",
+    "PATTERNS",
+    "PROFILE_COLUMNS",
+    "DemandOutputs",
+    "abc_class",
+    "demand_outputs",
+    "demand_pattern",
+    "demand_profile",
+    "demand_series",
+    "demand_summary",
+    "xyz_class",
+]
+
+OUTPUT_NAMES: dict[str, str] = {g: f"demand_{g}" for g in GRAINS}
+PATTERNS = ("smooth", "erratic", "intermittent", "lumpy", "insufficient_history")
+PROFILE_COLUMNS = (
+    "revenue",
+    "margin",
+    "quantity",
+    "order_lines",
+    "orders",
+    "first_period",
+    "last_period",
+    "n_periods",
+    "n_nonzero",
+    "mean",
+    "std",
+    "cv",
+    "xyz_class",
+    "adi",
+    "cv2",
+    "pattern",
+    "share",
+    "cum_share",
+    "rank",
+    "abc_class",
+)
+_SERIES_OUT: tuple[str, ...] = ("_first", "_last", "n_periods", "n_nonzero", "mean", "std", "cv")
+_SERIES_OUT += ("xyz_class", "adi", "cv2", "pattern")
+# pandas' default string dtype (pandas 3): Arrow-backed, NaN for missing.
+_STR = pd.StringDtype("pyarrow", na_value=np.nan)
+
+Data = Any  # an Ibis table, pandas DataFrame or pyarrow Table (anything ibis.memtable takes)
+
+
+# --- ABC on the client: one pass over the result the engine sorted ---------------------------
+
+
+def _abc_kernel(
+    values: np.ndarray, cutoffs: Sequence[float]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Share, cumulative share and class number (0 = best) of values sorted largest first.
+
+    Not-positive and missing values count 0 and get the last class. The class is the number
+    of cut-offs whose share of the total the running total *before* the item has reached.
+    """
+    pos = np.where(values > 0, values, 0.0)  # NaN > 0 is False
+    cum = np.cumsum(pos)
+    total = float(cum[-1]) if len(cum) else 0.0
+    cut = np.asarray(cutoffs, dtype=float) * total
+    idx = np.searchsorted(cut, cum - pos, side="right")
+    idx[pos <= 0] = len(cutoffs)
+    if total > 0:
+        return pos / total, cum / total, idx
+    return np.zeros_like(pos), np.zeros_like(pos), idx
+
+
+def _abc_assign(df: pd.DataFrame, s: DemandSettings) -> pd.DataFrame:
+    """Add share, cum_share, rank, abc_class (and abc_<measure>) to rows in ABC key order."""
+    measures, labels = s.abc_measures, s.abc_class_labels
+    share, cum, idx = _abc_kernel(df.pop(ABC_KEY).to_numpy(dtype=float), s.abc_cutoffs)
+    per: dict[str, np.ndarray] = {}
+    for m in measures:
+        if f"_r_{m}" not in df.columns:  # the key measure: rows are already in its order
+            per[m] = idx
+            continue
+        values = df.pop(f"_k_{m}").to_numpy(dtype=float)
+        order = np.argsort(df.pop(f"_r_{m}").to_numpy(), kind="stable")
+        cls = np.empty(len(order), dtype=np.int64)
+        cls[order] = _abc_kernel(values[order], s.abc_cutoffs)[2]
+        per[m] = cls
+    if len(measures) > 1 and s.abc_rule != "weighted":
+        combine = np.maximum if s.abc_rule == "worst" else np.minimum
+        idx = combine.reduce([per[m] for m in measures])
+    df["share"], df["cum_share"] = share, cum
+    df["rank"] = np.arange(1, len(df) + 1, dtype=np.int64)
+    df["abc_class"] = _labelled(labels, idx)
+    if len(measures) > 1:
+        for m in measures:
+            df[f"abc_{m}"] = _labelled(labels, per[m])
+    return df
+
+
+def _labelled(labels: Sequence[str], idx: np.ndarray) -> pd.Series:
+    # Arrow's take builds the string column in C++; from an object array it is 3x slower.
+    return pd.Series(pa.array(labels, pa.string()).take(pa.array(idx)), dtype=_STR)
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+def _settings(params: dict[str, tuple[str, Any]]) -> DemandSettings:
+    """DemandSettings from public-function parameters; errors name the parameter, not the field."""
+    values = {f: v for f, (_, v) in params.items() if v is not None}
+    try:
+        return DemandSettings.model_validate(values)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        where = str(err["loc"][0]) if err["loc"] else ""
+        if msg.startswith("."):
+            where, _, msg = msg[1:].partition(": ")
+        param, value = params.get(where, (where, None))
+        raise ConfigError(f"{param}={value!r}: {msg}") from None
+
+
+def _check_measures(p: Prepared, s: DemandSettings, param: str) -> None:
+    bad = [m for m in s.abc_measures if m not in p.measures]
+    if bad:
+        why = (
+            "a long (unique_id, ds, y) table carries quantity only"
+            if p.long
+            else "margin needs a unit_cost column in the order lines"
+        )
+        raise ConfigError(
+            f"{param}={list(s.abc_measures)!r}: {bad[0]!r} is not available ({why});"
+            f" allowed here: {list(p.measures)}"
+        )
+
+
+def _default_settings(p: Prepared) -> DemandSettings:
+    return DemandSettings(abc_measures=("quantity",)) if p.long else DemandSettings()
+
+
+def _measure_param(measure: str | Sequence[str] | None, p: Prepared) -> tuple[Any, ...] | None:
+    if measure is None:
+        return ("quantity",) if p.long else None
+    return (measure,) if isinstance(measure, str) else tuple(measure)
+
+
+def _frame(
+    t: ir.Table,
+    p: Prepared,
+    bucket: Bucket | None,
+    s: DemandSettings | None,
+) -> pd.DataFrame:
+    """Execute, finish ABC (when ``s`` is given) and name and order the columns (ids first).
+
+    Rows come back in ABC rank order, else by id. Arrow is converted to pandas directly, with
+    strings as pandas' Arrow-backed ``str`` dtype: much faster than a generic conversion for
+    tables of millions of items.
+    """
+    internal = [c for c in t.columns if c.startswith(("_k_", "_r_")) or c == ABC_KEY]
+    keep = [c for c in ("_first", "_last", *PROFILE_COLUMNS) if c in t.columns]
+    t = t.select(*p.ids, *keep, *internal)
+    t = t.order_by(abc_order(t, p.ids, ABC_KEY) if s is not None else list(p.ids))
+    df = _arrow_to_pandas(t.to_pyarrow())
+    if s is not None:
+        df = _abc_assign(df, s)
+    if "_first" in df.columns and bucket is not None:
+        df["first_period"] = period_starts(df.pop("_first"), bucket)
+        df["last_period"] = period_starts(df.pop("_last"), bucket)
+    extra = _abc_extra(s) if s is not None else []
+    cols = [*p.ids, *[c for c in (*PROFILE_COLUMNS, *extra) if c in df.columns]]
+    # Assemble rather than df[cols]: a column selection copies every column of a big table.
+    return pd.DataFrame({c: df[c] for c in cols}, copy=False)
+
+
+def _arrow_to_pandas(table: pa.Table) -> pd.DataFrame:
+    def mapper(typ: pa.DataType) -> Any:
+        return _STR if pa.types.is_string(typ) or pa.types.is_large_string(typ) else None
+
+    df: pd.DataFrame = table.to_pandas(types_mapper=mapper, self_destruct=True)
+    return df
+
+
+def _abc_extra(s: DemandSettings) -> list[str]:
+    return [f"abc_{m}" for m in s.abc_measures] if len(s.abc_measures) > 1 else []
+
+
+def _profile_table(p: Prepared, s: DemandSettings, bucket: Bucket, horizon: int) -> ir.Table:
+    # Two aggregations of the lines joined on the item: for millions of items this is cheaper
+    # than one chain through item x period x order (measured on DuckDB, see bench/demand.py).
+    stats = item_series_stats(p, bucket, horizon)
+    t = null_safe_join(item_measures(p), stats, p.ids)
+    return abc_keys(t.mutate(**xyz_columns(t, s), **pattern_columns(t, s)), p.ids, s)
+
+
+# --- public API ------------------------------------------------------------------------------
+
+
+def demand_series(
+    data: Data,
+    grain: str | Sequence[str] | None = None,
+    bucket: str = "week",
+    horizon_end: dt.date | str | None = None,
+    *,
+    start: dt.date | str | None = None,
+    dense: bool = False,
+) -> ir.Table:
+    """Net demand per item and period as a long Ibis table ``(ids..., ds, y)``; ds = period start.
+
+    Sparse by default (periods with lines only). ``dense=True`` adds the zero periods from each
+    item's first period to the horizon end, ready for statsforecast; that table has
+    items x periods rows, so prefer the sparse one for large data.
+    """
+    b = check_bucket(bucket)
+    p, end = in_horizon(prepared(data, grain), start, horizon_end)
+    t = p.table.mutate(_p=period_index(p.table._day, b))
+    per = t.group_by([*p.ids, "_p"]).aggregate(y=t._q.sum())
+    h = horizon_index(p, end, b)
+    lo = per._p.min().to_pyarrow().as_py()
+    # Period starts come from a small calendar built on the client: portable, and it also
+    # dates the periods in which no item has any line.
+    idx = pd.Series(range(int(lo), h + 1) if lo is not None and h is not None else [], name="_p")
+    cal = ibis.memtable(
+        pd.DataFrame({"_p": idx.astype("int64"), "ds": period_starts(idx, b).dt.date}),
+        schema={"_p": "int64", "ds": "date"},
+    )
+    if not dense:
+        return per.join(cal, "_p").select(*p.ids, "ds", "y").order_by([*p.ids, "ds"])
+    first = per.group_by(list(p.ids)).aggregate(_f=per._p.min())
+    grid = first.join(cal, [first._f <= cal._p]).select(*p.ids, "_p", "ds")
+    full = null_safe_join(grid, per, [*p.ids, "_p"], how="left")
+    out = full.select(*p.ids, "ds", y=full.y.fill_null(0.0))
+    return out.order_by([*p.ids, "ds"])
+
+
+def demand_profile(
+    data: Data,
+    grain: str | Sequence[str] | None = None,
+    bucket: str = "week",
+    settings: DemandSettings | None = None,
+    *,
+    start: dt.date | str | None = None,
+    end: dt.date | str | None = None,
+) -> pd.DataFrame:
+    """ABC, XYZ and demand pattern per item, one row per item ordered by ABC rank.
+
+    ``grain`` is a grain name (product, product_location, customer, customer_product) or id
+    columns; default product_id for order lines, unique_id for a long table. ``settings``
+    default to revenue ABC (quantity for a long table, which has no prices).
+    """
+    b = check_bucket(bucket)
+    p, e = in_horizon(prepared(data, grain), start, end)
+    s = settings if settings is not None else _default_settings(p)
+    _check_measures(p, s, "settings.abc_measures")
+    h = horizon_index(p, e, b)
+    return _frame(_profile_table(p, s, b, h if h is not None else 0), p, b, s)
+
+
+def abc_class(
+    data: Data,
+    measure: str | Sequence[str] | None = None,
+    cutoffs: Sequence[float] = (0.8, 0.95),
+    *,
+    grain: str | Sequence[str] | None = None,
+    rule: str = "worst",
+    weights: Sequence[float] | None = None,
+    labels: Sequence[str] | None = None,
+    start: dt.date | str | None = None,
+    end: dt.date | str | None = None,
+) -> pd.DataFrame:
+    """ABC class per item by cumulative share of ``measure`` (default revenue; quantity for a
+    long table); several measures combine by ``rule`` (worst, best, weighted).
+
+    Returns the item measures, ``share``, ``cum_share``, ``rank``, ``abc_class`` and, with
+    several measures, ``abc_<measure>``.
+    """
+    p, _ = in_horizon(prepared(data, grain), start, end)
+    s = _settings(
+        {
+            "abc_measures": ("measure", _measure_param(measure, p)),
+            "abc_cutoffs": ("cutoffs", tuple(cutoffs)),
+            "abc_rule": ("rule", rule),
+            "abc_weights": ("weights", None if weights is None else tuple(weights)),
+            "abc_labels": ("labels", None if labels is None else tuple(labels)),
+        }
+    )
+    _check_measures(p, s, "measure")
+    return _frame(abc_keys(item_measures(p), p.ids, s), p, None, s)
+
+
+def xyz_class(
+    data: Data,
+    cutoffs: Sequence[float] = (0.5, 1.0),
+    *,
+    grain: str | Sequence[str] | None = None,
+    bucket: str = "week",
+    labels: Sequence[str] | None = None,
+    start: dt.date | str | None = None,
+    end: dt.date | str | None = None,
+) -> pd.DataFrame:
+    """XYZ class per item from the coefficient of variation of its bucketed net demand."""
+    b = check_bucket(bucket)
+    p, e = in_horizon(prepared(data, grain), start, end)
+    s = _settings(
+        {
+            "xyz_cutoffs": ("cutoffs", tuple(cutoffs)),
+            "xyz_labels": ("labels", None if labels is None else tuple(labels)),
+        }
+    )
+    h = horizon_index(p, e, b)
+    stats = item_series_stats(p, b, h if h is not None else 0)
+    return _frame(stats.mutate(**xyz_columns(stats, s)), p, b, None)
+
+
+def demand_pattern(
+    data: Data,
+    *,
+    grain: str | Sequence[str] | None = None,
+    bucket: str = "week",
+    adi_threshold: float = 1.32,
+    cv2_threshold: float = 0.49,
+    start: dt.date | str | None = None,
+    end: dt.date | str | None = None,
+) -> pd.DataFrame:
+    """Syntetos–Boylan–Croston demand pattern per item from ADI and CV² of its demand sizes."""
+    b = check_bucket(bucket)
+    p, e = in_horizon(prepared(data, grain), start, end)
+    s = _settings(
+        {
+            "adi_threshold": ("adi_threshold", adi_threshold),
+            "cv2_threshold": ("cv2_threshold", cv2_threshold),
+        }
+    )
+    h = horizon_index(p, e, b)
+    stats = item_series_stats(p, b, h if h is not None else 0)
+    return _frame(stats.mutate(**pattern_columns(stats, s)), p, b, None)
+
+
+def demand_summary(profile: pd.DataFrame) -> dict[str, Any]:
+    """Class counts of a profile, and the counts the manifest carries as notes.
+
+    ``xyz_nonpositive_mean``: items classed in the last XYZ class because their mean demand is
+    not positive; ``abc_nonpositive_measure``: items in the last ABC class because their
+    measure is not positive.
+    """
+    out: dict[str, Any] = {"items": len(profile)}
+    for col in ("abc_class", "xyz_class", "pattern"):
+        if col in profile.columns:
+            counts = profile[col].value_counts().sort_index()
+            out[col] = {str(k): int(v) for k, v in counts.items()}
+    if "mean" in profile.columns:
+        out["xyz_nonpositive_mean"] = int((profile["mean"] <= 0).sum())
+    if "share" in profile.columns:
+        out["abc_nonpositive_measure"] = int((profile["share"] <= 0).sum())
+    return out
+
+
+@dataclass(frozen=True)
+class DemandOutputs:
+    """The demand tables for a run (output name -> table), and notes for the manifest."""
+
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    summaries: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def demand_outputs(
+    lines: Data,
+    settings: DemandSettings | None = None,
+    *,
+    bucket: str = "week",
+    start: dt.date | str | None = None,
+    end: dt.date | str | None = None,
+) -> DemandOutputs:
+    """Every demand table ``settings.grains`` asks for, from canonical order lines.
+
+    Grains whose columns are missing (product_location without location_id) are skipped with a
+    note; so is the margin criterion without unit_cost (the other measures still class).
+    """
+    s = settings if settings is not None else DemandSettings()
+    b = check_bucket(bucket)
+    lines = as_table(lines)  # register a DataFrame once, not once per grain
+    base, e = in_horizon(prepared(lines, "product"), start, end)
+    if base.long:
+        raise ConfigError(
+            "lines: demand_outputs needs canonical order lines, not (unique_id, ds, y)"
+        )
+    h = horizon_index(base, e, b)
+    notes: list[str] = []
+    if "margin" in s.abc_measures and "margin" not in base.measures:
+        kept: tuple[Measure, ...] = tuple(m for m in s.abc_measures if m != "margin") or (
+            "revenue",
+        )
+        notes.append(
+            f"demand: ABC measure margin skipped (order_lines has no unit_cost); classed by"
+            f" {', '.join(kept)}"
+        )
+        weights = s.abc_weights
+        if weights is not None:
+            pairs = zip(s.abc_measures, weights, strict=True)
+            weights = tuple(w for m, w in pairs if m != "margin")
+        update = {"abc_measures": kept, "abc_weights": weights or None}
+        s = DemandSettings.model_validate(s.model_dump() | update)
+    cols = set(lines.columns)
+    out = DemandOutputs(notes=notes)
+    for g in s.grains:
+        name = OUTPUT_NAMES[g]
+        missing = [c for c in GRAINS[g] if c not in cols]
+        if missing:
+            notes.append(f"{name} skipped: order_lines has no {', '.join(missing)} column")
+            continue
+        p, _ = in_horizon(prepared(lines, g), start, end)
+        df = _frame(_profile_table(p, s, b, h if h is not None else 0), p, b, s)
+        out.tables[name] = df
+        summary = demand_summary(df)
+        out.summaries[name] = summary
+        if summary.get("xyz_nonpositive_mean"):
+            notes.append(
+                f"{name}: {summary['xyz_nonpositive_mean']} item(s) with net mean demand <= 0"
+                f" classed {s.xyz_class_labels[-1]}"
+            )
+    return out

@@ -1,0 +1,334 @@
+"""Policy files of a run: ERP parameter tables, the version record and the diff to the last one.
+
+`write_policy_outputs` writes into the run folder:
+
+- ``policies.parquet``: `supplyseg.policy.assign.POLICY_COLUMNS`, full precision;
+- ``erp_parameters.csv`` and ``erp_parameters.xlsx``: the same rows and columns with numbers
+  rounded to `ERP_DECIMALS` decimals (what an ERP/APS upload takes), empty cells for "not
+  applicable" (e.g. the reorder point of an (R, S) item); an XLSX sheet holds at most
+  1,048,575 rows, so bigger tables continue on sheets ``erp_parameters_2``, ...;
+- ``order_rules.parquet``: order rules per customer segment (`segment_rules` maps them onto
+  the order service's ``SegmentRules``);
+- ``stock_to_service.parquet``: inventory value per product segment and service target;
+- ``policy_version.json``: ``version_id``, ``created``, ``config_hash``, ``source_run_id``,
+  the previous version, item and change counts, a content hash of the parameters;
+- ``policy_diff.parquet`` when the previous run folder has a ``policies.parquet``: one row per
+  changed parameter of an item-location (`policy_diff`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from openpyxl import Workbook  # type: ignore[import-untyped, unused-ignore]
+
+from supplyseg.errors import DataContractError
+from supplyseg.policy.assign import ITEM_KEY_SEP, POLICY_COLUMNS, PolicyResult
+
+__all__ = [
+    "DIFF_NUMERIC",
+    "DIFF_TEXT",
+    "ERP_DECIMALS",
+    "XLSX_MAX_ROWS",
+    "erp_parameters",
+    "policy_diff",
+    "policy_version",
+    "segment_rules",
+    "write_policy_outputs",
+]
+
+ERP_DECIMALS = 4
+XLSX_MAX_ROWS = 1_048_575  # Excel's 1,048,576 rows less the header
+DIFF_NUMERIC = (
+    "service_target",
+    "demand_mean",
+    "demand_std",
+    "lead_time",
+    "lead_time_std",
+    "safety_stock",
+    "reorder_point",
+    "order_quantity",
+    "order_up_to",
+    "review_period",
+    "expected_fill_rate",
+    "inventory_value",
+    "unit_cost",
+)
+"""Numeric parameters compared by `policy_diff` (relative tolerance 1e-9)."""
+DIFF_TEXT = (
+    "customer_segment",
+    "product_segment",
+    "service_type",
+    "distribution",
+    "forecast_method",
+    "pattern",
+    "inventory_rule",
+    "replenishment_program",
+    "bucket",
+)
+"""Text parameters compared by `policy_diff` (the rationale is derived, so not compared)."""
+_KEYS = ["product_id", "location_id"]
+_STR = pd.StringDtype("pyarrow", na_value=np.nan)
+
+
+def erp_parameters(policies: pd.DataFrame) -> pd.DataFrame:
+    """The ERP upload table: the policy columns present, numbers rounded to `ERP_DECIMALS`."""
+    cols = [c for c in POLICY_COLUMNS if c in policies.columns]
+    out = policies[cols].copy()
+    for c in cols:
+        if pd.api.types.is_float_dtype(out[c].dtype):
+            out[c] = out[c].round(ERP_DECIMALS)
+    return out.reset_index(drop=True)
+
+
+def _item_key(frame: pd.DataFrame) -> pd.Series:
+    loc = frame["location_id"] if "location_id" in frame.columns else None
+    prod = frame["product_id"].astype(str)
+    if loc is None:
+        return prod + ITEM_KEY_SEP
+    return prod + ITEM_KEY_SEP + loc.astype(object).where(loc.notna(), "").astype(str)
+
+
+def _text(values: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """Values as strings for the diff (floats in their shortest round-trip form), None when
+    missing."""
+    missing = pd.isna(values)
+    shown = values.astype(str) if values.dtype == np.float64 else values.astype(object)
+    out = np.asarray(shown, dtype=object)
+    out[missing] = None
+    return out
+
+
+def policy_diff(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
+    """Every changed parameter of every item-location between two policies tables.
+
+    Columns ``product_id, location_id, parameter, old, new, change_pct``. ``old``/``new`` are
+    text (numbers in their shortest exact form; empty = missing); ``change_pct`` is
+    ``100 * (new - old) / |old|`` for numeric parameters with a non-zero old value, else NaN.
+    Numbers count as changed beyond a relative 1e-9 (both missing = unchanged). An item in one
+    table only gives one row with parameter ``row`` (``absent`` -> ``present`` or back).
+    """
+    for name, frame in (("old", old), ("new", new)):
+        missing = [c for c in ("product_id",) if c not in frame.columns]
+        if missing:
+            raise DataContractError(f"{name}: column(s) {missing} missing; give a policies table")
+    ko, kn = _item_key(old).to_numpy(dtype=object), _item_key(new).to_numpy(dtype=object)
+    for name, keys in (("old", ko), ("new", kn)):
+        if len(set(keys)) != len(keys):
+            raise DataContractError(f"{name}: an item-location appears twice; give one row each")
+    index_old = pd.Index(ko)
+    at = index_old.get_indexer(pd.Index(kn))  # row of each new item in old, -1 = added
+    both = at >= 0
+    parts: list[pd.DataFrame] = []
+
+    def rows(where: np.ndarray[Any, Any], frame: pd.DataFrame, **cols: Any) -> None:
+        base = frame.iloc[where]
+        loc = (
+            base["location_id"]
+            if "location_id" in base.columns
+            else pd.Series(np.nan, index=base.index)
+        )
+        parts.append(
+            pd.DataFrame(
+                {
+                    "product_id": base["product_id"].to_numpy(dtype=object),
+                    "location_id": loc.to_numpy(dtype=object),
+                    **cols,
+                }
+            )
+        )
+
+    newi, oldi = np.flatnonzero(both), at[both]
+    for p in (*DIFF_NUMERIC, *DIFF_TEXT):
+        if p not in old.columns and p not in new.columns:
+            continue
+        a = old[p].to_numpy(dtype=object)[oldi] if p in old.columns else np.full(len(oldi), None)
+        b = new[p].to_numpy(dtype=object)[newi] if p in new.columns else np.full(len(newi), None)
+        if p in DIFF_NUMERIC:
+            fa = pd.to_numeric(pd.Series(a), errors="coerce").to_numpy(dtype=np.float64)
+            fb = pd.to_numeric(pd.Series(b), errors="coerce").to_numpy(dtype=np.float64)
+            same = (np.isnan(fa) & np.isnan(fb)) | np.isclose(fa, fb, rtol=1e-9, atol=1e-12)
+            changed = np.flatnonzero(~same)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                pct = np.where(
+                    np.isfinite(fa) & np.isfinite(fb) & (fa != 0),
+                    100 * (fb - fa) / np.abs(fa),
+                    np.nan,
+                )
+            rows(
+                newi[changed],
+                new,
+                parameter=p,
+                old=_text(fa[changed]),
+                new=_text(fb[changed]),
+                change_pct=pct[changed],
+            )
+        else:
+            ma, mb = pd.isna(a), pd.isna(b)
+            present = ~ma & ~mb
+            same = ma & mb
+            same[present] = a[present] == b[present]
+            changed = np.flatnonzero(~same)
+            rows(
+                newi[changed],
+                new,
+                parameter=p,
+                old=_text(a[changed]),
+                new=_text(b[changed]),
+                change_pct=np.full(len(changed), np.nan),
+            )
+    added = np.flatnonzero(~both)
+    rows(added, new, parameter="row", old="absent", new="present", change_pct=np.nan)
+    removed = np.flatnonzero(pd.Index(kn).get_indexer(index_old) < 0)
+    rows(removed, old, parameter="row", old="present", new="absent", change_pct=np.nan)
+    out = pd.concat(parts, ignore_index=True)
+    # Item by item (parameters in DIFF_NUMERIC, DIFF_TEXT order within an item).
+    out = out.sort_values(["product_id", "location_id"], kind="stable", ignore_index=True)
+    return out.astype(
+        {
+            "product_id": _STR,
+            "location_id": _STR,
+            "parameter": _STR,
+            "old": _STR,
+            "new": _STR,
+            "change_pct": "float64",
+        }
+    )
+
+
+def _content_hash(policies: pd.DataFrame) -> str:
+    hashed = pd.util.hash_pandas_object(policies, index=False).to_numpy()
+    return hashlib.sha256(hashed.tobytes()).hexdigest()[:16]
+
+
+def policy_version(
+    result: PolicyResult,
+    *,
+    source_run_id: str,
+    config_hash: str,
+    previous: dict[str, Any] | None = None,
+    diff: pd.DataFrame | None = None,
+    created: datetime | None = None,
+) -> dict[str, Any]:
+    """The version record of a run's policies (``policy_version.json``).
+
+    ``version_id`` is ``pv-<source_run_id>`` in the characters the service accepts
+    (``A-Za-z0-9._:-``, at most 64); ``previous`` is the previous run's record, if any.
+    """
+    created = created or datetime.now(UTC)
+    version = re.sub(r"[^A-Za-z0-9._:-]", "-", f"pv-{source_run_id}")[:64]
+    changed = (
+        None
+        if diff is None
+        else int(diff[["product_id", "location_id"]].drop_duplicates().shape[0])
+    )
+    return {
+        "version_id": version,
+        "created": created.isoformat(timespec="seconds"),
+        "config_hash": config_hash,
+        "source_run_id": source_run_id,
+        "previous_version_id": None if previous is None else previous.get("version_id"),
+        "previous_run_id": None if previous is None else previous.get("source_run_id"),
+        "bucket": result.bucket,
+        "items": len(result.policies),
+        "changed_items": changed,
+        "diff_rows": None if diff is None else len(diff),
+        "content_hash": _content_hash(result.policies),
+        "notes": list(result.notes),
+    }
+
+
+def segment_rules(order_rules: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """Order rules per segment as mappings of the service's ``SegmentRules`` fields.
+
+    ``credit_check`` becomes ``strictness.credit``; ``allocation_priority`` and ``source`` have
+    no field there and are left out.
+    """
+    out: dict[str, dict[str, Any]] = {}
+    for row in order_rules.to_dict("records"):
+        out[str(row["segment"])] = {
+            "moq": float(row["moq"]),
+            "order_multiple": float(row["order_multiple"]),
+            "min_order_value": float(row["min_order_value"]),
+            "promise_lead_time_days": int(row["promise_lead_time_days"]),
+            "allowed_channels": [str(c) for c in row["allowed_channels"]],
+            "price_tolerance_pct": float(row["price_tolerance_pct"]),
+            "strictness": {"credit": str(row["credit_check"])},
+        }
+    return out
+
+
+def _cells(column: pd.Series) -> np.ndarray[Any, Any]:
+    """A column as Python values for openpyxl: missing -> None (an empty cell)."""
+    values = column.to_numpy(dtype=object)
+    values[pd.isna(values)] = None
+    return values
+
+
+def _write_xlsx(frame: pd.DataFrame, path: Path, sheet: str) -> None:
+    """Write-only openpyxl workbook (streams rows); sheets of at most `XLSX_MAX_ROWS` rows."""
+    wb = Workbook(write_only=True)
+    header = list(frame.columns)
+    columns = [_cells(frame[c]) for c in header]
+    for part, start in enumerate(range(0, max(len(frame), 1), XLSX_MAX_ROWS)):
+        ws = wb.create_sheet(sheet if part == 0 else f"{sheet}_{part + 1}")
+        ws.append(header)
+        stop = min(start + XLSX_MAX_ROWS, len(frame))
+        for row in zip(*(col[start:stop].tolist() for col in columns), strict=True):
+            ws.append(row)
+    wb.save(path)
+
+
+def _previous(previous_run_dir: Path | None) -> tuple[pd.DataFrame | None, dict[str, Any] | None]:
+    if previous_run_dir is None:
+        return None, None
+    table = previous_run_dir / "policies.parquet"
+    record = previous_run_dir / "policy_version.json"
+    old = pd.read_parquet(table) if table.exists() else None
+    meta = json.loads(record.read_text(encoding="utf-8")) if record.exists() else None
+    return old, meta
+
+
+def write_policy_outputs(
+    result: PolicyResult,
+    run_dir: Path,
+    previous_run_dir: Path | None,
+    source_run_id: str,
+    config_hash: str,
+) -> list[Path]:
+    """Write the policy files of a run (see the module docstring); returns their paths."""
+    run_dir = Path(run_dir)
+    written: list[Path] = []
+
+    def parquet(frame: pd.DataFrame, name: str) -> None:
+        path = run_dir / name
+        frame.to_parquet(path, index=False)
+        written.append(path)
+
+    parquet(result.policies, "policies.parquet")
+    erp = erp_parameters(result.policies)
+    csv = run_dir / "erp_parameters.csv"
+    erp.to_csv(csv, index=False)
+    xlsx = run_dir / "erp_parameters.xlsx"
+    _write_xlsx(erp, xlsx, "erp_parameters")
+    written += [csv, xlsx]
+    parquet(result.order_rules, "order_rules.parquet")
+    parquet(result.stock_to_service, "stock_to_service.parquet")
+    old, meta = _previous(previous_run_dir)
+    diff = None if old is None else policy_diff(old, result.policies)
+    if diff is not None:
+        parquet(diff, "policy_diff.parquet")
+    record = policy_version(
+        result, source_run_id=source_run_id, config_hash=config_hash, previous=meta, diff=diff
+    )
+    version = run_dir / "policy_version.json"
+    version.write_text(json.dumps(record, indent=2), encoding="utf-8")
+    written.append(version)
+    return written

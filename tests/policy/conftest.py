@@ -1,0 +1,18 @@
+"""Fixtures for the policy tests: the service's fixture policy version document."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+FIXTURE_POLICY = Path(__file__).resolve().parents[1] / "service" / "fixture_policy.json"
+
+
+@pytest.fixture
+def policy_doc() -> dict[str, Any]:
+    """The fixture policy version as parsed JSON (a fresh copy per test)."""
+    doc: dict[str, Any] = json.loads(FIXTURE_POLICY.read_text(encoding="utf-8"))
+    return doc

@@ -1,0 +1,233 @@
+"""Tests for supplyseg.policy.export: ERP files reopen identically, versions, diffs, order rules."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+from supplyseg.config.policy import PolicySettings, policy_settings
+from supplyseg.policy import export
+from supplyseg.policy.assign import PolicyResult, order_rules, policy_outputs
+from supplyseg.policy.document import SegmentRules
+from supplyseg.policy.export import (
+    erp_parameters,
+    policy_diff,
+    policy_version,
+    segment_rules,
+    write_policy_outputs,
+)
+
+
+def _result(raw: dict[str, Any] | None = None, drop: str | None = None) -> PolicyResult:
+    seg = {"P1": "AX", "P2": "BY", "P3": "CZ", "P4": "CX"}
+    segments = pd.DataFrame(
+        {
+            "product_id": list(seg),
+            "scheme": "abc_xyz",
+            "segment": list(seg.values()),
+            "primary": True,
+        }
+    )
+    demand = pd.DataFrame(
+        {
+            "product_id": ["P1", "P1", "P2", "P3", "P4"],
+            "location_id": ["DC1", "DC2", "DC1", "DC1", "DC1"],
+            "mean": [100.0, 40.0, 12.0, 3.0, 0.6],
+            "std": [20.0, 15.0, 9.0, 5.0, 1.1],
+            "pattern": ["smooth", "smooth", "erratic", "lumpy", "intermittent"],
+        }
+    )
+    if drop is not None:
+        demand = demand[demand["product_id"] != drop]
+    products = pd.DataFrame(
+        {
+            "product_id": list(seg),
+            "unit_cost": [10.0, 4.0, 2.0, np.nan],
+            "lead_time_days": [14.0, 7.0, 21.0, 10.0],
+            "order_multiple": [1.0, 12.0, 1.0, 1.0],
+        }
+    )
+    customers = pd.DataFrame(
+        {
+            "customer_id": ["C1", "C2"],
+            "scheme": "cts_margin",
+            "segment": ["protect", "re-price or exit"],
+            "primary": True,
+        }
+    )
+    return policy_outputs(
+        segments, demand, products, policy_settings(raw), bucket="week", customers_seg=customers
+    )
+
+
+def _same(a: pd.DataFrame, b: pd.DataFrame) -> None:
+    """Same shape, columns and values (numbers to 1e-12, NaN = empty cell = missing)."""
+    assert list(a.columns) == list(b.columns)
+    assert len(a) == len(b)
+    for col in a.columns:
+        x, y = a[col].to_numpy(dtype=object), b[col].to_numpy(dtype=object)
+        for u, v in zip(x, y, strict=True):
+            if pd.isna(u) or pd.isna(v):
+                assert pd.isna(u), (col, u, v)
+                assert pd.isna(v), (col, u, v)
+            elif isinstance(u, float | int) and not isinstance(u, bool):
+                assert float(v) == pytest.approx(float(u), rel=1e-12, abs=1e-12), (col, u, v)
+            else:
+                assert str(u) == str(v), (col, u, v)
+
+
+def test_erp_csv_and_xlsx_reopen_with_the_same_rows_and_columns(tmp_path: Path) -> None:
+    result = _result()
+    paths = write_policy_outputs(result, tmp_path, None, "run-1", "cfg")
+    names = sorted(p.name for p in paths)
+    assert names == sorted(
+        [
+            "policies.parquet",
+            "erp_parameters.csv",
+            "erp_parameters.xlsx",
+            "order_rules.parquet",
+            "stock_to_service.parquet",
+            "policy_version.json",
+        ]
+    )
+    erp = erp_parameters(result.policies)
+    assert len(erp) == len(result.policies) == 5
+    _same(erp, pd.read_csv(tmp_path / "erp_parameters.csv", keep_default_na=True))
+    ws = load_workbook(tmp_path / "erp_parameters.xlsx", read_only=True).active
+    rows = list(ws.iter_rows(values_only=True))
+    _same(erp, pd.DataFrame(rows[1:], columns=list(rows[0])))
+    # The parquet keeps full precision; the ERP files round to ERP_DECIMALS.
+    back = pd.read_parquet(tmp_path / "policies.parquet")
+    assert back["safety_stock"].to_numpy() == pytest.approx(
+        result.policies["safety_stock"].to_numpy(), rel=0, abs=0
+    )
+    assert erp["safety_stock"].round(export.ERP_DECIMALS).equals(erp["safety_stock"])
+
+
+def test_xlsx_continues_on_further_sheets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(export, "XLSX_MAX_ROWS", 2)
+    write_policy_outputs(_result(), tmp_path, None, "run-1", "cfg")
+    wb = load_workbook(tmp_path / "erp_parameters.xlsx", read_only=True)
+    assert wb.sheetnames == ["erp_parameters", "erp_parameters_2", "erp_parameters_3"]
+    sizes = [len(list(wb[s].iter_rows(values_only=True))) - 1 for s in wb.sheetnames]
+    assert sizes == [2, 2, 1]
+
+
+def test_version_record_and_diff_against_the_previous_run(tmp_path: Path) -> None:
+    first, second = tmp_path / "run-1", tmp_path / "run-2"
+    first.mkdir()
+    second.mkdir()
+    old = _result()
+    write_policy_outputs(old, first, None, "run-1", "cfg-a")
+    assert not (first / "policy_diff.parquet").exists()
+    record = json.loads((first / "policy_version.json").read_text())
+    assert record["version_id"] == "pv-run-1"
+    assert (record["source_run_id"], record["config_hash"]) == ("run-1", "cfg-a")
+    assert record["previous_version_id"] is None
+    assert record["items"] == 5
+
+    # AX 0.98 -> 0.99 touches both P1 rows; nothing else changes.
+    new = _result({"product": {"AX": {"service_target": 0.99}}})
+    write_policy_outputs(new, second, first, "run-2", "cfg-b")
+    diff = pd.read_parquet(second / "policy_diff.parquet")
+    assert set(diff["product_id"]) == {"P1"}
+    assert set(diff["location_id"]) == {"DC1", "DC2"}
+    target = diff[(diff["parameter"] == "service_target") & (diff["location_id"] == "DC1")]
+    assert (target["old"].iloc[0], target["new"].iloc[0]) == ("0.98", "0.99")
+    # change_pct = 100 * (0.99 - 0.98) / 0.98 = 1.0204081632653...
+    assert target["change_pct"].iloc[0] == pytest.approx(100 * 0.01 / 0.98, rel=1e-9)
+    ss = diff[(diff["parameter"] == "safety_stock") & (diff["location_id"] == "DC2")].iloc[0]
+    o = old.policies.query("product_id == 'P1' and location_id == 'DC2'")["safety_stock"]
+    n = new.policies.query("product_id == 'P1' and location_id == 'DC2'")["safety_stock"]
+    want = 100 * (float(n.iloc[0]) - float(o.iloc[0])) / float(o.iloc[0])
+    assert ss["change_pct"] == pytest.approx(want, rel=1e-12)
+    assert float(ss["old"]) == float(o.iloc[0])
+    assert float(ss["new"]) == float(n.iloc[0])
+    assert set(diff["parameter"]) == {
+        "service_target",
+        "safety_stock",
+        "reorder_point",
+        "expected_fill_rate",
+        "inventory_value",
+    }
+    record = json.loads((second / "policy_version.json").read_text())
+    assert record["previous_version_id"] == "pv-run-1"
+    assert (record["changed_items"], record["diff_rows"]) == (2, len(diff))
+
+
+def test_diff_of_identical_tables_is_empty_and_rows_added_or_removed_are_listed() -> None:
+    a = _result().policies
+    assert len(policy_diff(a, a.copy())) == 0
+    b = _result(drop="P2").policies
+    diff = policy_diff(a, b)
+    assert diff.to_dict("records") == [
+        {
+            "product_id": "P2",
+            "location_id": "DC1",
+            "parameter": "row",
+            "old": "present",
+            "new": "absent",
+            "change_pct": pytest.approx(math.nan, nan_ok=True),
+        }
+    ]
+    assert policy_diff(b, a)[["parameter", "old", "new"]].values.tolist() == [
+        ["row", "absent", "present"]
+    ]
+
+
+def test_diff_numbers_text_and_missing_values() -> None:
+    old = pd.DataFrame(
+        {
+            "product_id": ["A", "B", "C"],
+            "location_id": [None, None, None],
+            "safety_stock": [10.0, 0.0, np.nan],
+            "distribution": ["normal"] * 3,
+            "reorder_point": [np.nan, 5.0, 7.0],
+        }
+    )
+    new = old.copy()
+    new["safety_stock"] = [12.5, 3.0, np.nan]  # +25 %, from 0 (no %), both missing (no change)
+    new["distribution"] = ["normal", "gamma", "normal"]
+    new["reorder_point"] = [1.0, 5.0 * (1 + 1e-12), 7.0]  # NaN -> 1 changes; 1e-12 does not
+    diff = policy_diff(old, new).set_index(["product_id", "parameter"])
+    assert diff.loc[("A", "safety_stock"), "change_pct"] == pytest.approx(25.0, rel=1e-12)
+    assert math.isnan(diff.loc[("B", "safety_stock"), "change_pct"])
+    assert (diff.loc[("B", "distribution"), "old"], diff.loc[("B", "distribution"), "new"]) == (
+        "normal",
+        "gamma",
+    )
+    assert pd.isna(diff.loc[("A", "reorder_point"), "old"])
+    assert len(diff) == 4
+
+
+def test_segment_rules_validate_as_the_services_segment_rules() -> None:
+    rules = order_rules(
+        PolicySettings(), ["protect", "fix cost-to-serve", "re-price or exit"], "cts_margin"
+    )
+    docs = segment_rules(rules)
+    parsed = {k: SegmentRules.model_validate(v) for k, v in docs.items()}
+    assert parsed["re-price or exit"].strictness.credit == "hard"
+    assert parsed["protect"].strictness.credit == "soft"
+    assert parsed["fix cost-to-serve"].allowed_channels == ["edi", "portal"]
+    assert parsed["re-price or exit"].min_order_value == 500.0
+    assert parsed["protect"].price_tolerance_pct == 5.0
+
+
+def test_order_rules_written_for_customer_segments(tmp_path: Path) -> None:
+    write_policy_outputs(_result(), tmp_path, None, "run-1", "cfg")
+    rules = pd.read_parquet(tmp_path / "order_rules.parquet")
+    assert list(rules["segment"]) == ["protect", "re-price or exit"]
+    assert list(rules["allocation_priority"]) == [1, 4]
+    assert list(rules["allowed_channels"].iloc[1]) == ["edi", "portal"]
+
+
+def test_version_id_uses_the_characters_the_service_accepts() -> None:
+    record = policy_version(_result(), source_run_id="run 1/ä", config_hash="h")
+    assert record["version_id"] == "pv-run-1--"
