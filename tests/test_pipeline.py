@@ -11,7 +11,8 @@ import pytest
 
 from supplyseg.config import load_workspace, workspace_from_dict
 from supplyseg.data.samples import demo_workspace
-from supplyseg.pipeline import latest_run, run
+from supplyseg.data.synth import synth_company, write_workspace
+from supplyseg.pipeline import compare_runs, compare_windows, latest_run, run
 
 BAD = Path(__file__).parent / "data" / "bad"
 
@@ -129,3 +130,37 @@ def test_high_cost_customer_types_have_the_highest_cts_share(synth_run: tuple[Pa
     pct = cts.groupby("customer_type")["cts_pct_revenue"].median().sort_values(ascending=False)
     assert set(pct.index[:2]) == {"web_shop", "project"}
     assert pct.index[-1] == "key_account"
+
+
+def test_compare_runs_finds_an_injected_move(tmp_path: Path) -> None:
+    write_workspace(synth_company(customers=80, products=40, lines=8000, seed=5), tmp_path)
+    ws = load_workspace(tmp_path)
+    first = run(ws, report=False)
+    seg = pd.read_parquet(first.path / "segments_customer.parquet")
+    losers = seg[seg["primary"] & (seg["segment"] == "re-price or exit")]["customer_id"]
+    assert len(losers) > 0
+    moved = str(losers.iloc[0])
+    # Inject: the customer's goods now cost a tenth of their price, so its margin jumps.
+    lines_file = tmp_path / "data" / "order_lines.parquet"
+    lines = pd.read_parquet(lines_file)
+    mine = lines["customer_id"] == moved
+    lines.loc[mine, "unit_cost"] = lines.loc[mine, "unit_price"] * 0.1
+    lines.to_parquet(lines_file, index=False)
+    second = run(ws, report=False)
+    matrix, movers, path = compare_runs(ws, first.run_id, second.run_id)
+    assert path == second.path
+    assert movers["customer_id"].tolist() == [moved]
+    row = movers.iloc[0]
+    assert row["from"] == "re-price or exit"
+    assert row["to"] in {"protect", "fix cost-to-serve"}
+    assert matrix["entities"].sum() == seg["primary"].sum()
+
+
+def test_compare_windows_splits_the_horizon(tmp_path: Path) -> None:
+    write_workspace(synth_company(customers=60, products=30, lines=6000, seed=9), tmp_path)
+    ws = load_workspace(tmp_path)
+    matrix, _, path = compare_windows(ws, months=12)
+    manifest = json.loads((path / "manifest.json").read_text())
+    assert manifest["tables"]["order_lines"]["reasons"]["date_out_of_range"] > 0
+    assert matrix["entities"].sum() > 0
+    assert (path / "segment_migration.parquet").exists()

@@ -20,7 +20,7 @@ from rich.table import Table
 
 from supplyseg.config import CONFIG_FILE, load_workspace
 from supplyseg.errors import SupplysegError
-from supplyseg.pipeline import RunResult, compare_runs, explain, run, run_path
+from supplyseg.pipeline import RunResult, compare_runs, compare_windows, explain, run, run_path
 from supplyseg.report import write_report
 
 app = typer.Typer(
@@ -225,17 +225,34 @@ def explain_cmd(
 @app.command()
 def compare(
     directory: WorkspaceDir,
-    run_a: Annotated[str, typer.Argument(help="Earlier run id.")],
-    run_b: Annotated[str, typer.Argument(help="Later run id.")],
+    run_a: Annotated[str | None, typer.Argument(help="Earlier run id.")] = None,
+    run_b: Annotated[str | None, typer.Argument(help="Later run id.")] = None,
+    window: Annotated[
+        int | None,
+        typer.Option(help="Instead of two runs: the last N months against the N before."),
+    ] = None,
     product: Annotated[bool, typer.Option(help="Compare product segments.")] = False,
 ) -> None:
-    """Segment migration between two runs: matrix and movers (written into run B).
+    """Segment migration between two runs (or two windows of the data): matrix and movers.
+
+    The tables are written into the later run's folder.
 
     Example: supplyseg compare ./acme 20250101T080000-ab12 20250201T080000-cd34
+
+    Example: supplyseg compare ./acme --window 12
     """
     with _user_errors():
         entity = "product" if product else "customer"
-        matrix, movers, path = compare_runs(load_workspace(directory), run_a, run_b, entity)
+        ws = load_workspace(directory)
+        if window is not None:
+            if run_a or run_b:
+                raise SupplysegError("give either two run ids or --window N, not both")
+            matrix, movers, path = compare_windows(ws, window, entity)
+            run_a, run_b = f"{window} months before", f"last {window} months"
+        elif run_a and run_b:
+            matrix, movers, path = compare_runs(ws, run_a, run_b, entity)
+        else:
+            raise SupplysegError("give two run ids (see out/) or --window N")
         table = Table(title=f"{entity} segment migration {run_a} -> {run_b}", title_justify="left")
         for col in matrix.columns:
             table.add_column(str(col), justify="right" if col != "from" and col != "to" else "left")

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 import secrets
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,7 @@ __all__ = [
     "STEPS",
     "RunResult",
     "compare_runs",
+    "compare_windows",
     "explain",
     "latest_run",
     "new_run_id",
@@ -338,15 +340,19 @@ def run(
     backend: str | None = None,
     progress: Progress | None = None,
     check_only: bool = False,
+    report: bool = True,
 ) -> RunResult:
-    """Run the pipeline on ``workspace``; ``check_only`` stops after load + validate."""
+    """Run the pipeline on ``workspace``; ``check_only`` stops after load + validate.
+
+    ``report=False`` skips the HTML report and workbook (e.g. for window comparisons).
+    """
     con = connect(backend or workspace.engine.url)
     previous = latest_run(workspace)
     run_id = new_run_id()
     out = workspace.out_path / run_id
     out.mkdir(parents=True, exist_ok=False)
     timings: dict[str, float] = {}
-    steps = STEPS[:1] if check_only else STEPS
+    steps = STEPS[:1] if check_only else STEPS if report else STEPS[:-1]
 
     def tick(name: str) -> None:
         if progress:
@@ -369,8 +375,8 @@ def run(
     if "report" in steps:
         tick("report")
         with _timed(timings, "report"):
-            report = write_report(out)
-        r.outputs.update({p.stem: p for p in (report.html, report.workbook)})
+            written = write_report(out)
+        r.outputs.update({p.name: p for p in (written.html, written.workbook)})
         manifest = _manifest(r, run_id, backend, timings)
         (out / "manifest.json").write_text(
             json.dumps(manifest, indent=2, default=str), encoding="utf-8"
@@ -441,3 +447,31 @@ def compare_runs(
     matrix.to_parquet(b / "segment_migration.parquet", index=False)
     movers.to_parquet(b / "segment_movers.parquet", index=False)
     return matrix, movers, b
+
+
+def compare_windows(
+    workspace: Workspace, months: int = 12, entity: str = "customer"
+) -> tuple[pd.DataFrame, pd.DataFrame, Path]:
+    """Segment migration inside one data set: the last ``months`` against the ``months`` before.
+
+    Runs the pipeline (without report) twice with the analysis horizon set to each window —
+    two ordinary run folders whose manifests show the window — then compares them as
+    `compare_runs` does. The end is ``analysis.end`` or the last order date.
+    """
+    if months < 1:
+        raise ConfigError(f"--window {months}: give a positive number of months, e.g. 12")
+    end = workspace.analysis.end
+    if end is None:
+        probe = run(workspace, check_only=True)
+        lines = probe.dataset.tables["order_lines"]
+        end = lines.order_date.max().to_pyarrow().as_py()
+        shutil.rmtree(probe.path)
+    if not isinstance(end, date):
+        raise ConfigError("compare --window: no order lines loaded, nothing to compare")
+    middle = (pd.Timestamp(end) - pd.DateOffset(months=months)).date()
+    start = (pd.Timestamp(middle) - pd.DateOffset(months=months)).date()
+    runs = []
+    for lo, hi in ((start + timedelta(days=1), middle), (middle + timedelta(days=1), end)):
+        analysis = workspace.analysis.model_copy(update={"start": lo, "end": hi})
+        runs.append(run(workspace.model_copy(update={"analysis": analysis}), report=False))
+    return compare_runs(workspace, runs[0].run_id, runs[1].run_id, entity)
