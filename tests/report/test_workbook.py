@@ -76,6 +76,11 @@ def test_missing_and_infinite_numbers_are_empty_cells(tmp_path: Path) -> None:
     assert [ws.cell(r, 2).value for r in (2, 3)] == [None, None]
 
 
+def _readme(path: Path) -> list[list[object]]:
+    book = load_workbook(path)
+    return [[c.value for c in row] for row in book["README"].iter_rows()]
+
+
 def test_a_table_longer_than_the_row_cap_is_cut_and_the_readme_says_so(
     run_dir: Path, tmp_path: Path
 ) -> None:
@@ -87,19 +92,27 @@ def test_a_table_longer_than_the_row_cap_is_cut_and_the_readme_says_so(
     assert info["cts_breakdown"].written == 50
     assert info["cts_breakdown"].truncated
     assert wb["cts_breakdown"].max_row == 51
+    first = pd.read_parquet(run_dir / "cts_breakdown.parquet").head(50)  # first rows, file order
+    assert [c.value for c in wb["cts_breakdown"]["A"][1:]] == list(first["customer_id"])
     assert not info["segment_summary"].truncated
-    readme = [[c.value for c in row] for row in wb["README"].iter_rows()]
-    assert ["cts_breakdown", "cts_breakdown", 600, "cut at 50 rows; full table in"
-            " cts_breakdown.parquet", 50] in readme  # fmt: skip
+    readme = _readme(path)
+    note = "cut at the row cap of 50 rows; 550 rows left out; full table in cts_breakdown.parquet"
+    assert ["cts_breakdown", "cts_breakdown", 600, note, 50, 550] in readme
+    assert info["cts_breakdown"].note == note
     described = {(r[0], r[1]) for r in readme if len(r) >= 4 and r[2] is not None}
     assert ("customer_metrics", "otif") in described
+    link = next(c for c in wb["README"]["A"] if c.value == "cts_breakdown" and c.hyperlink)
+    assert link.hyperlink.location == "'cts_breakdown'!A1"
 
 
-def test_row_cap_outside_excel_limits_is_refused(run_dir: Path, tmp_path: Path) -> None:
+def test_row_caps_outside_excel_limits_are_refused(run_dir: Path, tmp_path: Path) -> None:
     run = read_run_folder(run_dir)
-    for bad in (0, EXCEL_MAX_ROWS):
+    for bad in (0, EXCEL_MAX_ROWS, True):
         with pytest.raises(ConfigError, match="max_rows"):
             write_workbook(run, tmp_path / "wb.xlsx", max_rows=bad)
+        with pytest.raises(ConfigError, match=rf"detail_max_rows: {bad!r} .* or None"):
+            write_workbook(run, tmp_path / "wb.xlsx", detail_max_rows=bad)
+    assert not (tmp_path / "wb.xlsx").exists()
 
 
 def test_sheet_names_are_unique_short_and_legal() -> None:

@@ -13,9 +13,10 @@ from supplyseg.report.headline import headline_numbers
 from supplyseg.report.html import render_html, write_html
 from supplyseg.report.run_folder import RunFolder, read_run_folder
 from supplyseg.report.sections import report_sections
-from supplyseg.report.workbook import EXCEL_MAX_ROWS, SheetInfo, write_workbook
+from supplyseg.report.workbook import DETAIL_MAX_ROWS, EXCEL_MAX_ROWS, SheetInfo, write_workbook
 
 __all__ = [
+    "DETAIL_MAX_ROWS",
     "EXCEL_MAX_ROWS",
     "ReportResult",
     "RunFolder",
@@ -39,15 +40,21 @@ class ReportResult:
     sheets: tuple[SheetInfo, ...]
 
 
-def write_report(run_dir: Path, *, max_rows: int = EXCEL_MAX_ROWS - 1) -> ReportResult:
+def write_report(
+    run_dir: Path,
+    *,
+    max_rows: int = EXCEL_MAX_ROWS - 1,
+    detail_max_rows: int | None = DETAIL_MAX_ROWS,
+) -> ReportResult:
     """Write ``report.html`` and ``workbook.xlsx`` into the run folder ``run_dir``.
 
-    ``max_rows`` caps the rows per workbook sheet (Excel's limit by default; the full tables
-    stay in the run folder's Parquet files). Raises DataContractError when ``run_dir`` is not
-    a run folder.
+    ``max_rows`` caps the rows per workbook sheet (Excel's limit by default) and
+    ``detail_max_rows`` the sheets of the detail tables (one row per order, line or pair; None:
+    no extra cap); the full tables stay in the run folder's Parquet files. Raises
+    DataContractError when ``run_dir`` is not a run folder.
     """
     run = read_run_folder(run_dir)
     html = write_html(run, run.path / "report.html")
     workbook = run.path / "workbook.xlsx"
-    sheets = write_workbook(run, workbook, max_rows=max_rows)
+    sheets = write_workbook(run, workbook, max_rows=max_rows, detail_max_rows=detail_max_rows)
     return ReportResult(html, workbook, tuple(sheets))

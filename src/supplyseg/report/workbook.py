@@ -1,14 +1,28 @@
-"""The run's tables as one Excel workbook: a README sheet, then one sheet per output table.
+"""The run's tables as one Excel workbook for the planner: a README sheet, then one sheet per table.
 
 Each data sheet has a bold frozen header, an autofilter over its rows, number formats from the
-column's unit (currency, %, counts, dates) and sensible widths. openpyxl writes the workbook
-(README, header, styles, panes, filters); the data rows are streamed from Parquet in batches as
-sheet XML built with Arrow compute (`supplyseg.report.xlsx_rows`), so large tables take seconds
-and memory stays flat.
+column's unit (currency, %, counts, dates) and sensible widths. XlsxWriter writes the workbook in
+``constant_memory`` mode: rows are streamed from Parquet in record batches, in sheet order, so
+memory stays flat whatever the table's size.
 
-Excel holds at most 1,048,576 rows per sheet (1,048,575 under the header). A longer table is cut
-there: its first rows (in the Parquet file's order) are on the sheet, the README sheet says how
-many rows were left out, and the full table stays in ``<table>.parquet`` in the run folder.
+What lands on a sheet (the README sheet says it, table by table):
+
+- Summary tables (one row per customer, product, segment...) are written in full up to Excel's
+  1,048,575 rows under the header; a longer table is cut there (first rows in file order).
+- Detail tables (`DETAIL_TABLES`: one row per order, line or customer-product pair, or a
+  repeat of other sheets) are for
+  lookups, not for reading end to end, so a sheet holds at most ``detail_max_rows`` of them: the
+  rows with the largest revenue when the table has a ``revenue`` column, else the first rows in
+  file order.
+
+Either way the full table stays in ``<table>.parquet`` in the run folder, next to the workbook.
+
+Cells: numbers as numbers (XlsxWriter keeps 16 significant digits; Excel shows 15), dates and
+timestamps as Excel dates (time zones shown in UTC), booleans as TRUE/FALSE, text as text (a
+value starting with ``=`` is never a formula). Non-finite numbers, numbers beyond Excel's
+±9.99999999999999E+307 and dates outside Excel's 1900-9999 range are empty cells; control
+characters other than tab and line feed are dropped (a carriage return becomes a line feed)
+and text is cut at Excel's 32,767 characters.
 """
 
 from __future__ import annotations
@@ -16,7 +30,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,19 +39,40 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
+import xlsxwriter
 
 from supplyseg.errors import ConfigError
-from supplyseg.report.columns import Column, Unit, column_info
+from supplyseg.report.columns import COLUMNS, Column, Unit, column_info
 from supplyseg.report.run_folder import RunFolder
-from supplyseg.report.xlsx_rows import SheetFill, fill_rows, probe_value
 
-__all__ = ["EXCEL_MAX_ROWS", "SheetInfo", "sheet_names", "write_workbook"]
+__all__ = [
+    "DETAIL_MAX_ROWS",
+    "DETAIL_TABLES",
+    "EXCEL_MAX_NUMBER",
+    "EXCEL_MAX_ROWS",
+    "MAX_CELL_CHARS",
+    "SheetInfo",
+    "sheet_names",
+    "write_workbook",
+]
 
 EXCEL_MAX_ROWS = 1_048_576  # rows per sheet, header included
+MAX_CELL_CHARS = 32_767  # characters (UTF-16 code units) per cell
+EXCEL_MAX_NUMBER = 9.99999999999999e307  # Excel's largest number (its specifications)
+DETAIL_MAX_ROWS = 100_000
+DETAIL_TABLES = frozenset(
+    {
+        "cost_to_serve_order",
+        "cost_to_serve_customer_product",
+        "demand_customer_product",
+        "segments_customer_product",
+        "rejects",
+        # Repeats of other sheets' columns.
+        "customer_features",
+        "whale_curve",
+        "forecast",
+    }
+)
 _FORMATS: dict[Unit, str] = {
     "currency": "#,##0.00",
     "percent": '0.0"%"',
@@ -48,22 +83,49 @@ _FORMATS: dict[Unit, str] = {
     "date": "yyyy-mm-dd",
     "text": "General",
 }
-_HEADER_FILL = PatternFill("solid", fgColor="E5E7EB")
+_WORKBOOK_OPTIONS = {
+    "constant_memory": True,  # one row in memory per sheet; rows must come in order
+    "strings_to_formulas": False,  # '=HYPERLINK(...)' in the data stays text
+    "strings_to_urls": False,
+    "strings_to_numbers": False,
+    "nan_inf_to_errors": False,  # non-finite numbers are blanked before writing
+}
+_BATCH = 10_000  # rows per Arrow batch turned into Python values (bounds memory)
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
+# Characters XML 1.0 cannot hold (XlsxWriter would write them as _xHHHH_ escapes, which most
+# readers other than Excel show literally). RE2 syntax; \r is turned into \n before this.
+_ILLEGAL = r"[\x00-\x08\x0b-\x1f\x{FFFE}\x{FFFF}]"
+_EXCEL_DAYS = (-25_567, 2_932_896)  # 1900-01-01 and 9999-12-31 as days since 1970-01-01
+_NULL_DATE = pa.scalar(None, pa.date32())
+_PER_DAY = {"s": 86_400, "ms": 86_400 * 10**3, "us": 86_400 * 10**6, "ns": 86_400 * 10**9}
 
 
 @dataclass(frozen=True)
 class SheetInfo:
-    """One table's sheet: its name, the table's rows and how many are on the sheet."""
+    """One table's sheet: its name, the table's rows, how many are on the sheet, and why."""
 
     table: str
     sheet: str
     rows: int
     written: int
+    note: str = ""
 
     @property
     def truncated(self) -> bool:
         return self.written < self.rows
+
+    @property
+    def left_out(self) -> int:
+        return self.rows - self.written
+
+
+@dataclass(frozen=True)
+class _Plan:
+    info: SheetInfo
+    parquet: pq.ParquetFile
+    by_revenue: bool  # the rows on the sheet are the largest by revenue, largest first
+    columns: list[Column]
+    units: list[Unit]
 
 
 def sheet_names(tables: Sequence[str]) -> dict[str, str]:
@@ -81,15 +143,22 @@ def sheet_names(tables: Sequence[str]) -> dict[str, str]:
     return names
 
 
+# --- column units --------------------------------------------------------------------------
+
+
 def _column(table: str, name: str, dtype: pa.DataType) -> Column:
+    if pa.types.is_dictionary(dtype):
+        dtype = dtype.value_type
+    if pa.types.is_duration(dtype) and name not in COLUMNS:
+        return Column(name.replace("_", " ").capitalize() + " (days).", "days")
     np_dtype: Any = None
-    if pa.types.is_floating(dtype):
+    if pa.types.is_floating(dtype) or pa.types.is_decimal(dtype):
         np_dtype = np.dtype("float64")
     elif pa.types.is_integer(dtype):
         np_dtype = np.dtype("int64")
     elif pa.types.is_boolean(dtype):
         np_dtype = np.dtype("bool")
-    elif pa.types.is_temporal(dtype):
+    elif pa.types.is_date(dtype) or pa.types.is_timestamp(dtype):
         np_dtype = np.dtype("datetime64[ns]")
     return column_info(name, np_dtype, table=table)
 
@@ -104,70 +173,215 @@ def _fraction_is_percent(parquet: pq.ParquetFile, name: str) -> bool:
     return top is not None and top > 1.5
 
 
-def _widths(parquet: pq.ParquetFile, schema: pa.Schema) -> list[int]:
+def _units(table: str, parquet: pq.ParquetFile) -> tuple[list[Column], list[Unit]]:
+    columns = [_column(table, f.name, f.type) for f in parquet.schema_arrow]
+    units: list[Unit] = []
+    for f, col in zip(parquet.schema_arrow, columns, strict=True):
+        unit = col.unit
+        if unit == "fraction" and _fraction_is_percent(parquet, f.name):
+            unit = "percent"
+        units.append(unit)
+    return columns, units
+
+
+# --- cell values: Arrow columns -> Python values XlsxWriter writes as the right cell type ---
+
+
+def _as_text(arr: pa.Array) -> pa.Array:
+    if pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type):
+        return arr
+    try:
+        return pc.cast(arr, pa.string())
+    except (pa.ArrowNotImplementedError, pa.ArrowInvalid):
+        # Nested or exotic types: their Python text, as a plain string column.
+        return pa.array([None if v is None else str(v) for v in arr.to_pylist()], pa.string())
+
+
+def _utf16_cut(text: str) -> str:
+    """``text`` cut at Excel's limit in UTF-16 code units (never splitting a surrogate pair)."""
+    raw = text.encode("utf-16-le")
+    if len(raw) <= 2 * MAX_CELL_CHARS:
+        return text
+    return raw[: 2 * MAX_CELL_CHARS].decode("utf-16-le", errors="ignore")
+
+
+def _text_values(arr: pa.Array) -> list[Any]:
+    text = pc.replace_substring_regex(_as_text(arr), pattern=r"\r\n?", replacement="\n")
+    text = pc.replace_substring_regex(text, pattern=_ILLEGAL, replacement="")
+    text = pc.utf8_slice_codeunits(text, 0, MAX_CELL_CHARS)
+    values: list[Any] = text.to_pylist()
+    # Characters outside the BMP count twice in Excel's limit: recheck only the long values.
+    long = pc.greater(pc.utf8_length(text), MAX_CELL_CHARS // 2)
+    for i in np.flatnonzero(long.to_numpy(zero_copy_only=False)):
+        values[i] = _utf16_cut(values[i])
+    return values  # '' is written as an empty cell by XlsxWriter
+
+
+def _in_excel_range(ticks: pa.Array, per_day: int) -> pa.Array:
+    lo, hi = _EXCEL_DAYS[0] * per_day, (_EXCEL_DAYS[1] + 1) * per_day - 1
+    hi = min(hi, 2**63 - 1)
+    return pc.and_(pc.greater_equal(ticks, lo), pc.less_equal(ticks, hi))
+
+
+def _cell_values(arr: pa.Array) -> list[Any]:
+    """The column's values as XlsxWriter writes them: float/int/bool/date/datetime/str/None."""
+    t = arr.type
+    if pa.types.is_dictionary(t):
+        arr, t = arr.dictionary_decode(), t.value_type
+    if pa.types.is_decimal(t):
+        arr, t = pc.cast(arr, pa.float64()), pa.float64()
+    if pa.types.is_floating(t):
+        ok = pc.and_(pc.is_finite(arr), pc.less_equal(pc.abs(arr), EXCEL_MAX_NUMBER))
+        finite = pc.if_else(ok, arr, pa.scalar(None, t))
+        return list(finite.to_pylist())
+    if pa.types.is_integer(t) or pa.types.is_boolean(t) or pa.types.is_null(t):
+        return list(arr.to_pylist())
+    if pa.types.is_date(t):
+        days = pc.cast(pc.cast(arr, pa.date32()), pa.int32())
+        ok = _in_excel_range(days, 1)
+        return list(pc.if_else(ok, pc.cast(arr, pa.date32()), _NULL_DATE).to_pylist())
+    if pa.types.is_timestamp(t):
+        naive = pc.cast(arr, pa.timestamp(t.unit))  # a time zone is dropped: the UTC moment
+        ok = _in_excel_range(pc.cast(naive, pa.int64()), _PER_DAY[t.unit])
+        micro = pc.cast(
+            pc.if_else(ok, naive, pa.scalar(None, naive.type)), pa.timestamp("us"), safe=False
+        )
+        return list(micro.to_pylist())
+    if pa.types.is_duration(t):
+        ticks = pc.cast(pc.cast(arr, pa.int64()), pa.float64())
+        return list(pc.divide(ticks, float(_PER_DAY[t.unit])).to_pylist())
+    return _text_values(arr)
+
+
+# --- which rows go on a sheet ----------------------------------------------------------------
+
+
+def _has_revenue(schema: pa.Schema) -> bool:
+    i = schema.get_field_index("revenue")
+    return i >= 0 and bool(
+        pa.types.is_floating(schema[i].type) or pa.types.is_integer(schema[i].type)
+    )
+
+
+def _plan(
+    run: RunFolder, table: str, sheet: str, max_rows: int, detail_max_rows: int | None
+) -> _Plan:
+    parquet = pq.ParquetFile(run.table_path(table))
+    rows = parquet.metadata.num_rows
+    detail = table in DETAIL_TABLES and detail_max_rows is not None
+    cap = min(max_rows, detail_max_rows or max_rows) if detail else max_rows
+    written = min(rows, cap)
+    by_revenue = detail and written < rows and _has_revenue(parquet.schema_arrow)
+    note = ""
+    if written < rows:
+        left = f"{rows - written:,} rows left out; full table in {table}.parquet"
+        if by_revenue:
+            note = f"detail table: the {written:,} rows with the largest revenue; {left}"
+        elif detail:
+            note = f"detail table: the first {written:,} rows; {left}"
+        elif max_rows == EXCEL_MAX_ROWS - 1:
+            note = f"cut at Excel's limit of {written:,} rows; {left}"
+        else:
+            note = f"cut at the row cap of {written:,} rows; {left}"
+    columns, units = _units(table, parquet)
+    return _Plan(SheetInfo(table, sheet, rows, written, note), parquet, by_revenue, columns, units)
+
+
+def _first_rows(parquet: pq.ParquetFile, n: int) -> Iterator[pa.RecordBatch]:
+    done = 0
+    for batch in parquet.iter_batches(batch_size=_BATCH):
+        if done >= n:
+            return
+        batch = batch.slice(0, n - done)
+        done += batch.num_rows
+        yield batch
+
+
+def _top_rows_by_revenue(parquet: pq.ParquetFile, n: int) -> Iterator[pa.RecordBatch]:
+    """The ``n`` rows with the largest revenue, largest first (ties in file order; missing
+    revenue last); only those rows are held in memory."""
+    revenue = pc.cast(parquet.read(columns=["revenue"]).column(0), pa.float64())
+    revenue = pc.if_else(pc.is_nan(revenue), pa.scalar(None, pa.float64()), revenue)
+    # sort_indices is stable; NaN counts as missing so all missing rows keep file order.
+    order = pc.sort_indices(
+        pa.table({"revenue": revenue}), sort_keys=[("revenue", "descending", "at_end")]
+    )
+    top = order.slice(0, n).to_numpy()
+    keep = np.sort(top)
+    pieces, start = [], 0
+    for batch in parquet.iter_batches(batch_size=_BATCH):
+        lo, hi = np.searchsorted(keep, [start, start + batch.num_rows])
+        if hi > lo:
+            pieces.append(batch.take(pa.array(keep[lo:hi] - start)))
+        start += batch.num_rows
+    kept = pa.Table.from_batches(pieces, schema=parquet.schema_arrow)
+    ranked = kept.take(pa.array(np.searchsorted(keep, top)))
+    yield from ranked.to_batches(max_chunksize=_BATCH)
+
+
+def _rows(plan: _Plan) -> Iterator[pa.RecordBatch]:
+    if plan.by_revenue:
+        return _top_rows_by_revenue(plan.parquet, plan.info.written)
+    return _first_rows(plan.parquet, plan.info.written)
+
+
+# --- sheets ----------------------------------------------------------------------------------
+
+
+def _widths(plan: _Plan) -> list[int]:
     """Column widths from the header and the first 200 values (10 to 50 characters)."""
+    schema = plan.parquet.schema_arrow
     widths = [max(10, min(len(f.name) + 3, 40)) for f in schema]
-    first = next(parquet.iter_batches(batch_size=200), None)
+    first = next(plan.parquet.iter_batches(batch_size=200), None)
     if first is None:
         return widths
-    for j, column in enumerate(first.columns):
-        sample = [len(str(v)) for v in column.to_pylist() if v is not None]
+    for j, (column, unit) in enumerate(zip(first.columns, plan.units, strict=True)):
+        sample = [_shown_len(v, unit) for v in _cell_values(column) if v is not None]
         if sample:
             widths[j] = max(widths[j], min(max(sample) + 2, 50))
     return widths
 
 
-def _sheet_frame(wb: Workbook, run: RunFolder, table: str, sheet: str, max_rows: int) -> SheetFill:
-    """The sheet's frame in openpyxl (widths, frozen styled header, filter) and a probe row
-    whose cells carry each column's number format; `fill_rows` replaces it with the data."""
-    path = run.table_path(table)
-    parquet = pq.ParquetFile(path)
-    schema = parquet.schema_arrow
-    rows = min(parquet.metadata.num_rows, max_rows)
-    ws = wb.create_sheet(sheet)
-    for j, width in enumerate(_widths(parquet, schema), start=1):
-        ws.column_dimensions[get_column_letter(j)].width = width
-    ws.freeze_panes = "A2"
-    ws.auto_filter.ref = f"A1:{get_column_letter(max(len(schema), 1))}{rows + 1}"
-    header = []
-    for f in schema:
-        cell = WriteOnlyCell(ws, f.name)
-        cell.font = Font(bold=True)
-        cell.fill = _HEADER_FILL
-        cell.alignment = Alignment(vertical="top")
-        header.append(cell)
-    ws.append(header)
-    if rows:
-        probe = []
-        for f in schema:
-            unit: Unit = _column(table, f.name, f.type).unit
-            if unit == "fraction" and _fraction_is_percent(parquet, f.name):
-                unit = "percent"
-            cell = WriteOnlyCell(ws, probe_value(f.type))
-            cell.number_format = _FORMATS[unit]
-            probe.append(cell)
-        ws.append(probe)
-    return SheetFill(sheet, path, rows)
+def _shown_len(value: Any, unit: Unit) -> int:
+    if isinstance(value, bool):
+        return 5
+    if isinstance(value, int | float) and unit != "text":
+        return len(f"{value:,.2f}")
+    return len(str(value).split("\n", 1)[0])
+
+
+def _data_sheet(book: Any, plan: _Plan, formats: Callable[[Unit], Any], header_format: Any) -> None:
+    info, schema = plan.info, plan.parquet.schema_arrow
+    ws = book.add_worksheet(info.sheet)
+    for j, (width, unit) in enumerate(zip(_widths(plan), plan.units, strict=True)):
+        ws.set_column(j, j, width, formats(unit))
+    ws.freeze_panes(1, 0)
+    if len(schema):
+        ws.autofilter(0, 0, info.written, len(schema) - 1)
+    ws.write_row(0, 0, schema.names, header_format)
+    row = 1
+    for batch in _rows(plan):
+        # Cells carry no format of their own: the column's format (set_column) applies.
+        for values in zip(*(_cell_values(c) for c in batch.columns), strict=True):
+            if ws.write_row(row, 0, values):
+                raise RuntimeError(f"sheet {info.sheet!r} row {row + 1}: XlsxWriter refused it")
+            row += 1
 
 
 def _readme(
-    wb: Workbook, run: RunFolder, infos: list[SheetInfo], columns: dict[str, list[Column]]
+    book: Any, run: RunFolder, plans: list[_Plan], detail_max_rows: int | None, bold: Any
 ) -> None:
-    ws = wb.create_sheet("README", 0)
-    for col, width in zip("ABCDE", (28, 34, 14, 70, 14), strict=True):
-        ws.column_dimensions[col].width = width
-    bold = Font(bold=True)
+    ws = book.add_worksheet("README")
+    count = book.add_format({"num_format": _FORMATS["count"]})
+    for col, width in enumerate((28, 34, 14, 70, 14, 14)):
+        ws.set_column(col, col, width, count if col in (2, 4, 5) else None)
+    ws.freeze_panes(1, 0)
+    row = 0
 
     def line(*values: Any, strong: bool = False) -> None:
-        row = []
-        for v in values:
-            cell = WriteOnlyCell(ws, v)
-            if isinstance(v, str) and v.startswith("="):
-                cell.data_type = "s"
-            if strong:
-                cell.font = bold
-            row.append(cell)
-        ws.append(row)
+        nonlocal row
+        ws.write_row(row, 0, values, bold if strong else None)
+        row += 1
 
     m = run.manifest
     line("supplyseg run workbook", strong=True)
@@ -179,55 +393,93 @@ def _readme(
         " are in the data's currency; % columns are shares of the total."
     )
     line(
-        f"A sheet holds at most {EXCEL_MAX_ROWS - 1:,} rows under its header; a longer table"
-        " is cut there (first rows in file order) and the full table is <table>.parquet in the"
-        " run folder."
+        f"Summary tables are written in full up to Excel's limit of {EXCEL_MAX_ROWS - 1:,}"
+        " rows under the header; a longer table is cut there (first rows in file order)."
+    )
+    details = ", ".join(sorted(DETAIL_TABLES))
+    if detail_max_rows is None:
+        line(f"Detail tables ({details}) are written in full up to the same limit.")
+    else:
+        line(
+            f"Detail tables, one row per order, line or pair ({details}), are for lookups:"
+            f" a sheet holds at most {detail_max_rows:,} of their rows, those with the largest"
+            " revenue when the table has a revenue column, else the first rows in file order."
+        )
+    line(
+        "Every table is complete in <table>.parquet in the run folder, next to this workbook;"
+        " the note below says how many rows each sheet left out."
     )
     line()
-    line("sheet", "table", "rows", "note", "rows on sheet", strong=True)
-    for info in infos:
-        note = (
-            f"cut at {info.written:,} rows; full table in {info.table}.parquet"
-            if info.truncated
-            else ""
-        )
-        line(info.sheet, info.table, info.rows, note, info.written)
+    line("sheet", "table", "rows", "note", "rows on sheet", "rows left out", strong=True)
+    for plan in plans:
+        info = plan.info
+        target = info.sheet.replace("'", "''")  # quoted sheet name in a reference
+        ws.write_url(row, 0, f"internal:'{target}'!A1", string=info.sheet)
+        ws.write_row(row, 1, (info.table, info.rows, info.note, info.written, info.left_out))
+        row += 1
     line()
     line("sheet", "column", "unit", "meaning", strong=True)
-    for info in infos:
-        pf = pq.ParquetFile(run.table_path(info.table))
-        for f, meaning in zip(pf.schema_arrow, columns[info.table], strict=True):
-            line(info.sheet, f.name, meaning.unit, meaning.description)
-    ws.freeze_panes = "A2"
+    for plan in plans:
+        for f, meaning, unit in zip(
+            plan.parquet.schema_arrow, plan.columns, plan.units, strict=True
+        ):
+            line(plan.info.sheet, f.name, unit, meaning.description)
+
+
+def _check_rows(name: str, value: int | None, allow_none: bool) -> None:
+    if value is None and allow_none:
+        return
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value < EXCEL_MAX_ROWS:
+        allowed = f"1..{EXCEL_MAX_ROWS - 1}" + (" or None" if allow_none else "")
+        raise ConfigError(f"{name}: {value!r} is out of range; allowed {allowed}")
 
 
 def write_workbook(
-    run: RunFolder, path: Path, *, max_rows: int = EXCEL_MAX_ROWS - 1
+    run: RunFolder,
+    path: Path,
+    *,
+    max_rows: int = EXCEL_MAX_ROWS - 1,
+    detail_max_rows: int | None = DETAIL_MAX_ROWS,
 ) -> list[SheetInfo]:
     """Write every table of ``run`` to ``path`` (xlsx); returns what each sheet holds.
 
-    ``max_rows`` caps the data rows per sheet (Excel's limit by default).
+    ``max_rows`` caps the data rows of every sheet (Excel's limit by default);
+    ``detail_max_rows`` caps the sheets of `DETAIL_TABLES` (None: no extra cap).
+    Raises ConfigError for a cap outside 1..1,048,575.
     """
-    if not 1 <= max_rows <= EXCEL_MAX_ROWS - 1:
-        raise ConfigError(f"max_rows: {max_rows} is out of range; allowed 1..{EXCEL_MAX_ROWS - 1}")
-    wb = Workbook(write_only=True)
+    _check_rows("max_rows", max_rows, allow_none=False)
+    _check_rows("detail_max_rows", detail_max_rows, allow_none=True)
     tables = run.table_names()
     names = sheet_names(tables)
-    fills = [_sheet_frame(wb, run, t, names[t], max_rows) for t in tables]
-    infos = [
-        SheetInfo(t, names[t], pq.ParquetFile(run.table_path(t)).metadata.num_rows, f.rows)
-        for t, f in zip(tables, fills, strict=True)
-    ]
-    columns = {
-        t: [_column(t, f.name, f.type) for f in pq.ParquetFile(run.table_path(t)).schema_arrow]
-        for t in tables
-    }
-    _readme(wb, run, infos, columns)
+    plans = [_plan(run, t, names[t], max_rows, detail_max_rows) for t in tables]
     path.parent.mkdir(parents=True, exist_ok=True)
     # Build next to the target, then move: a reader never sees a half-written workbook.
     with tempfile.TemporaryDirectory(dir=path.parent, prefix=".workbook-") as tmp:
-        skeleton, staged = Path(tmp) / "skeleton.xlsx", Path(tmp) / "workbook.xlsx"
-        wb.save(skeleton)
-        fill_rows(skeleton, staged, fills)
+        staged = Path(tmp) / "workbook.xlsx"
+        book = xlsxwriter.Workbook(str(staged), {**_WORKBOOK_OPTIONS, "tmpdir": tmp})
+        try:
+            _fill(book, run, plans, detail_max_rows)
+        finally:
+            book.close()
+            for plan in plans:
+                plan.parquet.close()
         os.replace(staged, path)
-    return infos
+    return [p.info for p in plans]
+
+
+def _fill(book: Any, run: RunFolder, plans: list[_Plan], detail_max_rows: int | None) -> None:
+    """The README sheet, then one sheet per plan, in that order (constant_memory)."""
+    cache: dict[Unit, Any] = {}
+
+    def formats(unit: Unit) -> Any:
+        if unit == "text":
+            return None
+        if unit not in cache:
+            cache[unit] = book.add_format({"num_format": _FORMATS[unit]})
+        return cache[unit]
+
+    book.set_properties({"title": f"supplyseg run {run.run_id}"})
+    _readme(book, run, plans, detail_max_rows, book.add_format({"bold": True}))
+    header = book.add_format({"bold": True, "bg_color": "#E5E7EB", "valign": "top"})
+    for plan in plans:
+        _data_sheet(book, plan, formats, header)
