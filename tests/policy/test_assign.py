@@ -1,5 +1,5 @@
 """Tests for supplyseg.policy.assign: hand-computed policies, coverage errors, distributions,
-make-to-order, defaults, rounding, matrix cells, and stock-to-service invariants."""
+make-to-order, defaults, rounding, matrix cells, and curves consistent with the policies."""
 
 from __future__ import annotations
 
@@ -10,19 +10,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from scipy import stats
 
 from supplyseg.config.policy import PolicySettings, policy_settings
 from supplyseg.errors import ConfigError, DataContractError, PolicyError
-from supplyseg.policy.assign import (
-    POLICY_COLUMNS,
-    order_rules,
-    policy_outputs,
-    product_templates,
-    stock_to_service,
-)
+from supplyseg.policy.assign import POLICY_COLUMNS, policy_outputs
+from supplyseg.policy.curves import stock_to_service
 from supplyseg.policy.inventory import empirical_reorder_point, gamma_reorder_point, order_up_to
 
 WEEK = "week"
@@ -248,15 +241,6 @@ def test_incoherent_resolved_template_is_an_error() -> None:
     raw = {"product": {"AX": {"inventory_rule": "make_to_order"}}}
     with pytest.raises(ConfigError, match="allowed: both make_to_order or neither"):
         _run({"P1": "AX"}, demand, raw=raw, scheme="abc_xyz")
-
-
-def test_order_rules_and_templates_tables() -> None:
-    s = PolicySettings()
-    rules = order_rules(s, ["protect", "re-price or exit"], "cts_margin")
-    assert list(rules["min_order_value"]) == [0.0, 500.0]
-    assert list(rules["allowed_channels"][1]) == ["edi", "portal"]
-    tpl = product_templates(s, ["CZ"], "abc_xyz")
-    assert tpl.loc[0, "inventory_rule"] == "make_to_order"
 
 
 # --------------------------------------------------------------------------- no stock
@@ -486,49 +470,6 @@ def test_matrix_cell_takes_the_strictest_customer_segment() -> None:
 # --------------------------------------------------------------------------- stock to service
 
 
-@settings(max_examples=40, deadline=None)
-@given(
-    st.lists(
-        st.tuples(
-            st.floats(0.05, 200.0),  # mean
-            st.floats(0.0, 3.0),  # cv
-            st.sampled_from(["smooth", "erratic", "intermittent", "lumpy"]),
-            st.sampled_from(["cycle", "fill_rate"]),
-            st.sampled_from(["A", "B"]),
-            st.floats(0.0, 60.0),  # lead time days
-            st.floats(0.5, 50.0),  # unit cost
-        ),
-        min_size=1,
-        max_size=12,
-    ),
-    st.lists(st.floats(0.5, 0.9999), min_size=2, max_size=8, unique=True),
-)
-def test_stock_to_service_is_monotone_in_the_target(
-    items: list[tuple[Any, ...]], targets: list[float]
-) -> None:
-    ids = [f"P{i}" for i in range(len(items))]
-    demand = _demand([(p, m, m * cv, pat) for p, (m, cv, pat, *_) in zip(ids, items, strict=True)])
-    products = pd.DataFrame(
-        {
-            "product_id": ids,
-            "lead_time_days": [it[5] for it in items],
-            "unit_cost": [it[6] for it in items],
-        }
-    )
-    raw = {
-        "builtin_defaults": False,
-        "product": {"A": {"service_type": items[0][3]}, "B": {"service_type": "fill_rate"}},
-    }
-    r = _run({p: it[4] for p, it in zip(ids, items, strict=True)}, demand, products, raw)
-    curves = stock_to_service(r.policies, sorted(targets))
-    for _, part in curves.groupby("segment"):
-        value = part["inventory_value"].to_numpy()
-        ss_value = part["safety_stock_value"].to_numpy()
-        assert np.all(np.diff(value) >= -1e-9 * (1 + np.abs(value[:-1])))
-        assert np.all(np.diff(ss_value) >= -1e-9 * (1 + np.abs(ss_value[:-1])))
-        assert np.all(ss_value >= 0)
-
-
 def test_stock_to_service_at_the_policy_target_is_the_policy_value() -> None:
     demand = _demand(
         [
@@ -555,40 +496,6 @@ def test_stock_to_service_at_the_policy_target_is_the_policy_value() -> None:
     ]
     with pytest.raises(PolicyError, match=re.escape("targets: value [1.2]")):
         stock_to_service(r.policies, [1.2])
-
-
-def test_stock_to_service_for_many_gamma_items_matches_the_kernel() -> None:
-    # Above 4,000 gamma items the curves use a spline of the gamma quantile (the kernel per
-    # item costs ~1 us per value); it must agree with gamma_reorder_point to 1e-8.
-    rng = np.random.default_rng(7)
-    n = 6000
-    d = rng.gamma(0.8, 5.0, n)
-    pol = pd.DataFrame(
-        {
-            "product_segment": rng.choice(["A", "B"], n),
-            "service_type": "cycle",
-            "distribution": "gamma",
-            "demand_mean": d,
-            "demand_std": d * rng.uniform(0.05, 40.0, n),  # shapes from ~1e-3 to ~1e3
-            "lead_time": rng.uniform(0.1, 8.0, n),
-            "lead_time_std": rng.uniform(0.0, 2.0, n),
-            "review_period": 0.0,
-            "order_quantity": rng.uniform(1.0, 50.0, n),
-            "unit_cost": rng.uniform(1.0, 20.0, n),
-        }
-    )
-    targets = [0.5, 0.8, 0.95, 0.999]
-    got = stock_to_service(pol, targets)
-    p, c = pol["lead_time"].to_numpy(), pol["unit_cost"].to_numpy()
-    for t in targets:
-        rop = gamma_reorder_point(
-            d, pol["demand_std"].to_numpy(), p, pol["lead_time_std"].to_numpy(), t
-        )
-        ss = np.maximum(np.asarray(rop) - d * p, 0.0) * c
-        for seg in ("A", "B"):
-            want = ss[pol["product_segment"].to_numpy() == seg].sum()
-            row = got[(got["segment"] == seg) & (got["service_target"] == t)]
-            assert float(row["safety_stock_value"].iloc[0]) == pytest.approx(want, rel=1e-8)
 
 
 def test_many_gamma_items_at_one_target_match_the_kernel() -> None:

@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 
 from supplyseg.config.policy import PolicySettings, policy_settings
 from supplyseg.policy import export
-from supplyseg.policy.assign import PolicyResult, order_rules, policy_outputs
+from supplyseg.policy.assign import PolicyResult, policy_outputs
 from supplyseg.policy.document import SegmentRules
 from supplyseg.policy.export import (
     erp_parameters,
@@ -23,6 +23,7 @@ from supplyseg.policy.export import (
     segment_rules,
     write_policy_outputs,
 )
+from supplyseg.policy.templates import order_rules
 
 
 def _result(raw: dict[str, Any] | None = None, drop: str | None = None) -> PolicyResult:
@@ -118,6 +119,50 @@ def test_xlsx_continues_on_further_sheets(tmp_path: Path, monkeypatch: pytest.Mo
     assert wb.sheetnames == ["erp_parameters", "erp_parameters_2", "erp_parameters_3"]
     sizes = [len(list(wb[s].iter_rows(values_only=True))) - 1 for s in wb.sheetnames]
     assert sizes == [2, 2, 1]
+
+
+def test_xlsx_sheets_have_a_frozen_bold_header_a_filter_and_number_formats(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(export, "XLSX_MAX_ROWS", 3)
+    result = _result()
+    write_policy_outputs(result, tmp_path, None, "run-1", "cfg")
+    erp = erp_parameters(result.policies)
+    last = chr(ord("A") + erp.shape[1] - 1)
+    wb = load_workbook(tmp_path / "erp_parameters.xlsx")
+    for ws, rows in zip(wb.worksheets, (3, 2), strict=True):
+        assert ws.freeze_panes == "A2"
+        assert ws.auto_filter.ref == f"A1:{last}{rows + 1}"
+        assert all(c.font.b for c in ws[1])
+        shown = {
+            (erp.columns[c.column - 1], c.number_format)
+            for row in ws.iter_rows(min_row=2)
+            for c in row
+            if c.value is not None
+        }
+        floats = {c for c in erp.columns if pd.api.types.is_float_dtype(erp[c].dtype)}
+        assert {fmt for col, fmt in shown if col in floats} == {"0.0000"}
+        assert {fmt for col, fmt in shown if col not in floats} == {"General"}
+
+
+def test_xlsx_keeps_formula_like_text_and_blanks_non_finite_numbers(tmp_path: Path) -> None:
+    frame = pd.DataFrame(
+        {
+            "product_id": ["=1+1", "http://x.example", None],
+            "safety_stock": [np.inf, -np.inf, 2.5],
+            "moq": pd.array([1, None, 3], dtype="Int64"),
+        }
+    )
+    export._write_xlsx(frame, tmp_path / "t.xlsx", "t")
+    ws = load_workbook(tmp_path / "t.xlsx").active
+    assert [[c.value for c in row] for row in ws.iter_rows()] == [
+        ["product_id", "safety_stock", "moq"],
+        ["=1+1", None, 1],
+        ["http://x.example", None, None],
+        [None, 2.5, 3],
+    ]
+    assert ws["A2"].data_type == "s"
+    assert ws["A3"].hyperlink is None
 
 
 def test_version_record_and_diff_against_the_previous_run(tmp_path: Path) -> None:

@@ -6,7 +6,9 @@
 - ``erp_parameters.csv`` and ``erp_parameters.xlsx``: the same rows and columns with numbers
   rounded to `ERP_DECIMALS` decimals (what an ERP/APS upload takes), empty cells for "not
   applicable" (e.g. the reorder point of an (R, S) item); an XLSX sheet holds at most
-  1,048,575 rows, so bigger tables continue on sheets ``erp_parameters_2``, ...;
+  1,048,575 rows, so bigger tables continue on sheets ``erp_parameters_2``, ...; each sheet
+  has a bold frozen header, an autofilter and `ERP_DECIMALS` decimals shown for numbers
+  (streamed by XlsxWriter in constant memory; text such as ``=A1`` is never a formula);
 - ``order_rules.parquet``: order rules per customer segment (`segment_rules` maps them onto
   the order service's ``SegmentRules``);
 - ``stock_to_service.parquet``: inventory value per product segment and service target;
@@ -27,7 +29,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from openpyxl import Workbook  # type: ignore[import-untyped, unused-ignore]
+import xlsxwriter
 
 from supplyseg.errors import DataContractError
 from supplyseg.policy.assign import ITEM_KEY_SEP, POLICY_COLUMNS, PolicyResult
@@ -74,7 +76,12 @@ DIFF_TEXT = (
     "bucket",
 )
 """Text parameters compared by `policy_diff` (the rationale is derived, so not compared)."""
-_KEYS = ["product_id", "location_id"]
+_XLSX_OPTIONS = {
+    "constant_memory": True,  # rows are flushed as written; they must come in order
+    "strings_to_formulas": False,  # an id such as "=A1" stays text
+    "strings_to_urls": False,
+}
+_XLSX_BATCH = 10_000
 _STR = pd.StringDtype("pyarrow", na_value=np.nan)
 
 
@@ -152,38 +159,28 @@ def policy_diff(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
         a = old[p].to_numpy(dtype=object)[oldi] if p in old.columns else np.full(len(oldi), None)
         b = new[p].to_numpy(dtype=object)[newi] if p in new.columns else np.full(len(newi), None)
         if p in DIFF_NUMERIC:
-            fa = pd.to_numeric(pd.Series(a), errors="coerce").to_numpy(dtype=np.float64)
-            fb = pd.to_numeric(pd.Series(b), errors="coerce").to_numpy(dtype=np.float64)
-            same = (np.isnan(fa) & np.isnan(fb)) | np.isclose(fa, fb, rtol=1e-9, atol=1e-12)
-            changed = np.flatnonzero(~same)
+            a = pd.to_numeric(pd.Series(a), errors="coerce").to_numpy(dtype=np.float64)
+            b = pd.to_numeric(pd.Series(b), errors="coerce").to_numpy(dtype=np.float64)
+            same = (np.isnan(a) & np.isnan(b)) | np.isclose(a, b, rtol=1e-9, atol=1e-12)
             with np.errstate(divide="ignore", invalid="ignore"):
                 pct = np.where(
-                    np.isfinite(fa) & np.isfinite(fb) & (fa != 0),
-                    100 * (fb - fa) / np.abs(fa),
-                    np.nan,
+                    np.isfinite(a) & np.isfinite(b) & (a != 0), 100 * (b - a) / np.abs(a), np.nan
                 )
-            rows(
-                newi[changed],
-                new,
-                parameter=p,
-                old=_text(fa[changed]),
-                new=_text(fb[changed]),
-                change_pct=pct[changed],
-            )
         else:
             ma, mb = pd.isna(a), pd.isna(b)
             present = ~ma & ~mb
             same = ma & mb
             same[present] = a[present] == b[present]
-            changed = np.flatnonzero(~same)
-            rows(
-                newi[changed],
-                new,
-                parameter=p,
-                old=_text(a[changed]),
-                new=_text(b[changed]),
-                change_pct=np.full(len(changed), np.nan),
-            )
+            pct = np.full(len(a), np.nan)
+        changed = np.flatnonzero(~same)
+        rows(
+            newi[changed],
+            new,
+            parameter=p,
+            old=_text(a[changed]),
+            new=_text(b[changed]),
+            change_pct=pct[changed],
+        )
     added = np.flatnonzero(~both)
     rows(added, new, parameter="row", old="absent", new="present", change_pct=np.nan)
     removed = np.flatnonzero(pd.Index(kn).get_indexer(index_old) < 0)
@@ -265,25 +262,47 @@ def segment_rules(order_rules: pd.DataFrame) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _cells(column: pd.Series) -> np.ndarray[Any, Any]:
-    """A column as Python values for openpyxl: missing -> None (an empty cell)."""
-    values = column.to_numpy(dtype=object)
-    values[pd.isna(values)] = None
-    return values
+def _cells(column: pd.Series) -> list[Any]:
+    """A column as the Python values XlsxWriter writes: numbers, text, booleans; missing and
+    non-finite numbers as None (an empty cell)."""
+    if pd.api.types.is_float_dtype(column.dtype):
+        numbers = column.to_numpy(dtype=np.float64, na_value=np.nan)
+        values = numbers.astype(object)
+        values[~np.isfinite(numbers)] = None
+    else:
+        values = column.to_numpy(dtype=object)
+        values[pd.isna(values)] = None
+    out: list[Any] = values.tolist()
+    return out
 
 
 def _write_xlsx(frame: pd.DataFrame, path: Path, sheet: str) -> None:
-    """Write-only openpyxl workbook (streams rows); sheets of at most `XLSX_MAX_ROWS` rows."""
-    wb = Workbook(write_only=True)
-    header = list(frame.columns)
-    columns = [_cells(frame[c]) for c in header]
+    """Stream ``frame`` into an XLSX (XlsxWriter, constant memory): sheets of at most
+    `XLSX_MAX_ROWS` rows, each with a bold frozen header, an autofilter over its rows and
+    `ERP_DECIMALS` decimals shown for float columns."""
+    book = xlsxwriter.Workbook(str(path), _XLSX_OPTIONS)
+    bold = book.add_format({"bold": True})
+    decimals = book.add_format({"num_format": "0." + "0" * ERP_DECIMALS})
+    names = [str(c) for c in frame.columns]
+    columns = [frame.iloc[:, j] for j in range(len(names))]
+    formats = [decimals if pd.api.types.is_float_dtype(c.dtype) else None for c in columns]
     for part, start in enumerate(range(0, max(len(frame), 1), XLSX_MAX_ROWS)):
-        ws = wb.create_sheet(sheet if part == 0 else f"{sheet}_{part + 1}")
-        ws.append(header)
         stop = min(start + XLSX_MAX_ROWS, len(frame))
-        for row in zip(*(col[start:stop].tolist() for col in columns), strict=True):
-            ws.append(row)
-    wb.save(path)
+        ws = book.add_worksheet(sheet if part == 0 else f"{sheet}_{part + 1}")
+        for j, (name, fmt) in enumerate(zip(names, formats, strict=True)):
+            ws.set_column(j, j, max(10, len(name) + 3), fmt)  # + 3: room for the filter button
+        ws.freeze_panes(1, 0)
+        if names:
+            ws.autofilter(0, 0, stop - start, len(names) - 1)
+        ws.write_row(0, 0, names, bold)
+        row = 1
+        # Python values for one batch of rows at a time: memory stays flat at a million rows.
+        for lo in range(start, stop, _XLSX_BATCH):
+            hi = min(lo + _XLSX_BATCH, stop)
+            for values in zip(*(_cells(c.iloc[lo:hi]) for c in columns), strict=True):
+                ws.write_row(row, 0, values)
+                row += 1
+    book.close()
 
 
 def _previous(previous_run_dir: Path | None) -> tuple[pd.DataFrame | None, dict[str, Any] | None]:

@@ -1,0 +1,261 @@
+"""Per-item inputs of the policies as arrays: segment, pattern, demand, lead time, cost, lot size.
+
+An *item* is a product at a location (a row of ``demand_product_location``) or, without
+locations, a product (``demand_product``). `item_inputs` gives every item its product's primary
+segment, its demand per bucket (the forecast's ``demand_mean``/``demand_std`` when given for
+the item, else the profile's ``mean``/``std``), and the products table's lead time, lead-time
+std, unit cost, moq and order multiple, with the defaults of `PolicySettings` and a code
+saying where each value came from (the rationale names it). Per-product lookups run once per
+distinct product and are spread to its item-locations. `rows_of_items` matches the rows of a
+forecast or history table to items by the ids `supplyseg.policy.assign` documents.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from supplyseg.config.policy import UNSEGMENTED, PolicySettings
+from supplyseg.errors import DataContractError, PolicyError
+from supplyseg.policy._codes import (
+    PATTERNS,
+    FloatArray,
+    IntArray,
+    arrow_strings,
+    codes,
+    floats,
+    item_keys,
+    positions,
+    require_columns,
+)
+
+__all__ = ["Items", "item_inputs", "rows_of_items"]
+
+
+@dataclass
+class Items:
+    """Per-item inputs as arrays (all the same length); ``tcode`` indexes the template table."""
+
+    ids: pd.DataFrame
+    product: pa.Array
+    location: pa.Array | None
+    tcode: IntArray
+    pattern: IntArray  # index into PATTERNS, -1 unknown
+    d: FloatArray
+    sd: FloatArray
+    d_src: IntArray  # 0 history, 1 forecast
+    d_hist: FloatArray  # history mean (the bootstrap's own mean when d is a forecast)
+    lt_days: FloatArray
+    slt_days: FloatArray
+    lt_src: IntArray  # 0 products, 1 default (no column), 2 default (value missing)
+    slt_src: IntArray  # 0 products, 1 default
+    cost: FloatArray
+    cost_src: IntArray  # 0 products.unit_cost, 1 order-line average, 2 unknown
+    moq: FloatArray
+    multiple: FloatArray
+
+    @property
+    def has_loc(self) -> bool:
+        return self.location is not None
+
+    @property
+    def keys(self) -> pa.Array:
+        """``product_id`` or ``product_id@location_id`` per item (to match other tables)."""
+        return item_keys(self.product, self.location)
+
+
+def rows_of_items(name: str, other: pd.DataFrame, keys: pa.Array, has_loc: bool) -> IntArray:
+    """For each row of a forecast/history table, the item it belongs to (-1: none)."""
+    if "product_id" not in other.columns:
+        require_columns(name, other, ["unique_id"])
+        return positions(arrow_strings(other["unique_id"]), keys)
+    if has_loc != ("location_id" in other.columns):
+        raise DataContractError(
+            f"{name}: {'has no' if has_loc else 'has a'} location_id column but the demand"
+            f" table {'has' if has_loc else 'has not'}; give both at the same grain"
+        )
+    loc = arrow_strings(other["location_id"]) if has_loc else None
+    return positions(item_keys(arrow_strings(other["product_id"]), loc), keys)
+
+
+def _product_column(
+    products: pd.DataFrame, col: str, pos: IntArray, low: float, low_open: bool = False
+) -> FloatArray | None:
+    """A numeric products column per item (NaN for unknown products/values), range-checked."""
+    if col not in products.columns:
+        return None
+    v = floats(products, col)
+    bad = (v <= low if low_open else v < low) | np.isinf(v)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        allowed = f"({low:g}, inf)" if low_open else f"[{low:g}, inf)"
+        raise PolicyError(
+            f"products.{col}: value {float(v[i])!r} for product {products['product_id'].iloc[i]!r}"
+            f" is outside the allowed range {allowed}; fix the value or leave it empty"
+        )
+    return (
+        np.where(pos >= 0, v[np.maximum(pos, 0)], np.nan) if len(v) else np.full(len(pos), np.nan)
+    )
+
+
+@dataclass
+class _ProductAttributes:
+    """Products-table values per product, defaults filled in."""
+
+    lt: FloatArray
+    slt: FloatArray
+    lt_src: IntArray
+    slt_src: IntArray
+    cost: FloatArray
+    moq: FloatArray
+    multiple: FloatArray
+
+
+def _product_attributes(
+    products: pd.DataFrame | None, product_ids: pa.Array, settings: PolicySettings
+) -> _ProductAttributes:
+    n = len(product_ids)
+    out = _ProductAttributes(
+        lt=np.full(n, settings.default_lead_time_days),
+        slt=np.full(n, settings.default_lead_time_std_days),
+        lt_src=np.ones(n, dtype=np.int64),
+        slt_src=np.ones(n, dtype=np.int64),
+        cost=np.full(n, np.nan),
+        moq=np.zeros(n),
+        multiple=np.ones(n),
+    )
+    if products is None:
+        return out
+    require_columns("products", products, ["product_id"])
+    keys = arrow_strings(products["product_id"])
+    if len(pc.unique(keys)) != len(keys):
+        dup = products["product_id"][products["product_id"].duplicated()].iloc[0]
+        raise DataContractError(f"products: product_id {dup!r} appears twice; give one row each")
+    pos = positions(product_ids, keys)
+    lt = _product_column(products, "lead_time_days", pos, 0.0)
+    if lt is not None:
+        out.lt = np.where(np.isfinite(lt), lt, out.lt)
+        out.lt_src = np.where(np.isfinite(lt), 0, 2)
+    slt = _product_column(products, "lead_time_std_days", pos, 0.0)
+    if slt is not None:
+        out.slt = np.where(np.isfinite(slt), slt, out.slt)
+        out.slt_src = np.where(np.isfinite(slt), 0, 1)
+    cost = _product_column(products, "unit_cost", pos, 0.0)
+    if cost is not None:
+        out.cost = np.where(cost > 0, cost, np.nan)  # a zero cost gives no EOQ either
+    moq = _product_column(products, "moq", pos, 0.0)
+    if moq is not None:
+        out.moq = np.nan_to_num(moq, nan=0.0)
+    multiple = _product_column(products, "order_multiple", pos, 0.0, low_open=True)
+    if multiple is not None:
+        out.multiple = np.nan_to_num(multiple, nan=1.0)
+    return out
+
+
+def item_inputs(
+    demand: pd.DataFrame,
+    seg_rows: pd.DataFrame,
+    products: pd.DataFrame | None,
+    settings: PolicySettings,
+    forecast: pd.DataFrame | None,
+    notes: list[str],
+) -> tuple[Items, list[str]]:
+    """Item arrays and the product segment labels (``tcode`` indexes them); what was filled
+    in or left out is appended to ``notes``. ``seg_rows``: primary ``product_id, segment``."""
+    require_columns("demand", demand, ["product_id", "mean", "std", "pattern"])
+    has_loc = "location_id" in demand.columns
+    ids = ["product_id", "location_id"] if has_loc else ["product_id"]
+    prod = arrow_strings(demand["product_id"])
+    loc = arrow_strings(demand["location_id"]).fill_null("") if has_loc else None
+    if prod.null_count:
+        raise DataContractError("demand.product_id: missing values; every item needs a product")
+    # Per-product lookups run once per distinct product, then spread to the item-locations.
+    enc = pc.dictionary_encode(prod)
+    pcode = np.asarray(enc.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+    uniq = enc.dictionary
+    n = len(demand)
+    if loc is not None:
+        lenc = pc.dictionary_encode(loc)
+        lcode = np.asarray(lenc.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+        dup = pd.Series(pcode * len(lenc.dictionary) + lcode).duplicated().to_numpy()
+    else:
+        dup = pd.Series(pcode).duplicated().to_numpy()
+    if dup.any():
+        row = demand.iloc[int(np.flatnonzero(dup)[0])]
+        raise DataContractError(f"demand: {dict(row[ids])} appears twice; give one row per item")
+    labels = list(dict.fromkeys(seg_rows["segment"].astype(str)))
+    pos_uniq = positions(uniq, arrow_strings(seg_rows["product_id"]))
+    pos = pos_uniq[pcode]
+    seg_code = codes(seg_rows["segment"].astype(str), labels)
+    tcode = np.where(pos >= 0, seg_code[np.maximum(pos, 0)] if len(seg_code) else -1, -1)
+    if (tcode < 0).any():
+        notes.append(
+            f"policies: {int((tcode < 0).sum())} item(s) whose product has no primary segment"
+            f" get the {UNSEGMENTED!r} template"
+        )
+        labels.append(UNSEGMENTED)
+        tcode = np.where(tcode < 0, len(labels) - 1, tcode)
+    hit = np.zeros(len(seg_rows), dtype=bool)
+    hit[pos_uniq[pos_uniq >= 0]] = True
+    unused = int((~hit).sum())
+    if unused:
+        notes.append(f"policies: {unused} segmented product(s) have no demand rows, no policy")
+
+    d = np.nan_to_num(floats(demand, "mean"), nan=0.0)
+    sd = np.nan_to_num(floats(demand, "std"), nan=0.0)
+    d_src, d_hist = np.zeros(n, dtype=np.int64), d.copy()
+    if forecast is not None:
+        require_columns("forecast", forecast, ["demand_mean", "demand_std"])
+        at = rows_of_items("forecast", forecast, item_keys(prod, loc), has_loc)
+        fm, fs = floats(forecast, "demand_mean"), floats(forecast, "demand_std")
+        ok = (at >= 0) & np.isfinite(fm) & np.isfinite(fs) & (fs >= 0)
+        d[at[ok]], sd[at[ok]], d_src[at[ok]] = fm[ok], fs[ok], 1
+        if n - int(d_src.sum()):
+            notes.append(
+                f"policies: {n - int(d_src.sum())} item(s) not in the forecast use history"
+            )
+
+    attrs = _product_attributes(products, uniq, settings)
+    lt_src = attrs.lt_src[pcode]
+    if (lt_src != 0).any():
+        notes.append(
+            f"policies: {int((lt_src != 0).sum())} item(s) without products.lead_time_days use"
+            f" the default {settings.default_lead_time_days:g} days"
+        )
+    cost = attrs.cost[pcode]
+    cost_src = np.where(np.isfinite(cost), 0, 2)
+    if {"revenue", "margin", "quantity"} <= set(demand.columns):
+        qty = floats(demand, "quantity")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            avg = (floats(demand, "revenue") - floats(demand, "margin")) / qty
+        use = (cost_src == 2) & np.isfinite(avg) & (avg > 0) & (qty > 0)
+        cost, cost_src = np.where(use, avg, cost), np.where(use, 1, cost_src)
+    if (cost_src == 2).any():
+        notes.append(
+            f"policies: unit cost unknown for {int((cost_src == 2).sum())} item(s): no"
+            " inventory_value; Q covers policies.fallback_cover_days"
+        )
+    items = Items(
+        ids=demand[ids].reset_index(drop=True),
+        product=prod,
+        location=loc,
+        tcode=tcode.astype(np.int64),
+        pattern=codes(demand["pattern"], PATTERNS),
+        d=np.maximum(d, 0.0),
+        sd=sd,
+        d_src=d_src,
+        d_hist=d_hist,
+        lt_days=attrs.lt[pcode],
+        slt_days=attrs.slt[pcode],
+        lt_src=lt_src,
+        slt_src=attrs.slt_src[pcode],
+        cost=cost,
+        cost_src=cost_src.astype(np.int64),
+        moq=attrs.moq[pcode],
+        multiple=attrs.multiple[pcode],
+    )
+    return items, labels
