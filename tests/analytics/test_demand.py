@@ -13,6 +13,7 @@ from typing import Any
 import ibis
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -578,6 +579,18 @@ def test_demand_outputs_skips_missing_location_and_margin_with_notes() -> None:
     lines["location_id"] = ["L1", "L2", "L1"]
     out = demand_outputs(lines)
     assert len(out.tables["demand_product_location"]) == 3
+
+
+@settings(max_examples=3, deadline=None)
+@given(rows=line_rows)
+def test_demand_outputs_are_the_per_grain_profiles(rows: list[tuple[Any, ...]]) -> None:
+    # demand_outputs shares the repeated (order, product) pairs between grains and takes a
+    # pyarrow table; the tables must be exactly what demand_profile gives grain by grain.
+    lines = lines_frame(rows)
+    out = demand_outputs(pa.Table.from_pandas(lines, preserve_index=False))
+    assert sorted(out.tables) == sorted(f"demand_{g}" for g in GRAINS)
+    for g in GRAINS:
+        pd.testing.assert_frame_equal(out.tables[f"demand_{g}"], demand_profile(lines, grain=g))
 
 
 @pytest.mark.parametrize(

@@ -34,6 +34,7 @@ __all__ = [
     "horizon_index",
     "in_horizon",
     "item_measures",
+    "item_profile",
     "item_series_stats",
     "null_safe_join",
     "pattern_columns",
@@ -41,6 +42,7 @@ __all__ = [
     "period_index_of",
     "period_starts",
     "prepared",
+    "repeated_pairs",
     "xyz_columns",
 ]
 
@@ -272,6 +274,68 @@ def item_series_stats(p: Prepared, bucket: Bucket, horizon: int) -> ir.Table:
         _ps2=(y * y).sum(where=pos).fill_null(0.0),
     )
     return stats.mutate(n_periods=(horizon - stats._first + 1).cast("int64"))
+
+
+def repeated_pairs(p: Prepared) -> ir.Table:
+    """(order_id, product_id) pairs with more than one live line (usually very few).
+
+    Only such lines can make an item's orders fewer than its order lines when the grain
+    includes the product: two live lines of one item and one order share the product.
+    """
+    live = p.table.filter(~p.table._credit)
+    n = live.group_by(["_order", "product_id"]).aggregate(_n=live.count())
+    return n.filter(n._n > 1).select("_order", "product_id")
+
+
+def item_profile(
+    p: Prepared, bucket: Bucket, horizon: int, repeated: ir.Table | None = None
+) -> ir.Table:
+    """Per item: the measures of `item_measures` and the sums of `item_series_stats`.
+
+    When the grain includes the product, everything but ``orders`` sums up from the item x
+    period table, and ``orders = order_lines - surplus``, the surplus counted only on the
+    lines of `repeated_pairs` (pass them when profiling several grains of the same lines):
+    no count-distinct and no join of two item-sized tables, the costly steps for millions of
+    items. Other grains join `item_measures` to `item_series_stats`.
+    """
+    if p.long:
+        stats = item_series_stats(p, bucket, horizon)
+        return stats.mutate(quantity=stats._t)
+    ids = list(p.ids)
+    if "product_id" not in ids:
+        return null_safe_join(item_measures(p), item_series_stats(p, bucket, horizon), ids)
+    t = p.table.mutate(_p=period_index(p.table._day, bucket))
+    margin = "margin" in p.measures
+    sums = {"_y": t._q.sum(), "_rev": t._rev.sum(), "_nl": t._q.count(where=~t._credit)}
+    if margin:
+        sums |= {"_mar": t._mar.sum(), "_nocost": t._nocost.sum()}
+    per = t.group_by([*ids, "_p"]).aggregate(**sums)
+    y, pos = per._y, per._y > 0
+    out: dict[str, ir.Value] = {"revenue": per._rev.sum()}
+    if margin:
+        known = per._nocost.sum() == 0
+        out["margin"] = ibis.cases((known, per._mar.sum()), else_=ibis.null("float64"))
+    out |= {
+        "quantity": y.sum(),
+        "order_lines": per._nl.sum().cast("int64"),
+        "_first": per._p.min(),
+        "_last": per._p.max(),
+        "_t": y.sum(),
+        "_s2": (y * y).sum(),
+        "n_nonzero": y.count(where=pos),
+        "_ps": y.sum(where=pos).fill_null(0.0),
+        "_ps2": (y * y).sum(where=pos).fill_null(0.0),
+    }
+    item = per.group_by(ids).aggregate(**out)
+    rep = repeated if repeated is not None else repeated_pairs(p)
+    live = p.table.filter(~p.table._credit).semi_join(rep, ["_order", "product_id"])
+    per_order = live.group_by([*ids, "_order"]).aggregate(_n=live.count())
+    surplus = per_order.group_by(ids).aggregate(_sur=(per_order._n - 1).sum())
+    j = null_safe_join(item, surplus, ids, how="left")
+    return j.mutate(
+        orders=(j.order_lines - j._sur.fill_null(0)).cast("int64"),
+        n_periods=(horizon - j._first + 1).cast("int64"),
+    ).drop("_sur")
 
 
 def null_safe_join(
