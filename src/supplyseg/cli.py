@@ -36,7 +36,10 @@ err = Console(stderr=True)
 WorkspaceDir = Annotated[Path, typer.Argument(help="Workspace folder holding supplyseg.yaml.")]
 Backend = Annotated[
     str | None,
-    typer.Option(help="Ibis backend URL (default: in-memory DuckDB or engine.url)."),
+    typer.Option(
+        help="Engine: duckdb (default), spark, a Spark master URL (local[4], spark://host:7077,"
+        " sc://host:15002) or an Ibis URL; overrides engine: in supplyseg.yaml."
+    ),
 ]
 
 

@@ -28,7 +28,7 @@ from supplyseg.analytics.whale import whale_curve, whale_summary
 from supplyseg.config import Workspace, config_hash
 from supplyseg.config.forecast import FREQ_OF_BUCKET
 from supplyseg.data.load import Dataset, load_dataset
-from supplyseg.engine import connect
+from supplyseg.engine import backend_label, connect
 from supplyseg.errors import ConfigError
 from supplyseg.policy.assign import ITEM_KEY_SEP, policy_outputs
 from supplyseg.policy.export import write_policy_outputs
@@ -296,9 +296,7 @@ _STEP_FUNCTIONS: dict[str, Callable[[_Run], None]] = {
 }
 
 
-def _manifest(
-    r: _Run, run_id: str, backend: str | None, timings: dict[str, float]
-) -> dict[str, Any]:
+def _manifest(r: _Run, run_id: str, backend: str, timings: dict[str, float]) -> dict[str, Any]:
     ws, accounts = r.workspace, r.dataset.accounts
     return {
         "run_id": run_id,
@@ -306,7 +304,7 @@ def _manifest(
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "supplyseg_version": __version__,
         "config_hash": config_hash(ws),
-        "backend": backend or ws.engine.url or "duckdb (in-memory)",
+        "backend": backend,
         "as_of": str(r.as_of),
         "tables": {
             name: {
@@ -346,7 +344,8 @@ def run(
 
     ``report=False`` skips the HTML report and workbook (e.g. for window comparisons).
     """
-    con = connect(backend or workspace.engine.url)
+    con = connect(backend or workspace.engine)
+    label = backend_label(con)
     previous = latest_run(workspace)
     run_id = new_run_id()
     out = workspace.out_path / run_id
@@ -368,7 +367,7 @@ def run(
             tick(name)
             with _timed(timings, name):
                 _STEP_FUNCTIONS[name](r)
-    manifest = _manifest(r, run_id, backend, timings)
+    manifest = _manifest(r, run_id, label, timings)
     (out / "manifest.json").write_text(
         json.dumps(manifest, indent=2, default=str), encoding="utf-8"
     )
@@ -377,7 +376,7 @@ def run(
         with _timed(timings, "report"):
             written = write_report(out)
         r.outputs.update({p.name: p for p in (written.html, written.workbook)})
-        manifest = _manifest(r, run_id, backend, timings)
+        manifest = _manifest(r, run_id, label, timings)
         (out / "manifest.json").write_text(
             json.dumps(manifest, indent=2, default=str), encoding="utf-8"
         )

@@ -36,6 +36,7 @@ import pyarrow as pa
 
 from supplyseg.analytics.whale import customer_profitability, with_profit
 from supplyseg.config.cost_to_serve import CostPool, CostToServeSettings, CustomDriver
+from supplyseg.engine import cached
 from supplyseg.errors import DataContractError
 
 __all__ = ["BREAKDOWN_COLUMNS", "CostToServeResult", "cost_to_serve"]
@@ -262,9 +263,13 @@ def _order_table(run: _Run, lines: Expr, pools: list[_OrderPool]) -> Expr:
     o = _orders(run, lines)
     cols: dict[str, Expr] = {}
     for op in pools:
-        costs = [p.actual(o) if p.actual else p.quantity(o) * (p.rate or 0.0) for p in op.parts]
+        # Quantities as float64: on Spark, a count times a rate literal (4.0 is a DECIMAL there)
+        # would be decimal arithmetic, and dividing it over lines rounds to 6 decimals.
+        qty = [p.quantity(o).cast("float64") for p in op.parts]
+        pairs = zip(op.parts, qty, strict=True)
+        costs = [p.actual(o) if p.actual else q * (p.rate or 0.0) for p, q in pairs]
         for i, (part, cost) in enumerate(zip(op.parts, costs, strict=True)):
-            cols[f"q__{op.name}__{i}"] = part.quantity(o)
+            cols[f"q__{op.name}__{i}"] = qty[i]
             if part.rate is None:  # only actual costs need their own column
                 cols[f"c__{op.name}__{i}"] = cost
         cols[f"p__{op.name}"] = sum(costs[1:], costs[0])
@@ -302,7 +307,8 @@ def _returns_table(run: _Run, lines: Expr, orders: Expr, pools: list[CostPool]) 
     for pool in pools:
         n, unit = pool.name, r.unit_cost if pool.lost_value_basis == "cost" else r.unit_price
         cols |= {f"q__{n}__0": r.n_ret, f"q__{n}__1": (r.ret_qty * unit).fill_null(0.0)}
-        cols[f"p__{n}"] = r.n_ret * (pool.rate or 0.0) + cols[f"q__{n}__1"] * pool.lost_value_share
+        handling = r.n_ret.cast("float64") * (pool.rate or 0.0)  # float64: see _order_table
+        cols[f"p__{n}"] = handling + cols[f"q__{n}__1"] * pool.lost_value_share
         cols[f"nv__{n}"] = _flag(unit.isnull()) * r.n_ret
     return r.mutate(**cols)
 
@@ -552,14 +558,14 @@ def cost_to_serve(
     lines = _lines(run)
     maybe = [_order_pool(run, p) for p in settings.pools if p.driver_name in _ORDER_GRAIN]
     opools = [op for op in maybe if op is not None]
-    orders = _order_table(run, lines, opools).cache()
+    orders = cached(_order_table(run, lines, opools))
     ca = _customer_aggregate(run, orders)
     rows = [_part_rows(ca, op.name, [(p.driver, p.rate) for p in op.parts]) for op in opools]
 
     rpools = [p for p in settings.pools if p.driver_name == "returned_lines"]
     returns = None
     if rpools and run.has("returns"):
-        returns = _returns_table(run, lines, orders, rpools).cache()
+        returns = cached(_returns_table(run, lines, orders, rpools))
         rows += _returns_rows(run, returns, rpools)
     for p in rpools if returns is None else []:
         run.note(f"pool {p.name!r} skipped: no returns table")

@@ -131,12 +131,42 @@ class Analysis(_Model):
 
 
 class EngineSettings(_Model):
-    """Which Ibis backend runs the analytics: in-process DuckDB by default, or an Ibis URL."""
+    """Which Ibis backend runs the analytics: in-process DuckDB by default, Spark, or an Ibis URL.
 
+    ``backend: spark`` runs on Spark through Ibis's PySpark backend (``pip install
+    'supplyseg[spark]'`` and, but for Spark Connect, a Java 17+ runtime): ``master`` is
+    ``local[2]`` by default, or ``local[N]``, ``spark://host:7077``, ``yarn``, ``k8s://...``,
+    or ``sc://host:15002`` for Spark Connect.
+    """
+
+    backend: Literal["duckdb", "spark"] = Field(
+        default="duckdb", description="duckdb (in-process) or spark."
+    )
     url: str | None = Field(
         default=None,
-        description="Ibis URL, e.g. duckdb:///path/file.ddb; default: in-memory DuckDB.",
+        description="Ibis URL, e.g. duckdb:///path/file.ddb; default: in-memory DuckDB."
+        " Only with backend duckdb (Spark takes master).",
     )
+    master: str | None = Field(
+        default=None,
+        description="Spark master URL (backend spark only); default local[2].",
+    )
+    spark_config: dict[str, str] = Field(
+        default_factory=dict,
+        description="Extra Spark settings (backend spark only), e.g. spark.driver.memory: 4g.",
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> EngineSettings:
+        if self.backend == "spark" and self.url is not None:
+            raise ValueError(
+                ".url: url is for backend duckdb or another Ibis URL; with backend spark give"
+                " the cluster as master (e.g. spark://host:7077 or sc://host:15002)"
+            )
+        if self.backend != "spark" and (self.master is not None or self.spark_config):
+            given = "master" if self.master is not None else "spark_config"
+            raise ValueError(f".{given}: only applies to backend spark; fix: add backend: spark")
+        return self
 
 
 class Workspace(_Model):

@@ -32,6 +32,7 @@ from ibis.backends import BaseBackend
 from supplyseg.config import Analysis, RowRule, Source, Workspace
 from supplyseg.data.contract import TABLES, Column, Reason, TableSpec
 from supplyseg.data.read import ROW_NUMBER, read_source
+from supplyseg.engine import drop_temp, temp_table
 from supplyseg.errors import ConfigError, DataContractError
 
 __all__ = [
@@ -232,13 +233,15 @@ def _row_checks(
     spec: TableSpec,
     source: Source,
     analysis: Analysis,
-    raw: dict[str, ir.Value],
+    shown: dict[str, ir.StringValue],
     typed: dict[str, ir.Value],
     is_credit: ir.BooleanValue,
 ) -> list[_Check]:
-    """Row-level checks in precedence order (everything but duplicate keys and references)."""
+    """Row-level checks in precedence order (everything but duplicate keys and references).
+
+    ``shown`` is each mapped column as trimmed text (null when empty), ``typed`` its value.
+    """
     checks: list[_Check] = []
-    shown = {name: _text(col) for name, col in raw.items()}
     for rule in source.rules:
         if rule.action == "exclude":
             hit = _rule_match(rule, typed[rule.column])
@@ -248,7 +251,7 @@ def _row_checks(
             checks.append(
                 _Check(hit, Reason.CREDIT_NOTE, rule.column, shown[rule.column], rule.name)
             )
-    for name in raw:
+    for name in shown:
         column = spec.column(name)
         if column.required:
             checks.append(_Check(shown[name].isnull(), Reason.MISSING_REQUIRED, name, shown[name]))
@@ -270,9 +273,9 @@ def _row_checks(
         bad_price = (price < 0) if analysis.allow_zero_price else (price <= 0)
         checks.append(_Check(bad_price, Reason.BAD_PRICE, "unit_price", shown["unit_price"]))
     for name in _NON_NEGATIVE.get(spec.name, ()):
-        if name in raw:
+        if name in shown:
             checks.append(_Check(typed[name] < 0, Reason.BAD_VALUE, name, shown[name]))
-    for name in raw:
+    for name in shown:
         value = typed[name]
         if spec.column(name).dtype == "date":
             lo, hi = _MIN_DATE, _MAX_DATE
@@ -317,9 +320,18 @@ def load_table(
                 f"data.{table}.rules: rule {rule.name!r} has action credit_note, which only"
                 " applies to order_lines; fix: use action: exclude"
             )
-    src = con.create_table(f"_raw_{table}", arrow, temp=True, overwrite=True)
+    src = temp_table(con, f"_raw_{table}", arrow)
     raw = {name: src[col] for name, col in mapping.items()}
-    typed = {name: _typed(raw[name], spec.column(name)) for name in mapping}
+    text = [n for n in mapping if spec.column(n).dtype != "string"]  # strings: typed is text
+    # Parse in a projection of its own: the checks read each value many times, and Spark (unlike
+    # DuckDB) computes a repeated expression again wherever it appears; columns it reads once.
+    src = src.select(
+        ROW_NUMBER,
+        **{name: _typed(raw[name], spec.column(name)) for name in mapping},
+        **{f"_s_{name}": _text(raw[name]) for name in text},
+    )
+    typed: dict[str, ir.Value] = {name: src[name] for name in mapping}
+    shown = {name: src[f"_s_{name}" if name in text else name] for name in mapping}
     credit_rules = [r for r in source.rules if r.action == "credit_note"]
     is_credit: ir.BooleanValue = ibis.literal(False)
     for rule in credit_rules:
@@ -333,7 +345,7 @@ def load_table(
             )
         typed["is_credit_note"] = is_credit
 
-    checks = _row_checks(spec, source, analysis, raw, typed, is_credit)
+    checks = _row_checks(spec, source, analysis, shown, typed, is_credit)
     t = src.select(
         **typed,
         **{ROW_NUMBER: src[ROW_NUMBER]},
@@ -358,18 +370,24 @@ def load_table(
     ]
     for col, ref, reason in refs:
         ref_col = "order_id" if ref == "order_lines" else col
-        unknown = t._reason.isnull() & t[col].notnull() & ~t[col].isin(loaded[ref][ref_col])
+        # A left join to the distinct keys, not `~isin(subquery)`: Spark plans NOT IN inside a
+        # projection as a nested-loop join (rows x keys; minutes at 200k lines), while an
+        # equi-join is a hash join on every engine.
+        known = loaded[ref].select(_known=loaded[ref][ref_col]).distinct()
+        t = t.left_join(known, t[col] == known._known)
+        unknown = t._reason.isnull() & t[col].notnull() & t._known.isnull()
         t = t.mutate(
             _reason=ibis.ifelse(unknown, reason.value, t._reason),
             _field=ibis.ifelse(unknown, col, t._field),
             _value=ibis.ifelse(unknown, t[col], t._value),
-        )
-    staged = con.create_table(f"_staged_{table}", t, temp=True, overwrite=True)
-    con.drop_table(f"_raw_{table}")
+        ).drop("_known")
+    staged = temp_table(con, f"_staged_{table}", t)
+    counts = staged.group_by(reason=staged._reason).agg(n=staged.count()).to_pyarrow().to_pydict()
+    # Only now: Spark computes (caches) staged rows on first use, and dropping the raw table
+    # before that would make it re-plan them.
+    drop_temp(con, f"_raw_{table}")
     keep = [c for c in staged.columns if not c.startswith("_")]
-    good = con.create_table(
-        table, staged.filter(staged._reason.isnull()).select(*keep), temp=True, overwrite=True
-    )
+    good = temp_table(con, table, staged.filter(staged._reason.isnull()).select(*keep))
     bad = staged.filter(staged._reason.notnull()).select(
         table=ibis.literal(table),
         row_number=staged[ROW_NUMBER],
@@ -378,7 +396,6 @@ def load_table(
         value=staged._value,
         rule=staged._rule,
     )
-    counts = staged.group_by(reason=staged._reason).agg(n=staged.count()).to_pyarrow().to_pydict()
     reasons = {r: int(n) for r, n in zip(counts["reason"], counts["n"], strict=True) if r}
     rejected = sum(reasons.values())
     account = TableAccount(
