@@ -101,8 +101,11 @@ def test_erp_csv_and_xlsx_reopen_with_the_same_rows_and_columns(tmp_path: Path) 
     erp = erp_parameters(result.policies)
     assert len(erp) == len(result.policies) == 5
     _same(erp, pd.read_csv(tmp_path / "erp_parameters.csv", keep_default_na=True))
-    ws = load_workbook(tmp_path / "erp_parameters.xlsx", read_only=True).active
-    rows = list(ws.iter_rows(values_only=True))
+    book = load_workbook(tmp_path / "erp_parameters.xlsx", read_only=True)
+    try:
+        rows = list(book.active.iter_rows(values_only=True))
+    finally:
+        book.close()
     _same(erp, pd.DataFrame(rows[1:], columns=list(rows[0])))
     # The parquet keeps full precision; the ERP files round to ERP_DECIMALS.
     back = pd.read_parquet(tmp_path / "policies.parquet")
@@ -116,8 +119,11 @@ def test_xlsx_continues_on_further_sheets(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.setattr(export, "XLSX_MAX_ROWS", 2)
     write_policy_outputs(_result(), tmp_path, None, "run-1", "cfg")
     wb = load_workbook(tmp_path / "erp_parameters.xlsx", read_only=True)
-    assert wb.sheetnames == ["erp_parameters", "erp_parameters_2", "erp_parameters_3"]
-    sizes = [len(list(wb[s].iter_rows(values_only=True))) - 1 for s in wb.sheetnames]
+    try:
+        assert wb.sheetnames == ["erp_parameters", "erp_parameters_2", "erp_parameters_3"]
+        sizes = [len(list(wb[s].iter_rows(values_only=True))) - 1 for s in wb.sheetnames]
+    finally:
+        wb.close()
     assert sizes == [2, 2, 1]
 
 
