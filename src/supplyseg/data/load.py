@@ -169,6 +169,17 @@ def _text(col: ir.Value) -> ir.StringValue:
     return s.nullif("")
 
 
+def _from_text(src: Any, column: Column) -> bool:
+    """Whether a source column of type ``src`` is parsed from its text (not natively typed)."""
+    if column.dtype == "string":
+        return False
+    if column.dtype == "bool":
+        return not (src.is_boolean() or src.is_numeric())
+    if column.dtype == "date":
+        return not (src.is_date() or src.is_timestamp())
+    return not src.is_numeric()
+
+
 def _typed(raw: ir.Value, column: Column) -> ir.Value:
     """The canonical typed value of a raw source column (null where it does not parse)."""
     target = _IBIS_TYPE[column.dtype]
@@ -234,12 +245,14 @@ def _row_checks(
     source: Source,
     analysis: Analysis,
     shown: dict[str, ir.StringValue],
+    filled: dict[str, ir.BooleanValue],
     typed: dict[str, ir.Value],
     is_credit: ir.BooleanValue,
 ) -> list[_Check]:
     """Row-level checks in precedence order (everything but duplicate keys and references).
 
-    ``shown`` is each mapped column as trimmed text (null when empty), ``typed`` its value.
+    ``shown`` is each mapped column as trimmed text (null when empty), ``filled`` whether it
+    is not empty, ``typed`` its value.
     """
     checks: list[_Check] = []
     for rule in source.rules:
@@ -254,10 +267,10 @@ def _row_checks(
     for name in shown:
         column = spec.column(name)
         if column.required:
-            checks.append(_Check(shown[name].isnull(), Reason.MISSING_REQUIRED, name, shown[name]))
+            checks.append(_Check(~filled[name], Reason.MISSING_REQUIRED, name, shown[name]))
         if column.dtype != "string":
             reason = Reason.BAD_DATE if column.dtype == "date" else Reason.BAD_TYPE
-            bad = shown[name].notnull() & typed[name].isnull()
+            bad = filled[name] & typed[name].isnull()
             checks.append(_Check(bad, reason, name, shown[name]))
     if spec.name in ("order_lines", "returns"):
         qty = typed["quantity"]
@@ -288,11 +301,20 @@ def _row_checks(
     return checks
 
 
-def _first(checks: list[_Check], pick: Callable[[_Check], Any], dtype: str) -> ir.Value:
+def _first_failed(checks: list[_Check]) -> ir.IntegerValue:
+    """The position of the first check a row fails; null when it passes them all."""
     if not checks:
-        return ibis.null(dtype)
-    cases = [(c.when.fill_null(False), pick(c)) for c in checks]
-    return ibis.cases(*cases, else_=ibis.null(dtype))
+        return ibis.null("int16")
+    cases = [(c.when.fill_null(False), i) for i, c in enumerate(checks)]
+    return ibis.cases(*cases, else_=ibis.null("int16")).cast("int16")
+
+
+def _pick(position: ir.IntegerValue, values: list[Any]) -> ir.StringValue:
+    """``values[position]`` (null where ``position`` is null)."""
+    if not values:
+        return ibis.null("string")
+    cases = [(position == i, value) for i, value in enumerate(values)]
+    return ibis.cases(*cases, else_=ibis.null("string"))
 
 
 def load_table(
@@ -302,8 +324,8 @@ def load_table(
     analysis: Analysis,
     path: Any,
     loaded: dict[str, ir.Table],
-) -> tuple[ir.Table, ir.Table, TableAccount]:
-    """Read, map, type and check one table; returns (loaded, rejects expression, account)."""
+) -> tuple[ir.Table, pd.DataFrame, TableAccount]:
+    """Read, map, type and check one table; returns (loaded, rejects, account)."""
     started = time.perf_counter()
     spec = TABLES[table]
     arrow = read_source(path, source)
@@ -320,18 +342,34 @@ def load_table(
                 f"data.{table}.rules: rule {rule.name!r} has action credit_note, which only"
                 " applies to order_lines; fix: use action: exclude"
             )
+    read = arrow.num_rows
     src = temp_table(con, f"_raw_{table}", arrow)
+    del arrow  # the engine holds the rows now; this frees a copy of the whole table
     raw = {name: src[col] for name, col in mapping.items()}
-    text = [n for n in mapping if spec.column(n).dtype != "string"]  # strings: typed is text
+    # Columns parsed from text keep that text (the checks test it, rejects show it); natively
+    # typed ones keep their raw value, shown as text only on a rejected row: formatting every
+    # number and date of 10M lines as text takes longer than all the checks.
+    text = [n for n in mapping if _from_text(raw[n].type(), spec.column(n))]
+    native = [n for n in mapping if spec.column(n).dtype != "string" and n not in text]
     # Parse in a projection of its own: the checks read each value many times, and Spark (unlike
     # DuckDB) computes a repeated expression again wherever it appears; columns it reads once.
     src = src.select(
         ROW_NUMBER,
         **{name: _typed(raw[name], spec.column(name)) for name in mapping},
         **{f"_s_{name}": _text(raw[name]) for name in text},
+        **{f"_r_{name}": raw[name] for name in native},
     )
     typed: dict[str, ir.Value] = {name: src[name] for name in mapping}
-    shown = {name: src[f"_s_{name}" if name in text else name] for name in mapping}
+    shown = {
+        name: _text(src[f"_r_{name}"])
+        if name in native
+        else src[f"_s_{name}" if name in text else name]
+        for name in mapping
+    }
+    filled = {
+        name: src[f"_r_{name}"].notnull() if name in native else shown[name].notnull()
+        for name in mapping
+    }
     credit_rules = [r for r in source.rules if r.action == "credit_note"]
     is_credit: ir.BooleanValue = ibis.literal(False)
     for rule in credit_rules:
@@ -345,29 +383,84 @@ def load_table(
             )
         typed["is_credit_note"] = is_credit
 
-    checks = _row_checks(spec, source, analysis, shown, typed, is_credit)
-    t = src.select(
+    checks = _row_checks(spec, source, analysis, shown, filled, typed, is_credit)
+    # The checks run once per row, for the position of the first that fails; reason, field and
+    # rule are looked up from it on the rejected rows alone (an expression per output column
+    # would run every check four times: DuckDB does not share work between CASE expressions).
+    checked = src.mutate(_check=_first_failed(checks))
+    t = checked.select(
         **typed,
         **{ROW_NUMBER: src[ROW_NUMBER]},
-        _reason=_first(checks, lambda c: c.reason.value, "string"),
-        _field=_first(checks, lambda c: c.field, "string"),
-        _value=_first(checks, lambda c: c.value, "string"),
-        _rule=_first(checks, lambda c: c.rule, "string"),
+        _check=checked._check,
+        _value=_pick(checked._check, [c.value for c in checks]),
     )
-    # Duplicate keys among rows that passed so far: the earliest row of a key is kept.
-    key_text = ibis.literal("|").join([t[k].cast("string") for k in spec.key])
-    ok = t._reason.isnull()
-    dup = ibis.row_number().over(group_by=[*(t[k] for k in spec.key), ok], order_by=t[ROW_NUMBER])
-    t = t.mutate(
-        _reason=ibis.ifelse(ok & (dup > 0), Reason.DUPLICATE_KEY.value, t._reason),
-        _field=ibis.ifelse(ok & (dup > 0), ",".join(spec.key), t._field),
-        _value=ibis.ifelse(ok & (dup > 0), key_text, t._value),
-    )
+    staged = temp_table(con, f"_staged_{table}", t)
+    # Spark computes a cached table on first use: count it before dropping what it is made of
+    # (DuckDB has the rows already and answers from metadata).
+    staged.count().execute()
+    drop_temp(con, f"_raw_{table}")
     refs = [
         (col, ref, reason)
         for col, ref, reason in _REFERENCES.get(table, ())
         if ref in loaded and col in typed
     ]
+    late = temp_table(con, f"_late_{table}", _late_rejects(staged, spec.key, refs, loaded))
+    keep = [c for c in staged.columns if not c.startswith("_")]
+    passed = staged.filter(staged._check.isnull())
+    good = temp_table(con, table, passed.anti_join(late, ROW_NUMBER).select(*keep))
+    failed = staged.filter(staged._check.notnull())
+    bad = failed.select(
+        ROW_NUMBER,
+        _reason=_pick(failed._check, [c.reason.value for c in checks]),
+        _field=_pick(failed._check, [c.field for c in checks]),
+        _value=failed._value,
+        _rule=_pick(failed._check, [c.rule for c in checks]),
+    ).union(late)
+    rejects = bad.select(
+        table=ibis.literal(table),
+        row_number=bad[ROW_NUMBER],
+        reason_code=bad._reason,
+        field=bad._field,
+        value=bad._value,
+        rule=bad._rule,
+    ).to_pandas()
+    loaded_rows = int(good.count().execute())  # as above: computes Spark's cache
+    drop_temp(con, f"_staged_{table}")
+    drop_temp(con, f"_late_{table}")
+    reasons = rejects["reason_code"].value_counts().to_dict()
+    account = TableAccount(
+        read=read,
+        loaded=loaded_rows,
+        rejected=len(rejects),
+        reasons={str(r): int(n) for r, n in sorted(reasons.items())},
+        source=str(path),
+        seconds=round(time.perf_counter() - started, 3),
+    )
+    return good, rejects, account
+
+
+def _late_rejects(
+    staged: ir.Table,
+    key: tuple[str, ...],
+    refs: list[tuple[str, str, Reason]],
+    loaded: dict[str, ir.Table],
+) -> ir.Table:
+    """Rows that passed the row checks but repeat an earlier row's key (the first is kept) or
+    name a row a referenced table lacks: (row_number, _reason, _field, _value, _rule).
+
+    A narrow pass over the key and reference columns only: a window over every column of 10M
+    rows costs more than all the row checks.
+    """
+    cols = dict.fromkeys([ROW_NUMBER, *key, *(col for col, _, _ in refs)])
+    t = staged.filter(staged._check.isnull()).select(*cols)
+    dup = ibis.row_number().over(group_by=[t[k] for k in key], order_by=t[ROW_NUMBER]) > 0
+    t = t.mutate(
+        _reason=ibis.ifelse(dup, Reason.DUPLICATE_KEY.value, ibis.null("string")),
+        _field=ibis.ifelse(dup, ",".join(key), ibis.null("string")),
+        _value=ibis.ifelse(
+            dup, ibis.literal("|").join([t[k].cast("string") for k in key]), ibis.null("string")
+        ),
+    )
     for col, ref, reason in refs:
         ref_col = "order_id" if ref == "order_lines" else col
         # A left join to the distinct keys, not `~isin(subquery)`: Spark plans NOT IN inside a
@@ -381,32 +474,9 @@ def load_table(
             _field=ibis.ifelse(unknown, col, t._field),
             _value=ibis.ifelse(unknown, t[col], t._value),
         ).drop("_known")
-    staged = temp_table(con, f"_staged_{table}", t)
-    counts = staged.group_by(reason=staged._reason).agg(n=staged.count()).to_pyarrow().to_pydict()
-    # Only now: Spark computes (caches) staged rows on first use, and dropping the raw table
-    # before that would make it re-plan them.
-    drop_temp(con, f"_raw_{table}")
-    keep = [c for c in staged.columns if not c.startswith("_")]
-    good = temp_table(con, table, staged.filter(staged._reason.isnull()).select(*keep))
-    bad = staged.filter(staged._reason.notnull()).select(
-        table=ibis.literal(table),
-        row_number=staged[ROW_NUMBER],
-        reason_code=staged._reason,
-        field=staged._field,
-        value=staged._value,
-        rule=staged._rule,
+    return t.filter(t._reason.notnull()).select(
+        ROW_NUMBER, "_reason", "_field", "_value", _rule=ibis.null("string")
     )
-    reasons = {r: int(n) for r, n in zip(counts["reason"], counts["n"], strict=True) if r}
-    rejected = sum(reasons.values())
-    account = TableAccount(
-        read=arrow.num_rows,
-        loaded=arrow.num_rows - rejected,
-        rejected=rejected,
-        reasons=dict(sorted(reasons.items())),
-        source=str(path),
-        seconds=round(time.perf_counter() - started, 3),
-    )
-    return good, bad, account
 
 
 def _messages(rejects: pd.DataFrame, workspace: Workspace) -> pd.Series:
@@ -460,7 +530,7 @@ def load_dataset(
         tables[name] = good
         accounts[name] = account
         if account.rejected:
-            reject_parts.append(bad.to_pandas())
+            reject_parts.append(bad)
     rejects = (
         pd.concat(reject_parts, ignore_index=True)
         if reject_parts
