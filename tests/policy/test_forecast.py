@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from supplyseg.errors import ConfigError
+from supplyseg.errors import ConfigError, DataContractError
 from supplyseg.policy.forecast import (
     DEFAULT_METHODS,
     METHODS,
@@ -99,7 +99,7 @@ def test_bad_patterns_raise() -> None:
         forecast_methods(pd.Series(["lumpy", "slow"], index=["a", "b"]))
     with pytest.raises(ConfigError, match="'a' appears twice"):
         forecast_methods(pd.Series(["lumpy", "smooth"], index=["a", "a"]))
-    with pytest.raises(ConfigError, match=r"column\(s\) \['pattern'\] missing"):
+    with pytest.raises(DataContractError, match=r"column\(s\) \['pattern'\] missing"):
         forecast_methods(pd.DataFrame({"unique_id": ["a"], "abc": ["A"]}))
 
 
@@ -127,7 +127,7 @@ def test_bad_parameters_raise(kwargs: dict[str, object], pattern: str) -> None:
 
 def test_bad_series_and_methods_raise() -> None:
     s, m = long(a=Y8), assign("Naive", "a")
-    with pytest.raises(ConfigError, match=r"series: column\(s\) \['y'\] missing"):
+    with pytest.raises(DataContractError, match=r"series: column\(s\) \['y'\] missing"):
         demand_forecast(s.drop(columns="y"), m)
     with pytest.raises(ConfigError, match=r"row 2 .* every row needs a date and a finite number"):
         demand_forecast(s.assign(y=s["y"].where(s.index != 2)), m)

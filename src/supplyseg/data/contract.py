@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
+
+import pandas as pd
+
+from supplyseg.errors import DataContractError
 
 __all__ = [
     "TABLES",
@@ -12,6 +17,7 @@ __all__ = [
     "DType",
     "Reason",
     "TableSpec",
+    "require_columns",
     "table_spec",
 ]
 
@@ -182,3 +188,19 @@ class Reason(StrEnum):
     UNKNOWN_PRODUCT = "unknown_product"  # product_id not in the products table
     UNKNOWN_ORDER = "unknown_order"  # order_id not among the loaded order lines
     UNKNOWN_LOCATION = "unknown_location"  # location_id not in the locations table
+
+
+def require_columns(name: str, df: object, columns: Sequence[str]) -> pd.DataFrame:
+    """``df`` when it is a DataFrame with ``columns``; else `DataContractError` naming them."""
+    if not isinstance(df, pd.DataFrame):
+        raise DataContractError(
+            f"{name}: got {type(df).__name__}; give a pandas DataFrame with columns"
+            f" {', '.join(columns)} (an Ibis table: call .to_pandas())"
+        )
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise DataContractError(
+            f"{name}: column(s) {missing} missing; required: {', '.join(columns)};"
+            f" present: {list(map(str, df.columns))}"
+        )
+    return df

@@ -17,7 +17,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from numpy.typing import NDArray
 
-from supplyseg.errors import DataContractError
 from supplyseg.policy.forecast import PATTERNS
 
 __all__ = [
@@ -48,7 +47,6 @@ __all__ = [
     "floats",
     "item_keys",
     "positions",
-    "require_columns",
     "strings",
 ]
 
@@ -67,22 +65,6 @@ STR = pd.StringDtype("pyarrow", na_value=np.nan)
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 BoolArray = NDArray[np.bool_]
-
-
-def require_columns(name: str, df: object, columns: Sequence[str]) -> pd.DataFrame:
-    """``df`` when it is a DataFrame with ``columns``; else `DataContractError` naming them."""
-    if not isinstance(df, pd.DataFrame):
-        raise DataContractError(
-            f"{name}: got {type(df).__name__}; give a pandas DataFrame with columns"
-            f" {', '.join(columns)}"
-        )
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise DataContractError(
-            f"{name}: column(s) {missing} missing; required: {', '.join(columns)};"
-            f" present: {list(map(str, df.columns))}"
-        )
-    return df
 
 
 def floats(df: pd.DataFrame, col: str) -> FloatArray:

@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from supplyseg.config.policy import UNSEGMENTED, PolicySettings
+from supplyseg.data.contract import require_columns
 from supplyseg.errors import DataContractError, PolicyError
 from supplyseg.policy._codes import (
     PATTERNS,
@@ -30,7 +31,6 @@ from supplyseg.policy._codes import (
     floats,
     item_keys,
     positions,
-    require_columns,
 )
 
 __all__ = ["Items", "item_inputs", "rows_of_items"]

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from supplyseg.config.policy import PolicySettings
+from supplyseg.data.contract import require_columns
 from supplyseg.policy._codes import (
     BASE_STOCK,
     DAYS_PER_BUCKET,
@@ -33,7 +34,6 @@ from supplyseg.policy._codes import (
     FloatArray,
     IntArray,
     codes,
-    require_columns,
 )
 from supplyseg.policy._distributions import (
     LeadTimeDemand,

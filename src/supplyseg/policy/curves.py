@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from supplyseg.data.contract import require_columns
 from supplyseg.errors import PolicyError
 from supplyseg.policy._codes import (
     DISTRIBUTIONS,
@@ -21,7 +22,6 @@ from supplyseg.policy._codes import (
     IntArray,
     codes,
     floats,
-    require_columns,
     strings,
 )
 from supplyseg.policy._distributions import LeadTimeDemand, safety_stocks

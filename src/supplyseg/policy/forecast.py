@@ -57,6 +57,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from supplyseg.data.contract import require_columns
 from supplyseg.errors import ConfigError
 
 __all__ = [
@@ -147,21 +148,6 @@ def _check_pattern(name: str, pattern: object) -> str:
     return str(pattern)
 
 
-def _require_columns(name: str, df: object, columns: tuple[str, ...]) -> pd.DataFrame:
-    if not isinstance(df, pd.DataFrame):
-        raise ConfigError(
-            f"{name}: got {type(df).__name__}; give a pandas DataFrame with columns"
-            f" {', '.join(columns)} (an Ibis table: call .to_pandas())"
-        )
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise ConfigError(
-            f"{name}: column(s) {missing} missing; required: {', '.join(columns)};"
-            f" present: {list(map(str, df.columns))}"
-        )
-    return df
-
-
 # --- complete series -------------------------------------------------------------------------
 
 
@@ -192,7 +178,7 @@ class _Panel:
 
 
 def _complete_series(series: object, freq: str) -> _Panel:
-    df = _require_columns("series", series, (_ID, _DS, _Y))
+    df = require_columns("series", series, (_ID, _DS, _Y))
     if len(df) == 0:
         raise ConfigError("series: the table is empty; give at least one (unique_id, ds, y) row")
     try:
@@ -265,7 +251,7 @@ def forecast_methods(
     if isinstance(patterns, pd.Series):
         ids, pats = patterns.index.to_series(), patterns
     else:
-        df = _require_columns("patterns", patterns, (id_col, "pattern"))
+        df = require_columns("patterns", patterns, (id_col, "pattern"))
         ids, pats = df[id_col], df["pattern"]
     values = pats.to_numpy()
     bad = ~pd.Series(values).isin(PATTERNS).to_numpy()
@@ -288,7 +274,7 @@ def forecast_methods(
 
 def _assigned(methods: object, ids: pd.Index) -> tuple[npt.NDArray[Any], npt.NDArray[Any]]:
     """Pattern and method per series of the panel, in panel order."""
-    df = _require_columns("methods", methods, (_ID, "pattern", "method"))
+    df = require_columns("methods", methods, (_ID, "pattern", "method"))
     if df[_ID].duplicated().any():
         raise ConfigError(
             f"methods: unique_id {df[_ID][df[_ID].duplicated()].iloc[0]!r} appears twice;"
@@ -500,7 +486,7 @@ def forecast_accuracy(backtest_df: pd.DataFrame) -> pd.DataFrame:
     ``relative_mae`` = total MAE / total baseline MAE (< 1: the methods beat seasonal naive).
     """
     need = ("pattern", "method", "n_backtest", "mae", "rmse", "bias", "mase")
-    df = _require_columns("backtest_df", backtest_df, (*need, "baseline_mae", "baseline_mase"))
+    df = require_columns("backtest_df", backtest_df, (*need, "baseline_mae", "baseline_mase"))
     df = df[df["n_backtest"] > 0]
     seen = list(pd.unique(df["pattern"]))
     order = [p for p in PATTERNS if p in seen] + sorted(str(p) for p in seen if p not in PATTERNS)

@@ -26,8 +26,9 @@ from supplyseg.config.policy import (
     resolve_order_rules,
     resolve_template,
 )
+from supplyseg.data.contract import require_columns
 from supplyseg.errors import ConfigError, DataContractError
-from supplyseg.policy._codes import STR, IntArray, arrow_strings, positions, require_columns
+from supplyseg.policy._codes import STR, IntArray, arrow_strings, positions
 
 __all__ = [
     "ORDER_RULE_COLUMNS",
