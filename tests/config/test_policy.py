@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 from pydantic import ValidationError
@@ -13,6 +13,7 @@ from supplyseg.config.policy import (
     BASE_TEMPLATE,
     CHANNELS,
     FORECAST_METHODS,
+    STATUS_EVENTS,
     UNSEGMENTED,
     InventoryTemplate,
     PolicySettings,
@@ -24,6 +25,7 @@ from supplyseg.config.policy import (
 from supplyseg.errors import ConfigError
 from supplyseg.policy.document import CHANNELS as SERVICE_CHANNELS
 from supplyseg.policy.document import SegmentRules
+from supplyseg.policy.document import StatusEvent as ServiceStatusEvent
 from supplyseg.policy.forecast import METHODS
 
 NINE_BOX = [a + x for a in "ABC" for x in "XYZ"]
@@ -31,6 +33,7 @@ NINE_BOX = [a + x for a in "ABC" for x in "XYZ"]
 
 def test_mirrors_stay_equal_to_their_sources() -> None:
     assert CHANNELS == SERVICE_CHANNELS
+    assert get_args(ServiceStatusEvent) == STATUS_EVENTS
     assert ("auto", *METHODS) == FORECAST_METHODS
 
 
@@ -147,6 +150,23 @@ def test_customer_rules_inherit() -> None:
     assert (protect[0].moq, protect[0].allocation_priority) == (5.0, 1)
     assert other[0].allowed_channels == ("edi",)
     assert other[0].credit_check == BASE_ORDER_RULES.credit_check
+
+
+def test_notifications_per_segment_default_built_in_and_configured() -> None:
+    s = policy_settings({"customer": {"grow": {"notify": []}, "lean": {"notify": ["shipped"]}}})
+
+    def notify(scheme: str, segment: str) -> tuple[str, ...] | None:
+        found = resolve_order_rules(s, scheme, segment)
+        assert found is not None
+        return found[0].notify
+
+    assert notify("cts_margin", "protect") == STATUS_EVENTS  # key accounts: every change
+    assert notify("cts_margin", "re-price or exit") == ("exception", "shipped")  # the base
+    assert notify("cts_margin", "grow") == ()  # configured: none
+    assert notify("behavioural", "continuous_replenishment") == STATUS_EVENTS
+    assert notify("behavioural", "lean") == ("shipped",)
+    with pytest.raises(ConfigError, match=r"policies\.customer\.grow\.notify\.0"):
+        policy_settings({"customer": {"grow": {"notify": ["faxed"]}}})
 
 
 @pytest.mark.parametrize(

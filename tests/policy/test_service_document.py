@@ -52,11 +52,26 @@ def test_document_from_tables() -> None:
     assert set(doc.segments) == {"protect", "grow"}
     assert doc.segments["grow"].strictness.credit == "hard"
     assert doc.segments["grow"].allowed_channels == ["portal"]
+    # Rules from before the notify column: the service's default notifications.
+    assert doc.segments["grow"].notify == ["exception", "shipped"]
     by_id = {c.customer_id: c for c in doc.customers}
     assert (by_id["a"].credit_limit, by_id["a"].open_receivables) == (1000.0, 250.0)
     assert (by_id["b"].credit_limit, by_id["b"].open_receivables) == (None, 0.0)
     # List price = revenue / quantity; a product with no sales has no price and is left out.
     assert [(p.product_id, p.list_price) for p in doc.products] == [("p", 2.5)]
+
+
+def test_segment_notifications_come_from_the_order_rules() -> None:
+    rules = RULES.assign(notify=[["accepted", "exception", "shipped"], []])
+    doc = service_policy(
+        version_id="v1",
+        config_hash="abc",
+        order_rules=rules,
+        customer_segments=SEGMENTS,
+        demand_product=DEMAND,
+    )
+    assert doc.segments["protect"].notify == ["accepted", "exception", "shipped"]
+    assert doc.segments["grow"].notify == []
 
 
 def test_customer_segment_without_rules_is_an_error() -> None:
@@ -80,6 +95,8 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_run_publishes_and_orders_follow_the_segment_rules(demo_run: Path, tmp_path: Path) -> None:
     raw: dict[str, Any] = json.loads((demo_run / "policy_document.json").read_text())
     doc = PolicyVersion.model_validate(raw)
+    for row in pd.read_parquet(demo_run / "order_rules.parquet").itertuples():
+        assert doc.segments[str(row.segment)].notify == list(row.notify), row.segment
     db = f"sqlite:///{tmp_path / 'service.db'}"
     assert publish_policy(db, raw) == doc.version_id
     # A customer of each segment, and a product with its list price.

@@ -54,6 +54,7 @@ __all__ = [
     "CHANNELS",
     "DEFAULT_STOCK_TO_SERVICE_TARGETS",
     "FORECAST_METHODS",
+    "STATUS_EVENTS",
     "UNSEGMENTED",
     "Channel",
     "CreditCheck",
@@ -63,6 +64,7 @@ __all__ = [
     "PolicySettings",
     "ReplenishmentProgram",
     "ServiceType",
+    "StatusEvent",
     "builtin_order_rules",
     "builtin_template",
     "check_template",
@@ -79,6 +81,19 @@ CreditCheck = Literal["hard", "soft", "none"]
 # import the service layer.
 Channel = Literal["edi", "portal", "email", "manual"]
 CHANNELS: tuple[Channel, ...] = ("edi", "portal", "email", "manual")
+# Mirrors supplyseg.policy.document.StatusEvent (a test keeps them equal).
+StatusEvent = Literal[
+    "accepted", "accepted_with_warnings", "exception", "approved", "rejected", "amended", "shipped"
+]
+STATUS_EVENTS: tuple[StatusEvent, ...] = (
+    "accepted",
+    "accepted_with_warnings",
+    "exception",
+    "approved",
+    "rejected",
+    "amended",
+    "shipped",
+)
 # Mirrors supplyseg.policy.forecast.METHODS (a test keeps them equal), plus "auto".
 FORECAST_METHODS = (
     "auto",
@@ -180,6 +195,11 @@ class OrderRules(_Model):
     allocation_priority: Annotated[int, _within(1, 99)] | None = Field(
         default=None, description="Rank when stock is short; 1 is served first."
     )
+    notify: tuple[StatusEvent, ...] | None = Field(
+        default=None,
+        description="Order status changes the segment's customers are told of (the service"
+        " writes them to its notification outbox); [] for none.",
+    )
 
     def over(self, base: OrderRules) -> OrderRules:
         """These rules' set fields on top of ``base``."""
@@ -206,6 +226,7 @@ BASE_ORDER_RULES = OrderRules(
     credit_check="hard",
     price_tolerance_pct=0.0,
     allocation_priority=5,
+    notify=("exception", "shipped"),
 )
 """What customer order rules inherit when nothing else sets a field."""
 
@@ -264,6 +285,7 @@ def _r(
     credit: CreditCheck,
     tolerance: float,
     priority: int,
+    notify: tuple[StatusEvent, ...] | None = None,
 ) -> OrderRules:
     return OrderRules(
         min_order_value=mov,
@@ -272,6 +294,7 @@ def _r(
         credit_check=credit,
         price_tolerance_pct=tolerance,
         allocation_priority=priority,
+        notify=notify,
     )
 
 
@@ -279,9 +302,10 @@ _DIGITAL: tuple[Channel, ...] = ("edi", "portal")
 # cts_margin (Kaplan & Narayanan 2001): protect the profitable, cheap-to-serve customers (first
 # allocation, short promise, lenient price and credit checks); grow low-margin cheap ones;
 # steer high-margin costly ones to cheap channels and bigger drops (fix cost-to-serve); for
-# costly low-margin ones enforce price and minimum order value (re-price or exit).
+# costly low-margin ones enforce price and minimum order value (re-price or exit). The
+# customers to protect hear of every status change; the others of exceptions and shipments.
 _QUADRANT = {
-    "protect": _r(0.0, 2, CHANNELS, "soft", 5.0, 1),
+    "protect": _r(0.0, 2, CHANNELS, "soft", 5.0, 1, STATUS_EVENTS),
     "grow": _r(50.0, 3, CHANNELS, "soft", 3.0, 2),
     "fix cost-to-serve": _r(250.0, 5, _DIGITAL, "hard", 2.0, 2),
     "re-price or exit": _r(500.0, 7, _DIGITAL, "hard", 0.0, 4),
@@ -305,9 +329,10 @@ BUILTIN_ORDER_RULES: dict[str, dict[str, OrderRules]] = {
     },
     # Gattorna's behavioural types: continuous replenishment is scheduled (EDI/portal, first
     # allocation), lean is price-driven (strict price), agile pays for speed (short promise),
-    # fully flexible is project business (manual channels, hard credit check).
+    # fully flexible is project business (manual channels, hard credit check). Scheduled
+    # replenishment partners hear of every status change, like protected key accounts.
     "behavioural": {
-        "continuous_replenishment": _r(0.0, 2, _DIGITAL, "soft", 2.0, 1),
+        "continuous_replenishment": _r(0.0, 2, _DIGITAL, "soft", 2.0, 1, STATUS_EVENTS),
         "lean": _r(100.0, 5, CHANNELS, "soft", 0.0, 3),
         "agile": _r(0.0, 1, CHANNELS, "soft", 5.0, 2),
         "fully_flexible": _r(0.0, 10, CHANNELS, "hard", 5.0, 3),

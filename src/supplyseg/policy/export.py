@@ -246,11 +246,12 @@ def segment_rules(order_rules: pd.DataFrame) -> dict[str, dict[str, Any]]:
     """Order rules per segment as mappings of the service's ``SegmentRules`` fields.
 
     ``credit_check`` becomes ``strictness.credit``; ``allocation_priority`` and ``source`` have
-    no field there and are left out.
+    no field there and are left out. Without a ``notify`` column (runs made before it existed)
+    the service's default notifications apply.
     """
     out: dict[str, dict[str, Any]] = {}
     for row in order_rules.to_dict("records"):
-        out[str(row["segment"])] = {
+        rules = out[str(row["segment"])] = {
             "moq": float(row["moq"]),
             "order_multiple": float(row["order_multiple"]),
             "min_order_value": float(row["min_order_value"]),
@@ -259,6 +260,8 @@ def segment_rules(order_rules: pd.DataFrame) -> dict[str, dict[str, Any]]:
             "price_tolerance_pct": float(row["price_tolerance_pct"]),
             "strictness": {"credit": str(row["credit_check"])},
         }
+        if "notify" in row:
+            rules["notify"] = [str(e) for e in row["notify"]]
     return out
 
 

@@ -49,6 +49,7 @@ ORDER_RULE_COLUMNS = (
     "credit_check",
     "price_tolerance_pct",
     "allocation_priority",
+    "notify",
     "source",
 )
 _TEMPLATE_FIELDS = tuple(InventoryTemplate.model_fields)
@@ -100,6 +101,7 @@ def order_rules(
     rows = _resolved(settings, segments, scheme, "customer")
     for row in rows:
         row["allowed_channels"] = list(row["allowed_channels"])
+        row["notify"] = list(row["notify"])
     out = pd.DataFrame(rows, columns=list(ORDER_RULE_COLUMNS))
     return out.astype(
         {
