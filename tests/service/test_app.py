@@ -111,7 +111,8 @@ def test_body_size_limit_gives_413(
 def test_database_failure_mid_request_gives_503_and_stores_nothing(
     service: Any, make_order: Order, table: str
 ) -> None:
-    engine = service.app.state.engine
+    # Order intake runs on an engine of its own on SQLite (the app's engine on PostgreSQL).
+    engine = service.app.state.intake_engine
     order = make_order(customer_id="K1", ship_to_id=None)  # key account: writes an outbox row
 
     def fail(conn: Any, cursor: Any, statement: str, *args: Any) -> None:

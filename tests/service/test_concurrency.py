@@ -145,3 +145,62 @@ def test_concurrent_clients_store_each_distinct_order_exactly_once(
         assert n(select(func.count()).where(OrderRow.status == "exception")) == n_invalid
         assert n(select(func.count()).where(Audit.entity == "order")) == N_ORDERS
     engine.dispose()
+
+
+def test_submissions_alongside_reads_and_resolutions_never_stall(
+    server: tuple[str, str], db_url: str
+) -> None:
+    """On SQLite, intake runs on the event loop while reads and resolutions run in the thread
+    pool on other connections: all of them must get through (no 503, no pool wait)."""
+    base, submit_key = server
+    operator_key = create_api_key(db_url, "operator", None)
+    subs = orders(random.Random(7))[:300]
+    errors: list[str] = []
+    resolved: set[int] = set()
+    done = threading.Event()
+
+    def submitter(job: list[tuple[dict[str, Any], bool, str | None]]) -> None:
+        with httpx.Client(base_url=base, headers={"X-API-Key": submit_key}, timeout=60) as c:
+            for order, _, _ in job:
+                r = c.post("/orders", json=order)
+                if r.status_code != 201:
+                    errors.append(f"submit {r.status_code} {r.text}")
+
+    def operator(resolves: bool) -> None:
+        with httpx.Client(base_url=base, headers={"X-API-Key": operator_key}, timeout=60) as c:
+            while not done.is_set():
+                for path in ("/orders", "/exceptions"):
+                    r = c.get(path, params={"limit": 50})
+                    if r.status_code != 200:
+                        errors.append(f"GET {path} {r.status_code} {r.text}")
+                # One operator approves a few open exceptions (two would race for the same).
+                for item in r.json()["items"][:3] if resolves else []:
+                    r = c.post(
+                        f"/exceptions/{item['exception_id']}/resolve",
+                        json={"action": "approve", "comment": "customer confirmed"},
+                    )
+                    if r.status_code != 200:
+                        errors.append(f"resolve {r.status_code} {r.text}")
+                    resolved.add(item["exception_id"])
+
+    submitters = [threading.Thread(target=submitter, args=(subs[i::4],)) for i in range(4)]
+    operators = [threading.Thread(target=operator, args=(r,)) for r in (True, False)]
+    started = time.monotonic()
+    for t in [*submitters, *operators]:
+        t.start()
+    for t in submitters:
+        t.join()
+    done.set()
+    for t in operators:
+        t.join()
+    assert errors == []
+    assert resolved, "the operators resolved nothing while orders came in"
+    assert time.monotonic() - started < 60
+    engine = create_engine(db_url)
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(OrderRow)).scalar_one() == len(subs)
+        n_resolved = conn.execute(
+            select(func.count()).where(OrderException.status == "resolved")
+        ).scalar_one()
+        assert n_resolved == len(resolved)
+    engine.dispose()

@@ -35,6 +35,13 @@ __all__ = ["create_app"]
 
 log = logging.getLogger("supplyseg.service")
 
+# How long inline order intake on SQLite may hold up the event loop waiting for the write lock
+# before it hands the order to the thread pool. Other writers hold the lock for milliseconds;
+# a read session in the thread pool can hold it until the loop closes it, so the wait must stay
+# short, but not zero: giving up at once sends the next orders to the thread pool as well,
+# where each holds the lock longer, and intake snowballs onto the slow path.
+INTAKE_LOCK_WAIT_MS = 50
+
 DESCRIPTION = """Validates every order, whatever its channel, against the rules of its customer's
 segment in the active policy version before it reaches the ERP. Failed orders go to the exception
 queue with reason codes; people resolve them with an audit trail; each segment gets the status
@@ -64,11 +71,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     engine = engine_for(settings)
     if settings.migrate_on_start:
         migrate(engine)
+    # SQLite: order intake gets a connection of its own, which waits briefly for the write lock,
+    # and runs on the event loop (see `supplyseg.service.deps.run_intake`).
+    intake_engine = (
+        engine_for(settings.model_copy(update={"sqlite_busy_timeout_ms": INTAKE_LOCK_WAIT_MS}))
+        if settings.is_sqlite
+        else engine
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
         engine.dispose()
+        intake_engine.dispose()
 
     app = FastAPI(
         title="supplyseg order validation",
@@ -80,6 +95,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
+    app.state.intake_engine = intake_engine
+    app.state.intake_sessions = session_factory(intake_engine)
+    app.state.intake_inline = settings.is_sqlite
     app.state.policy_cache = PolicyCache()
     app.state.principal_cache = PrincipalCache(settings.api_key_cache_s)
     app.add_exception_handler(ApiError, _api_error)

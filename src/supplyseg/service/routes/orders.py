@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Header, Query, Response
-from fastapi.concurrency import run_in_threadpool
+from fastapi import APIRouter, Body, Header, Query, Request, Response
 from sqlalchemy import select
 
 from supplyseg.service.csv_orders import orders_from_csv
@@ -16,6 +15,7 @@ from supplyseg.service.deps import (
     CanSubmit,
     SessionDep,
     SettingsDep,
+    run_intake,
 )
 from supplyseg.service.intake import submit_orders
 from supplyseg.service.models import OrderRow
@@ -64,16 +64,20 @@ def _check_batch(settings: Settings, n: int) -> None:
 )
 async def submit_order(
     order: OrderIn,
+    request: Request,
     response: Response,
-    session: SessionDep,
     cache: CacheDep,
     principal: CanSubmit,
     idempotency_key: IdempotencyKey = None,
 ) -> OrderOut:
     """Validate one order against its segment's rules and store it (201; 200 for a retry)."""
-    # async + one explicit thread-pool call: the whole unit of work costs one thread hop.
-    [result] = await run_in_threadpool(
-        submit_orders, session, cache, [order], principal=principal, idempotency_key=idempotency_key
+    [result] = await run_intake(
+        request,
+        submit_orders,
+        cache,
+        [order],
+        principal=principal,
+        idempotency_key=idempotency_key,
     )
     if result.replayed:
         response.status_code = 200
@@ -84,7 +88,7 @@ async def submit_order(
 @router.post("/batch")
 async def submit_batch(
     batch: BatchIn,
-    session: SessionDep,
+    request: Request,
     cache: CacheDep,
     settings: SettingsDep,
     principal: CanSubmit,
@@ -92,9 +96,9 @@ async def submit_batch(
 ) -> BatchOut:
     """Validate and store several orders in one transaction; one result each, in order."""
     _check_batch(settings, len(batch.orders))
-    results = await run_in_threadpool(
+    results = await run_intake(
+        request,
         submit_orders,
-        session,
         cache,
         batch.orders,
         principal=principal,
