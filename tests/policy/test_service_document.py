@@ -39,13 +39,19 @@ SEGMENTS = pd.DataFrame(
 DEMAND = pd.DataFrame({"product_id": ["p", "q"], "revenue": [100.0, 0.0], "quantity": [40.0, 0.0]})
 
 
-def test_document_from_tables() -> None:
-    doc = service_policy(
+def _document(order_rules: pd.DataFrame = RULES, **tables: pd.DataFrame) -> PolicyVersion:
+    return service_policy(
         version_id="v1",
         config_hash="abc",
-        order_rules=RULES,
+        order_rules=order_rules,
         customer_segments=SEGMENTS,
         demand_product=DEMAND,
+        **tables,
+    )
+
+
+def test_document_from_tables() -> None:
+    doc = _document(
         customers=pd.DataFrame({"customer_id": ["a", "b"], "credit_limit": [1000.0, None]}),
         customer_metrics=pd.DataFrame({"customer_id": ["a"], "open_amount": [250.0]}),
     )
@@ -62,27 +68,14 @@ def test_document_from_tables() -> None:
 
 
 def test_segment_notifications_come_from_the_order_rules() -> None:
-    rules = RULES.assign(notify=[["accepted", "exception", "shipped"], []])
-    doc = service_policy(
-        version_id="v1",
-        config_hash="abc",
-        order_rules=rules,
-        customer_segments=SEGMENTS,
-        demand_product=DEMAND,
-    )
+    doc = _document(RULES.assign(notify=[["accepted", "exception", "shipped"], []]))
     assert doc.segments["protect"].notify == ["accepted", "exception", "shipped"]
     assert doc.segments["grow"].notify == []
 
 
 def test_customer_segment_without_rules_is_an_error() -> None:
     with pytest.raises(PolicyError, match=r"segment\(s\) \['grow'\] have no order rules"):
-        service_policy(
-            version_id="v1",
-            config_hash="abc",
-            order_rules=RULES.iloc[:1],
-            customer_segments=SEGMENTS,
-            demand_product=DEMAND,
-        )
+        _document(RULES.iloc[:1])
 
 
 @pytest.fixture(scope="module")

@@ -33,7 +33,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     AfterValidator,
@@ -77,23 +77,14 @@ ServiceType = Literal["cycle", "fill_rate"]
 InventoryRule = Literal["rop_eoq", "order_up_to", "base_stock", "make_to_order"]
 ReplenishmentProgram = Literal["standard", "vmi", "crp", "make_to_order"]
 CreditCheck = Literal["hard", "soft", "none"]
-# Mirrors supplyseg.policy.document.CHANNELS (a test keeps them equal); config must not
-# import the service layer.
 Channel = Literal["edi", "portal", "email", "manual"]
-CHANNELS: tuple[Channel, ...] = ("edi", "portal", "email", "manual")
-# Mirrors supplyseg.policy.document.StatusEvent (a test keeps them equal).
+"""Where an order came from: EDI message, customer portal, e-mail or manual entry by a person."""
+CHANNELS: tuple[Channel, ...] = get_args(Channel)
 StatusEvent = Literal[
     "accepted", "accepted_with_warnings", "exception", "approved", "rejected", "amended", "shipped"
 ]
-STATUS_EVENTS: tuple[StatusEvent, ...] = (
-    "accepted",
-    "accepted_with_warnings",
-    "exception",
-    "approved",
-    "rejected",
-    "amended",
-    "shipped",
-)
+"""Status changes an order goes through; a segment's ``notify`` lists those its customers get."""
+STATUS_EVENTS: tuple[StatusEvent, ...] = get_args(StatusEvent)
 # Mirrors supplyseg.policy.forecast.METHODS (a test keeps them equal), plus "auto".
 FORECAST_METHODS = (
     "auto",

@@ -23,6 +23,10 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+# The vocabularies the workspace configuration and the service share are defined once, in the
+# configuration (the lower layer): channels orders arrive by, status events segments hear of.
+from supplyseg.config.policy import CHANNELS, STATUS_EVENTS, Channel, StatusEvent
+
 __all__ = [
     "CHANNELS",
     "CHECKS",
@@ -38,27 +42,9 @@ __all__ = [
     "Strictness",
 ]
 
-Channel = Literal["edi", "portal", "email", "manual"]
-"""Where an order came from: EDI message, customer portal, e-mail or manual entry by a person."""
-CHANNELS: tuple[Channel, ...] = ("edi", "portal", "email", "manual")
-
 Strictness = Literal["hard", "soft", "none"]
 """``hard``: a failed check puts the order in the exception queue; ``soft``: accepted with a
 warning; ``none``: the check is not run."""
-
-StatusEvent = Literal[
-    "accepted", "accepted_with_warnings", "exception", "approved", "rejected", "amended", "shipped"
-]
-"""Status changes an order goes through; a segment's ``notify`` lists those its customers get."""
-STATUS_EVENTS: tuple[StatusEvent, ...] = (
-    "accepted",
-    "accepted_with_warnings",
-    "exception",
-    "approved",
-    "rejected",
-    "amended",
-    "shipped",
-)
 
 CheckName = Literal[
     "customer_active",
