@@ -100,3 +100,38 @@ def test_custom_scheme_is_used_as_primary() -> None:
     primary = result.customer[result.customer["primary"]]
     assert primary["segment"].tolist() == ["key", "key", "tail", "tail"]
     assert primary["explanation"].tolist()[0] == "revenue 1000 ≥ 500"
+
+
+def test_customer_scheme_falls_back_with_a_warning_when_margins_are_unknown() -> None:
+    # No unit costs: net margins are unknown, so cts_margin cannot run; behavioural metrics can.
+    no_margin = CTS.assign(net_margin_pct=float("nan"), gross_margin=float("nan"))
+    behaviour = pd.DataFrame(
+        {"customer_id": ["a", "b", "c", "d"], "orders_per_year": [52.0, 12.0, 2.0, 1.0]}
+    )
+    customers = customer_feature_table(behaviour, cost_to_serve=no_margin, kpis=KPIS)
+    settings = SegmentationSettings(extra_schemes=[])
+    result = segmentation(settings, customers=customers, products=PRODUCTS)
+    assert set(result.customer["scheme"]) == {"behavioural"}
+    assert result.customer["primary"].all()
+    assert result.schemes["customer"] == {
+        "requested": "cts_margin",
+        "used": "behavioural",
+        "fallback": True,
+        "reason": "no unit costs: net margins are unknown",
+    }
+    assert result.schemes["product"]["fallback"] is False
+    assert any("'cts_margin' could not run" in w and "'behavioural'" in w for w in result.warnings)
+
+
+def test_no_fallback_leaves_no_customer_segments_and_says_so() -> None:
+    customers = customer_feature_table(cost_to_serve=CTS.assign(net_margin_pct=float("nan")))
+    settings = SegmentationSettings(extra_schemes=[], customer_fallback=[])
+    result = segmentation(settings, customers=customers, products=PRODUCTS)
+    assert result.customer.empty
+    assert result.schemes["customer"]["used"] is None
+    assert any("no customer segments for policies" in w for w in result.warnings)
+    with pytest.raises(ConfigError, match="customer_fallback: 'abc_xyz' is not a built-in"):
+        segmentation(
+            SegmentationSettings(extra_schemes=[], customer_fallback=["abc_xyz"]),
+            customers=customers,
+        )

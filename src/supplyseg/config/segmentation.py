@@ -152,6 +152,15 @@ class SegmentationSettings(_Model):
 
     customer_scheme: str = Field(default="cts_margin", description="A built-in or custom name.")
     product_scheme: str = "abc_xyz"
+    customer_fallback: list[str] = Field(
+        default_factory=lambda: ["rfm", "behavioural"],
+        description="Built-in customer schemes tried in order when customer_scheme cannot run on"
+        " the data (e.g. cts_margin without unit costs); [] to have no customer segments then.",
+    )
+    product_fallback: list[str] = Field(
+        default_factory=lambda: ["abc_xyz", "demand_pattern"],
+        description="Built-in product schemes tried in order when product_scheme cannot run.",
+    )
     extra_schemes: list[str] = Field(
         default_factory=lambda: ["behavioural", "demand_pattern", "rfm"],
         description="Further schemes computed for comparison (skipped when inputs are missing).",

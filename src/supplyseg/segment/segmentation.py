@@ -54,6 +54,9 @@ class SegmentationResult:
     profiles: dict[str, pd.DataFrame] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    schemes: dict[str, dict[str, object]] = field(default_factory=dict)
+    """Per entity: the ``requested`` primary scheme, the one ``used``, ``fallback`` and
+    ``reason`` (when a fallback applied)."""
 
 
 def customer_feature_table(
@@ -115,6 +118,49 @@ def _entity_of(name: str, settings: SegmentationSettings) -> str:
     )
 
 
+_NEEDS = (
+    "cts_margin needs unit costs for margins; rfm needs customer KPIs; abc_xyz and"
+    " demand_pattern need the demand profile"
+)
+
+
+def _one_scheme(
+    name: str,
+    entity: str,
+    table: pd.DataFrame,
+    settings: SegmentationSettings,
+    result: SegmentationResult,
+) -> pd.DataFrame | None:
+    """One scheme's segment rows, or None (with a note) when its inputs are missing."""
+    ids = IDS[entity]
+    if name in settings.cluster:
+        clustered = cluster_segments(
+            table, settings.cluster[name], ids=ids, name=name, path=f"segmentation.cluster.{name}"
+        )
+        result.profiles[name] = clustered.profile
+        return clustered.segments
+    scheme = _scheme(name, entity, table, settings)
+    if scheme is None:
+        result.notes.append(
+            f"segmentation {name}: skipped, its input metrics are missing ({_NEEDS})"
+        )
+        return None
+    path = f"segmentation.custom.{name}" if name in settings.custom else f"segmentation.{name}"
+    data = table
+    if name not in settings.custom:
+        # A built-in scheme degrades when optional data is absent (e.g. no rush flag): the
+        # conditions on the missing metric never match. Custom schemes stay strict.
+        used = {m for rule in scheme.rules for m in rule.when}
+        absent = sorted(used - set(table.columns))
+        if absent:
+            data = table.assign(**dict.fromkeys(absent, np.nan))
+            result.notes.append(
+                f"segmentation {name}: {absent} not available in this data; conditions on"
+                " them never match"
+            )
+    return apply_rules(data, scheme, ids=ids, name=name, path=path)
+
+
 def _run_schemes(
     entity: str,
     table: pd.DataFrame | None,
@@ -124,52 +170,84 @@ def _run_schemes(
     result: SegmentationResult,
 ) -> pd.DataFrame:
     ids = IDS[entity]
-    frames = []
-    for name in names:
-        if table is None:
-            result.notes.append(f"segmentation {name}: skipped, no {entity} metrics in this run")
-            continue
-        if name in settings.cluster:
-            clustered = cluster_segments(
-                table,
-                settings.cluster[name],
-                ids=ids,
-                name=name,
-                path=f"segmentation.cluster.{name}",
-            )
-            frames.append(clustered.segments)
-            result.profiles[name] = clustered.profile
-            continue
-        scheme = _scheme(name, entity, table, settings)
-        if scheme is None:
-            result.notes.append(
-                f"segmentation {name}: skipped, its input metrics are missing (cts_margin needs"
-                " unit costs for margins; rfm needs customer KPIs; abc_xyz and demand_pattern"
-                " need the demand profile)"
-            )
-            continue
-        path = f"segmentation.custom.{name}" if name in settings.custom else f"segmentation.{name}"
-        data = table
-        if name not in settings.custom:
-            # A built-in scheme degrades when optional data is absent (e.g. no rush flag): the
-            # conditions on the missing metric never match. Custom schemes stay strict.
-            used = {m for rule in scheme.rules for m in rule.when}
-            absent = sorted(used - set(table.columns))
-            if absent:
-                data = table.assign(**dict.fromkeys(absent, np.nan))
-                result.notes.append(
-                    f"segmentation {name}: {absent} not available in this data; conditions on"
-                    " them never match"
-                )
-        frames.append(apply_rules(data, scheme, ids=ids, name=name, path=path))
-    if not frames:
+    done: dict[str, pd.DataFrame] = {}
+    if table is None:
+        result.notes.extend(
+            f"segmentation {name}: skipped, no {entity} metrics in this run" for name in names
+        )
+    else:
+        for name in names:
+            frame = _one_scheme(name, entity, table, settings, result)
+            if frame is not None:
+                done[name] = frame
+    used = _primary_used(entity, table, primary, settings, result, done)
+    result.schemes[entity] = {
+        "requested": primary,
+        "used": used,
+        "fallback": used is not None and used != primary,
+        "reason": None if used == primary else _skip_reason(primary, entity),
+    }
+    if not done:
         columns = [*ids, "scheme", "segment", "rule", "explanation", "primary"]
         return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
-    out = pd.concat(frames, ignore_index=True)
-    out["primary"] = out["scheme"] == primary
-    if primary not in set(out["scheme"]):
-        result.notes.append(f"segmentation: primary {entity} scheme {primary!r} was skipped")
+    out = pd.concat(done.values(), ignore_index=True)
+    out["primary"] = out["scheme"] == used
     return out
+
+
+def _primary_used(
+    entity: str,
+    table: pd.DataFrame | None,
+    primary: str,
+    settings: SegmentationSettings,
+    result: SegmentationResult,
+    done: dict[str, pd.DataFrame],
+) -> str | None:
+    """The scheme that policies use: the configured one, else the first fallback that runs.
+
+    A fallback is a warning, not a note: policies then rest on another scheme than configured.
+    """
+    if primary in done:
+        return primary
+    if table is None:  # not asked to segment this entity at all
+        return None
+    fallbacks = settings.customer_fallback if entity == "customer" else settings.product_fallback
+    option = f"segmentation.{entity}_fallback"
+    for name in fallbacks:
+        if name not in BUILT_IN or BUILT_IN[name] != entity:
+            raise ConfigError(
+                f"{option}: {name!r} is not a built-in {entity} scheme; allowed:"
+                f" {sorted(k for k, v in BUILT_IN.items() if v == entity)}"
+            )
+        if name not in done:
+            frame = _one_scheme(name, entity, table, settings, result)
+            if frame is not None:
+                done[name] = frame
+        if name in done:
+            result.warnings.append(
+                f"segmentation: primary {entity} scheme {primary!r} could not run"
+                f" ({_skip_reason(primary, entity)});"
+                f" {entity} policies use {name!r} instead (set segmentation.{entity}_scheme to"
+                " choose another)"
+            )
+            return name
+    result.warnings.append(
+        f"segmentation: primary {entity} scheme {primary!r} was skipped"
+        f" ({_skip_reason(primary, entity)}) and no fallback in {option}"
+        f" ({list(fallbacks)}) could run: no {entity} segments for policies"
+    )
+    return None
+
+
+def _skip_reason(name: str, entity: str) -> str:
+    reasons = {
+        "cts_margin": "no unit costs: net margins are unknown",
+        "rfm": "no customer KPIs",
+        "behavioural": "no order behaviour metrics",
+        "abc_xyz": "no demand profile",
+        "demand_pattern": "no demand profile",
+    }
+    return reasons.get(name, f"its input {entity} metrics are missing")
 
 
 def _micro_segments(
@@ -265,7 +343,7 @@ def segmentation(
         if metrics is not None and len(frame):
             summaries.append(segment_summary(frame, metrics, entity))
     result.summary = pd.concat(summaries, ignore_index=True) if summaries else pd.DataFrame()
-    result.warnings = _warnings(result.summary, settings)
+    result.warnings.extend(_warnings(result.summary, settings))
     return result
 
 
