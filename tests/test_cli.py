@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import shutil
 from pathlib import Path
 
@@ -51,6 +52,36 @@ def test_user_error_is_one_line_exit_1(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "Traceback" not in result.output
     assert "file not found" in result.output
+
+
+def test_unwritable_output_is_a_user_error(tmp_path: Path) -> None:
+    ws = _workspace(tmp_path)
+    (ws / "out").write_text("a file where the output folder should be")
+    result = runner.invoke(cli.app, ["check", str(ws)])
+    assert result.exit_code == 1
+    assert "is a file, not a folder" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_disk_full_is_a_user_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def full(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "out"))
+
+    monkeypatch.setattr(cli, "run", full)
+    result = runner.invoke(cli.app, ["run", str(_workspace(tmp_path))])
+    assert result.exit_code == 1
+    assert "No space left on device" in result.output
+    assert "free disk space" in result.output
+
+
+def test_publish_refuses_a_check_folder(tmp_path: Path) -> None:
+    ws = _workspace(tmp_path)
+    assert runner.invoke(cli.app, ["check", str(ws)]).exit_code == 0
+    check = next(p for p in (ws / "out").iterdir() if p.is_dir())
+    db = f"sqlite:///{tmp_path / 'service.db'}"
+    result = runner.invoke(cli.app, ["publish", str(ws), "--run", check.name, "--db", db])
+    assert result.exit_code == 1
+    assert "not a complete run" in result.output
 
 
 def test_internal_error_exit_2_with_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -9,10 +9,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from supplyseg import pipeline
 from supplyseg.config import load_workspace, workspace_from_dict
+from supplyseg.config.assumptions import assumptions
 from supplyseg.data.samples import demo_workspace
 from supplyseg.data.synth import synth_company, write_workspace
-from supplyseg.pipeline import compare_runs, compare_windows, latest_run, run
+from supplyseg.errors import ConfigError
+from supplyseg.pipeline import compare_runs, compare_windows, latest_run, require_complete, run
 
 BAD = Path(__file__).parent / "data" / "bad"
 
@@ -65,6 +68,64 @@ def test_each_run_is_a_new_folder_and_latest_follows(tmp_path: Path) -> None:
     assert first.path != second.path
     assert first.path.exists()
     assert latest_run(ws) == second.path
+
+
+def test_a_run_is_complete_or_absent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ws = _workspace(tmp_path)
+    done = run(ws)
+    manifest = json.loads((done.path / "manifest.json").read_text())
+    assert list(manifest)[-1] == "status"
+    assert manifest["status"] == "complete"
+    assert manifest["kind"] == "run"
+    assert require_complete(done.path)["run_id"] == done.run_id
+
+    def fail(r: object) -> None:
+        raise RuntimeError("disk went away")
+
+    monkeypatch.setitem(pipeline._STEP_FUNCTIONS, "policy", fail)
+    with pytest.raises(RuntimeError, match="disk went away"):
+        run(ws)
+    # Nothing of the failed run is left, hidden or not, and latest still names the good run.
+    assert sorted(p.name for p in ws.out_path.iterdir()) == sorted([done.run_id, "latest"])
+    assert latest_run(ws) == done.path
+
+
+def test_check_keeps_latest_on_the_last_full_run(tmp_path: Path) -> None:
+    ws = _workspace(tmp_path)
+    full = run(ws)
+    check = run(ws, check_only=True)
+    assert latest_run(ws) == full.path
+    assert (ws.out_path / "latest-check").read_text().strip() == check.run_id
+    assert check.manifest["kind"] == "check"
+    with pytest.raises(ConfigError, match="not a complete run"):
+        require_complete(check.path)
+
+
+def test_output_dir_that_is_a_file_is_a_user_error(tmp_path: Path) -> None:
+    ws = _workspace(tmp_path)
+    ws.out_path.write_text("not a folder")
+    with pytest.raises(ConfigError, match="is a file, not a folder"):
+        run(ws)
+
+
+def test_manifest_names_the_assumptions_in_force(tmp_path: Path) -> None:
+    ws = _workspace(tmp_path)
+    manifest = run(ws, check_only=True).manifest
+    by_setting = {a["setting"]: a for a in manifest["assumptions"]}
+    assert by_setting["cost_to_serve.pools.picking_lines.rate"]["source"] == "built-in default"
+    assert by_setting["policies.holding_rate"] == {
+        "setting": "policies.holding_rate",
+        "value": 0.25,
+        "source": "built-in default",
+    }
+    raw = {
+        "data": {"order_lines": {"path": "bad_price.csv"}},
+        "policies": {"holding_rate": 0.2},
+    }
+    given = workspace_from_dict(raw, root=tmp_path, origin="test.yaml")
+    entries = {a["setting"]: a for a in assumptions(given)}
+    assert entries["policies.holding_rate"]["source"] == "supplyseg.yaml"
+    assert entries["policies.order_cost"]["source"] == "built-in default"
 
 
 # ---- end to end on the synthetic company, against its designed truth ---------------------------

@@ -5,13 +5,14 @@ Exit codes: 0 ok, 1 user error (one-line fix on stderr), 2 internal error (log p
 
 from __future__ import annotations
 
+import errno
 import tempfile
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib.resources import files
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -20,7 +21,15 @@ from rich.table import Table
 
 from supplyseg.config import CONFIG_FILE, load_workspace
 from supplyseg.errors import SupplysegError
-from supplyseg.pipeline import RunResult, compare_runs, compare_windows, explain, run, run_path
+from supplyseg.pipeline import (
+    RunResult,
+    compare_runs,
+    compare_windows,
+    explain,
+    require_complete,
+    run,
+    run_path,
+)
 from supplyseg.report import write_report
 
 app = typer.Typer(
@@ -43,6 +52,22 @@ Backend = Annotated[
 ]
 
 
+# The machine, not the data or supplyseg: full or read-only disk, no permission, a file in the
+# way of a folder. These are the user's to fix (exit 1), unlike other OSErrors (bugs).
+_ENVIRONMENT_ERRNOS = frozenset(
+    {
+        errno.EACCES,
+        errno.EPERM,
+        errno.EROFS,
+        errno.ENOSPC,
+        errno.EDQUOT,
+        errno.ENOTDIR,
+        errno.EEXIST,
+        errno.EISDIR,
+    }
+)
+
+
 @contextmanager
 def _user_errors() -> Iterator[None]:
     """Turn user mistakes into one red line (exit 1) and crashes into a log file (exit 2)."""
@@ -51,19 +76,35 @@ def _user_errors() -> Iterator[None]:
     except SupplysegError as exc:
         err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
+    except OSError as exc:
+        if exc.errno not in _ENVIRONMENT_ERRNOS:
+            _crash()
+        where = exc.filename or "the output folder"
+        err.print(
+            f"[bold red]error:[/] cannot write {where}: {exc.strerror}; fix: free disk space,"
+            " make the folder writable, or set output_dir in supplyseg.yaml",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(1) from None
     except (typer.Exit, typer.Abort, KeyboardInterrupt):
         raise
     except Exception:
-        with tempfile.NamedTemporaryFile(
-            "w", prefix="supplyseg-crash-", suffix=".log", delete=False
-        ) as log:
-            log.write(traceback.format_exc())
-        err.print(
-            f"[bold red]internal error[/] (a bug in supplyseg, not in your data); details in"
-            f" {log.name} — please attach it to an issue.",
-            highlight=False,
-        )
-        raise typer.Exit(2) from None
+        _crash()
+
+
+def _crash() -> NoReturn:
+    """Log the traceback of a bug to a file and exit 2."""
+    with tempfile.NamedTemporaryFile(
+        "w", prefix="supplyseg-crash-", suffix=".log", delete=False
+    ) as log:
+        log.write(traceback.format_exc())
+    err.print(
+        f"[bold red]internal error[/] (a bug in supplyseg, not in your data); details in"
+        f" {log.name} — please attach it to an issue.",
+        highlight=False,
+    )
+    raise typer.Exit(2) from None
 
 
 def _run_with_progress(directory: Path, backend: str | None, check_only: bool) -> RunResult:
@@ -290,7 +331,9 @@ def publish(
     with _user_errors():
         from supplyseg.service.commands import publish_policy, read_policy_file
 
-        path = run_path(load_workspace(directory), run_id) / "policy_document.json"
+        folder = run_path(load_workspace(directory), run_id)
+        require_complete(folder)
+        path = folder / "policy_document.json"
         if not path.exists():
             raise SupplysegError(
                 f"{path}: this run has no policy document (no customer segments?); fix: check"

@@ -8,6 +8,7 @@ points ``out/latest`` at the new run.
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import shutil
 import time
@@ -26,6 +27,7 @@ from supplyseg.analytics.customer import customer_metrics
 from supplyseg.analytics.demand import demand_outputs, demand_series
 from supplyseg.analytics.whale import whale_curve, whale_summary
 from supplyseg.config import Workspace, config_hash
+from supplyseg.config.assumptions import assumptions
 from supplyseg.config.forecast import FREQ_OF_BUCKET
 from supplyseg.data.load import Dataset, load_dataset
 from supplyseg.engine import backend_label, connect
@@ -47,6 +49,7 @@ __all__ = [
     "explain",
     "latest_run",
     "new_run_id",
+    "require_complete",
     "run",
     "run_path",
 ]
@@ -74,7 +77,9 @@ class _Run:
 
     workspace: Workspace
     path: Path
+    run_id: str
     dataset: Dataset
+    timings: dict[str, float]
     outputs: dict[str, Path] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -181,6 +186,7 @@ def _segment(r: _Run) -> None:
         r.write(f"cluster_profile_{name}", profile)
     r.notes.extend(result.notes)
     r.warnings.extend(result.warnings)
+    r.facts["segmentation"] = result.schemes
 
 
 def _item_grain(r: _Run) -> list[str]:
@@ -220,7 +226,7 @@ def _forecast(r: _Run) -> None:
         )
         return
     if len(demand) > settings.max_series:
-        r.notes.append(
+        r.warnings.append(
             f"forecast: skipped, {len(demand):,} series > forecast.max_series"
             f" {settings.max_series:,}; policies use demand history"
         )
@@ -250,7 +256,7 @@ def _policy(r: _Run) -> None:
     grain = _item_grain(r)
     demand = r.frames.get("demand_" + "_".join(g.removesuffix("_id") for g in grain))
     if demand is None:
-        r.notes.append("policy: skipped, no demand profile")
+        r.warnings.append("policy: skipped, no demand profile")
         return
     products = r.dataset.tables.get("products")
     result = policy_outputs(
@@ -264,16 +270,18 @@ def _policy(r: _Run) -> None:
         customers_seg=r.frames.get("segments_customer"),
         customer_product_seg=r.frames.get("segments_customer_product"),
     )
-    paths = write_policy_outputs(result, r.path, r.previous, r.path.name, config_hash(r.workspace))
+    paths = write_policy_outputs(result, r.path, r.previous, r.run_id, config_hash(r.workspace))
     r.outputs.update({p.name: p for p in paths})
     r.notes.extend(f"policy: {n}" for n in result.notes)
     segments = r.frames.get("segments_customer")
     if segments is None or not segments["primary"].any():
-        r.notes.append("policy: no service policy document, no primary customer segments")
+        r.warnings.append(
+            "policy: no service policy document (nothing to publish): no primary customer segments"
+        )
         return
     customers = r.dataset.tables.get("customers")
     document = service_policy(
-        version_id=r.path.name,
+        version_id=r.run_id,
         config_hash=config_hash(r.workspace),
         order_rules=result.order_rules,
         customer_segments=segments,
@@ -305,7 +313,10 @@ def _manifest(r: _Run, run_id: str, backend: str, timings: dict[str, float]) -> 
         "supplyseg_version": __version__,
         "config_hash": config_hash(ws),
         "backend": backend,
+        "kind": "run" if "demand" in timings else "check",
         "as_of": str(r.as_of),
+        "assumptions": assumptions(ws),
+        "segmentation": r.facts.get("segmentation", {}),
         "tables": {
             name: {
                 "source": acc.source,
@@ -326,10 +337,44 @@ def _manifest(r: _Run, run_id: str, backend: str, timings: dict[str, float]) -> 
             **{f"load.{n}": a.seconds for n, a in accounts.items()},
         },
         "outputs": sorted(p.name for p in r.outputs.values()),
-        "summaries": {k: v for k, v in r.facts.items() if k != "as_of"},
+        "summaries": {k: v for k, v in r.facts.items() if k not in ("as_of", "segmentation")},
         "warnings": r.warnings,
         "notes": r.notes,
     }
+
+
+def _staging(root: Path, run_id: str) -> Path:
+    """The hidden folder a run is written to; renamed to ``root/<run_id>`` once complete."""
+    if root.exists() and not root.is_dir():
+        raise ConfigError(
+            f"output_dir {root}: is a file, not a folder; fix: remove it or set output_dir in"
+            " supplyseg.yaml to a folder"
+        )
+    staging = root / f".partial-{run_id}"
+    try:
+        staging.mkdir(parents=True, exist_ok=False)
+    except OSError as exc:
+        raise ConfigError(
+            f"output_dir {root}: cannot create the run folder ({exc.strerror}); fix: make it"
+            " writable, free disk space or set output_dir in supplyseg.yaml"
+        ) from None
+    return staging
+
+
+def _write_manifest(r: _Run, label: str, timings: dict[str, float], status: str) -> dict[str, Any]:
+    manifest = _manifest(r, r.run_id, label, timings)
+    manifest["status"] = status  # last key: a reader that sees "complete" sees a whole run
+    (r.path / "manifest.json").write_text(
+        json.dumps(manifest, indent=2, default=str), encoding="utf-8"
+    )
+    return manifest
+
+
+def _point(marker: Path, run_id: str) -> None:
+    """Point ``marker`` (``out/latest``) at ``run_id`` atomically."""
+    tmp = marker.with_name(f".{marker.name}.tmp")
+    tmp.write_text(run_id + "\n", encoding="utf-8")
+    os.replace(tmp, marker)
 
 
 def run(
@@ -342,46 +387,65 @@ def run(
 ) -> RunResult:
     """Run the pipeline on ``workspace``; ``check_only`` stops after load + validate.
 
-    ``report=False`` skips the HTML report and workbook (e.g. for window comparisons).
+    ``report=False`` skips the HTML report and workbook (e.g. for window comparisons). The run
+    is written to a hidden ``out/.partial-<run_id>/`` and renamed to ``out/<run_id>/`` only
+    when complete (its manifest's last key is ``"status": "complete"``); a failed run leaves
+    nothing behind. A full run moves ``out/latest``, a check ``out/latest-check``.
     """
     con = connect(backend or workspace.engine)
     label = backend_label(con)
     previous = latest_run(workspace)
     run_id = new_run_id()
-    out = workspace.out_path / run_id
-    out.mkdir(parents=True, exist_ok=False)
-    timings: dict[str, float] = {}
+    root = workspace.out_path
+    staging = _staging(root, run_id)
+    final = root / run_id
+    try:
+        r = _run_steps(workspace, con, staging, run_id, previous, progress, check_only, report)
+        manifest = _write_manifest(r, label, r.timings, "complete")
+        staging.rename(final)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    _point(root / ("latest-check" if check_only else "latest"), run_id)
+    outputs = {name: final / path.relative_to(staging) for name, path in r.outputs.items()}
+    return RunResult(run_id, final, manifest, r.dataset, outputs)
+
+
+def _run_steps(
+    workspace: Workspace,
+    con: Any,
+    out: Path,
+    run_id: str,
+    previous: Path | None,
+    progress: Progress | None,
+    check_only: bool,
+    report: bool,
+) -> _Run:
     steps = STEPS[:1] if check_only else STEPS if report else STEPS[:-1]
 
     def tick(name: str) -> None:
         if progress:
             progress(name, steps.index(name), len(steps))
 
+    timings: dict[str, float] = {}
     tick("load")
     with _timed(timings, "load"):
         dataset = load_dataset(workspace, con)
-    r = _Run(workspace, out, dataset, notes=list(dataset.notes), previous=previous)
+    r = _Run(workspace, out, run_id, dataset, timings, notes=list(dataset.notes), previous=previous)
     r.write("rejects", dataset.rejects)
     for name in steps:
         if name in _STEP_FUNCTIONS:
             tick(name)
             with _timed(timings, name):
                 _STEP_FUNCTIONS[name](r)
-    manifest = _manifest(r, run_id, label, timings)
-    (out / "manifest.json").write_text(
-        json.dumps(manifest, indent=2, default=str), encoding="utf-8"
-    )
     if "report" in steps:
+        # The report reads the manifest; it is rewritten complete once the report is there.
+        _write_manifest(r, backend_label(con), timings, "writing report")
         tick("report")
         with _timed(timings, "report"):
             written = write_report(out)
         r.outputs.update({p.name: p for p in (written.html, written.workbook)})
-        manifest = _manifest(r, run_id, label, timings)
-        (out / "manifest.json").write_text(
-            json.dumps(manifest, indent=2, default=str), encoding="utf-8"
-        )
-    (workspace.out_path / "latest").write_text(run_id + "\n", encoding="utf-8")
-    return RunResult(run_id, out, manifest, dataset, r.outputs)
+    return r
 
 
 def run_path(workspace: Workspace, run_id: str | None) -> Path:
@@ -398,6 +462,22 @@ def run_path(workspace: Workspace, run_id: str | None) -> Path:
         runs = sorted(p.name for p in workspace.out_path.glob("*") if p.is_dir())
         raise ConfigError(f"run {run_id!r} not found in {workspace.out_path}; runs: {runs[-5:]}")
     return path
+
+
+def require_complete(path: Path) -> dict[str, Any]:
+    """The manifest of a complete full run in ``path``; `ConfigError` for anything else."""
+    file = path / "manifest.json"
+    try:
+        manifest: dict[str, Any] = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        manifest = {}
+    if manifest.get("status") != "complete" or manifest.get("kind") != "run":
+        state = manifest.get("status", "no status") if manifest else "no readable manifest"
+        raise ConfigError(
+            f"{path}: not a complete run ({state}, kind {manifest.get('kind', 'unknown')});"
+            " fix: publish a run made by `supplyseg run` (run it again if it was interrupted)"
+        )
+    return manifest
 
 
 def _segments(path: Path, entity: str) -> pd.DataFrame:
