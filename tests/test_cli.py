@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import errno
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from supplyseg import cli
+from supplyseg import cli, pipeline
 
 BAD = Path(__file__).parent / "data" / "bad"
 runner = CliRunner()
@@ -67,7 +69,7 @@ def test_disk_full_is_a_user_error(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     def full(*args: object, **kwargs: object) -> None:
         raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "out"))
 
-    monkeypatch.setattr(cli, "run", full)
+    monkeypatch.setattr(pipeline, "run", full)
     result = runner.invoke(cli.app, ["run", str(_workspace(tmp_path))])
     assert result.exit_code == 1
     assert "No space left on device" in result.output
@@ -88,7 +90,7 @@ def test_internal_error_exit_2_with_log(tmp_path: Path, monkeypatch: pytest.Monk
     def boom(*args: object, **kwargs: object) -> None:
         raise RuntimeError("kaboom")
 
-    monkeypatch.setattr(cli, "run", boom)
+    monkeypatch.setattr(pipeline, "run", boom)
     result = runner.invoke(cli.app, ["run", str(_workspace(tmp_path))])
     assert result.exit_code == 2
     log = result.output.split("details in")[1].split()[0]
@@ -127,3 +129,14 @@ def test_explain_and_compare_on_two_runs(tmp_path: Path) -> None:
     unknown = runner.invoke(cli.app, ["compare", str(ws), "nope", second.name])
     assert unknown.exit_code == 1
     assert "not found" in unknown.output
+
+
+def test_the_command_line_starts_without_the_heavy_libraries() -> None:
+    # `supplyseg --help` must answer in well under a second: the analytics stack loads lazily.
+    code = (
+        "import sys, supplyseg.cli\n"
+        "heavy = ('pandas', 'ibis', 'sklearn', 'plotly', 'statsforecast', 'duckdb')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

@@ -7,7 +7,8 @@ try:
 except PackageNotFoundError:  # running from a source tree that was not installed
     __version__ = "0.0.0"
 
-from supplyseg.config import Workspace, load_workspace
+from typing import TYPE_CHECKING, Any
+
 from supplyseg.errors import (
     ConfigError,
     DataContractError,
@@ -26,3 +27,18 @@ __all__ = [
     "__version__",
     "load_workspace",
 ]
+
+if TYPE_CHECKING:
+    from supplyseg.config import Workspace, load_workspace
+
+# Loaded on first use (PEP 562): config imports pandas, and `supplyseg --help` should not wait
+# for it.
+_LAZY = {"Workspace": "supplyseg.config", "load_workspace": "supplyseg.config"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'supplyseg' has no attribute {name!r}")

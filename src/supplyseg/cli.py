@@ -12,25 +12,20 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib.resources import files
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from supplyseg.config import CONFIG_FILE, load_workspace
 from supplyseg.errors import SupplysegError
-from supplyseg.pipeline import (
-    RunResult,
-    compare_runs,
-    compare_windows,
-    explain,
-    require_complete,
-    run,
-    run_path,
-)
-from supplyseg.report import write_report
+
+if TYPE_CHECKING:
+    from supplyseg.pipeline import RunResult
+
+# Commands import the pipeline, config and report inside their bodies: those pull in pandas,
+# Ibis, scikit-learn and Plotly (~2 s), which `--help` and `init` never need.
 
 app = typer.Typer(
     name="supplyseg",
@@ -108,6 +103,9 @@ def _crash() -> NoReturn:
 
 
 def _run_with_progress(directory: Path, backend: str | None, check_only: bool) -> RunResult:
+    from supplyseg import pipeline
+    from supplyseg.config import load_workspace
+
     ws = load_workspace(directory)
     with Progress(
         TextColumn("[bold]{task.description}"),
@@ -123,7 +121,7 @@ def _run_with_progress(directory: Path, backend: str | None, check_only: bool) -
         def progress(step: str, i: int, n: int) -> None:
             bar.update(task, description=step, completed=i, total=n)
 
-        return run(ws, backend=backend, progress=progress, check_only=check_only)
+        return pipeline.run(ws, backend=backend, progress=progress, check_only=check_only)
 
 
 def _accounting_table(result: RunResult) -> Table:
@@ -148,7 +146,7 @@ def init(
     Example: supplyseg init ./acme
     """
     with _user_errors():
-        target = directory / CONFIG_FILE
+        target = directory / "supplyseg.yaml"
         if target.exists() and not force:
             raise SupplysegError(f"{target} exists; fix: pass --force to overwrite it")
         directory.mkdir(parents=True, exist_ok=True)
@@ -237,6 +235,10 @@ def report(
     Example: supplyseg report ./acme --run 20250101T080000-ab12
     """
     with _user_errors():
+        from supplyseg.config import load_workspace
+        from supplyseg.pipeline import run_path
+        from supplyseg.report import write_report
+
         result = write_report(run_path(load_workspace(directory), run_id))
         out.print(f"report: {result.html}\nworkbook: {result.workbook}")
 
@@ -256,6 +258,9 @@ def explain_cmd(
         if (customer is None) == (product is None):
             raise SupplysegError("give exactly one of --customer ID or --product ID")
         entity, entity_id = ("customer", customer) if customer else ("product", product)
+        from supplyseg.config import load_workspace
+        from supplyseg.pipeline import explain
+
         rows = explain(load_workspace(directory), entity, str(entity_id), run_id)
         table = Table(title=f"{entity} {entity_id}", title_justify="left")
         for col in ("scheme", "segment", "why"):
@@ -287,6 +292,9 @@ def compare(
     """
     with _user_errors():
         entity = "product" if product else "customer"
+        from supplyseg.config import load_workspace
+        from supplyseg.pipeline import compare_runs, compare_windows
+
         ws = load_workspace(directory)
         if window is not None:
             if run_a or run_b:
@@ -329,6 +337,8 @@ def publish(
     Example: supplyseg publish ./acme --db sqlite:///acme-service.db
     """
     with _user_errors():
+        from supplyseg.config import load_workspace
+        from supplyseg.pipeline import require_complete, run_path
         from supplyseg.service.commands import publish_policy, read_policy_file
 
         folder = run_path(load_workspace(directory), run_id)
