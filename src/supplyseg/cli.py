@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import errno
 import tempfile
+import time
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -118,8 +119,13 @@ def _run_with_progress(directory: Path, backend: str | None, check_only: bool) -
     ) as bar:
         task = bar.add_task("starting", total=None)
 
+        started = time.perf_counter()
+
         def progress(step: str, i: int, n: int) -> None:
             bar.update(task, description=step, completed=i, total=n)
+            if not err.is_terminal:  # logs and CI: one plain line per step instead of a bar
+                elapsed = time.perf_counter() - started
+                err.print(f"[{i + 1}/{n}] {step} (at {elapsed:.1f} s)", highlight=False)
 
         return pipeline.run(ws, backend=backend, progress=progress, check_only=check_only)
 
