@@ -49,7 +49,7 @@ def test_check_on_the_real_file_matches_pandas(tmp_path: Path) -> None:
     ws_file.write_text(text.replace("../../../shared", str(ROOT.parent / "shared")))
     result = CliRunner().invoke(app, ["check", str(tmp_path)])
     assert result.exit_code == 0, result.output
-    run = tmp_path / "out" / (tmp_path / "out" / "latest").read_text().strip()
+    run = tmp_path / "out" / (tmp_path / "out" / "latest-check").read_text().strip()
     table = json.loads((run / "manifest.json").read_text())["tables"]["order_lines"]
     expected = _oracle_reasons(ws_file)
     assert table["read"] == 541_909
