@@ -142,7 +142,7 @@ def _plan(
     rows = np.arange(n_series)
     train_len = win.origins(len(panel.grid))[None, :] - panel.first[:, None]
     usable = train_len >= MIN_TRAIN
-    any_use: npt.NDArray[np.bool_] = usable.any(axis=1)
+    any_use = np.asarray(usable.any(axis=1), dtype=bool)
     first_window = np.where(any_use, usable.argmax(axis=1), win.n)
     ref = np.where(any_use, train_len[rows, np.minimum(first_window, win.n - 1)], 0)
     unknown = np.asarray(pd.isna(info.seasonal), dtype=bool)
@@ -307,7 +307,7 @@ def select_methods(
             "method": [plan.keys[j][0] for j in chosen],
             "season_length": [plan.keys[j][1] for j in chosen],
             "fallback": plan.fallback & (chosen == plan.default),
-            "seasonal": plan.seasonal,
+            "seasonal_candidates": plan.seasonal,
             "baseline_method": [plan.keys[j][0] for j in plan.baseline],
             "candidates": [
                 ", ".join(plan.keys[j][0] for j in np.argsort(plan.rank[i]) if plan.eligible[i, j])
