@@ -42,7 +42,14 @@ def forecast(y: np.ndarray, method: str, origin: int, h: int, m: int = 1) -> np.
 
 
 def oracle(
-    y: np.ndarray, h: int, nw: int, holdout: int, step: int, margin: float, names: list[str], m: int = 1
+    y: np.ndarray,
+    h: int,
+    nw: int,
+    holdout: int,
+    step: int,
+    margin: float,
+    names: list[str],
+    m: int = 1,
 ) -> dict[str, object]:
     """Choose among ``names`` (rank order, first = default) on windows 1..nw-holdout by pooled
     MAE; switch from the default only when more than ``margin`` better; score on the rest."""
@@ -53,7 +60,9 @@ def oracle(
     hold = [k for k in range(nw - holdout, nw) if usable[k]]
 
     def mae(name: str, windows: list[int]) -> float:
-        err = [forecast(y, name, origins[k], h, m) - y[origins[k] : origins[k] + h] for k in windows]
+        err = [
+            forecast(y, name, origins[k], h, m) - y[origins[k] : origins[k] + h] for k in windows
+        ]
         return float(np.mean(np.abs(np.concatenate(err)))) if err else math.nan
 
     chosen = names[0]
@@ -82,8 +91,13 @@ def test_selection_by_hand() -> None:
     """
     y = np.array([1, 1, 1, 1, 1, 9, 1, 9, 1, 9, 1, 9], dtype=float)
     out = demand_forecast(
-        long(a=list(y)), patterns("a"), h=2, n_windows=3, cleansing_k=None,
-        select_baselines=True, selection_margin=0.0,
+        long(a=list(y)),
+        patterns("a"),
+        h=2,
+        n_windows=3,
+        cleansing_k=None,
+        select_baselines=True,
+        selection_margin=0.0,
     ).iloc[0]
     assert out["method"] == "HistoricAverage"
     assert out["selected_on"] == "windows 1-2 of 3, MAE"
@@ -95,7 +109,11 @@ def test_selection_by_hand() -> None:
     # a level shift: the last values repeat, Naive is exact on the selection windows
     z = np.array([1, 1, 1, 1, 1, 1, 5, 5, 5, 5, 5, 5], dtype=float)
     out = demand_forecast(
-        long(a=list(z)), patterns("a"), h=2, n_windows=3, cleansing_k=None,
+        long(a=list(z)),
+        patterns("a"),
+        h=2,
+        n_windows=3,
+        cleansing_k=None,
         select_baselines=True,
     ).iloc[0]
     assert (out["method"], out["mae"], out["baseline_mae"]) == ("Naive", 0.0, 0.0)
@@ -114,8 +132,13 @@ def test_seasonal_flag_adds_seasonal_naive_and_baseline() -> None:
     out = demand_forecast(long(a=y), patterns("a", seasonal=True), select_baselines=True, **kw)
     r = out.iloc[0]
     assert r["candidates"] == "HistoricAverage, Naive, SeasonalNaive"
-    assert (r["method"], r["season_length"], r["baseline_method"]) == ("SeasonalNaive", 4, "SeasonalNaive")
-    assert r["baseline_mae"] == 0.0 and bool(r["seasonal_candidates"])
+    assert (r["method"], r["season_length"], r["baseline_method"]) == (
+        "SeasonalNaive",
+        4,
+        "SeasonalNaive",
+    )
+    assert r["baseline_mae"] == 0.0
+    assert bool(r["seasonal_candidates"])
     assert r["demand_mean"] == pytest.approx(6.0)  # next two periods one season ago: 4, 8
     # unknown flag: two seasons needed before the first window -> not seasonal here
     r = demand_forecast(long(a=y), patterns("a", seasonal=None), **kw).iloc[0]
@@ -131,7 +154,8 @@ def test_too_little_history_keeps_the_default() -> None:
     )
     out = demand_forecast(s, patterns("a", "b"), h=2, n_windows=3).set_index("unique_id")
     assert out.loc["b", "selected_on"] == "too little history: pattern default"
-    assert math.isnan(out.loc["b", "mae"]) and out.loc["b", "n_backtest"] == 0
+    assert math.isnan(out.loc["b", "mae"])
+    assert out.loc["b", "n_backtest"] == 0
     assert out.loc["b", "demand_mean"] == pytest.approx(2.0)
     assert out.loc["a", "selected_on"] == "windows 1-2 of 3, MAE"
 
@@ -151,8 +175,15 @@ def test_selection_matches_numpy_oracle(
     holdout = min(holdout, nw - 1)
     ya = np.array(y, dtype=float)
     out = demand_forecast(
-        long(a=list(ya)), patterns("a"), h=h, n_windows=nw, holdout_windows=holdout,
-        step_size=step, cleansing_k=None, select_baselines=True, selection_margin=margin,
+        long(a=list(ya)),
+        patterns("a"),
+        h=h,
+        n_windows=nw,
+        holdout_windows=holdout,
+        step_size=step,
+        cleansing_k=None,
+        select_baselines=True,
+        selection_margin=margin,
     ).iloc[0]
     want = oracle(ya, h, nw, holdout, step, margin, ["HistoricAverage", "Naive"])
     if want["selected"]:
@@ -165,3 +196,22 @@ def test_selection_matches_numpy_oracle(
             assert math.isnan(out[col])
         else:
             assert out[col] == pytest.approx(want[col], rel=1e-9, abs=1e-9)
+
+
+def test_tsb_needs_a_positive_demand_in_its_history() -> None:
+    """Net returns only: TSB (the intermittent default) cannot size demand -> HistoricAverage."""
+    y = [0.0, 0, -2, 0, 0, -1, 0, 0]
+    m = pd.DataFrame({"unique_id": ["a"], "pattern": ["intermittent"], "method": ["TSB"]})
+    r = demand_forecast(long(a=y), m, h=2, n_windows=2).iloc[0]
+    assert "TSB" not in r["candidates"]
+    assert (r["method"], bool(r["fallback"])) == ("HistoricAverage", True)
+    r = demand_forecast(long(a=y[:3]), m, h=2, n_windows=2).iloc[0]  # no window at all
+    assert (r["method"], r["demand_mean"]) == ("HistoricAverage", 0.0)
+
+
+def test_windows_before_the_first_period_are_skipped() -> None:
+    """5 periods, h = 2, 4 windows of 2: origins -3, -1, 1, 3; only the last has 2 periods."""
+    r = demand_forecast(long(a=[1.0, 2, 3, 4, 5]), patterns("a"), h=2, n_windows=4).iloc[0]
+    assert r["selected_on"] == "too little history: pattern default"
+    assert r["n_backtest"] == 2
+    assert r["mae"] == pytest.approx((abs(2 - 4) + abs(2 - 5)) / 2)  # mean of 1 2 3 = 2

@@ -37,7 +37,6 @@ METHODS: Mapping[str, str] = MappingProxyType(
     {
         "AutoETS": "ETS level model, error type by AICc (statsforecast AutoETS, model 'ZNN')",
         "AutoETS_full": "ETS with error, trend, damping and season by AICc (model 'ZZZ')",
-        "AutoETS_seasonal": "ETS level + season, error and season type by AICc (model 'ZNZ')",
         "AutoTheta": "Theta with variant and seasonal decomposition chosen automatically",
         "CrostonClassic": "Croston (1972), alpha 0.1",
         "CrostonSBA": "Syntetos-Boylan approximation: Croston x (1 - alpha/2), alpha 0.1",
@@ -48,6 +47,7 @@ METHODS: Mapping[str, str] = MappingProxyType(
         "HistoricAverage": "mean of the history",
         "Naive": "last value",
         "SeasonalNaive": "value one season ago (naive when the history is short)",
+        "AutoETS_seasonal": "ETS level + season, error and season type by AICc (model 'ZNZ')",
         "SeasonalES": "exponential smoothing of each season position, one optimised alpha",
     }
 )

@@ -269,7 +269,8 @@ def forecast_outputs(
 
     dense = np.full((n_series, periods), np.nan)
     dense[panel.code, panel.pos] = y_clean
-    e1 = sel.one_step - dense[:, win.origins(periods)]
+    origins = win.origins(periods)
+    e1 = sel.one_step - np.where(origins >= 0, dense[:, np.maximum(origins, 0)], np.nan)
     n1 = np.isfinite(e1).sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         rmse1 = np.sqrt(np.nansum(e1 * e1, axis=1) / n1)

@@ -51,6 +51,7 @@ __all__ = ["BASELINES", "DEFAULT_MARGIN", "MIN_TRAIN", "Selection", "Windows", "
 MIN_TRAIN = 2  # periods before an origin for a window to count
 DEFAULT_MARGIN = 0.1
 BASELINES = frozenset({"Naive", "SeasonalNaive"})
+NEEDS_DEMAND = frozenset({"TSB"})
 FALLBACK = "HistoricAverage"
 _ETS_MAX_SEASON = 24
 _MIN_STD_POINTS = 3
@@ -159,9 +160,24 @@ def _plan(
             list_rank[li, at[key]] = r
     rank = list_rank[which]
     need = np.array([min_train(*key) for key in keys], dtype=np.int64)
-    eligible = np.isfinite(rank) & (ref[:, None] >= need[None, :]) & any_use[:, None]
+    # TSB's size smoothing fails on a history without any positive demand.
+    sized = np.array([key[0] in NEEDS_DEMAND for key in keys])
+    start = np.where(any_use, panel.first + ref, len(panel.grid))
+    positive = np.bincount(
+        panel.code, weights=(panel.y > 0) & (panel.pos < start[panel.code]), minlength=n_series
+    )
+    eligible = (
+        np.isfinite(rank)
+        & (ref[:, None] >= need[None, :])
+        & (~sized[None, :] | (positive[:, None] > 0))
+        & any_use[:, None]
+    )
     default_key = np.array([at[lists[w][0]] for w in which], dtype=np.int64)
-    fits = np.where(any_use, eligible[rows, default_key], panel.lengths >= need[default_key])
+    fits = np.where(
+        any_use,
+        eligible[rows, default_key],
+        (panel.lengths >= need[default_key]) & (~sized[default_key] | (positive > 0)),
+    )
     pick = np.where(fits, default_key, at[(FALLBACK, 1)])
     baseline = np.array(
         [
@@ -271,7 +287,8 @@ def select_methods(
     origins = win.origins(periods)
     dense = np.full((n_series, periods), np.nan)
     dense[panel.code, panel.pos] = panel.y
-    actual = dense[:, origins[:, None] + np.arange(win.h)[None, :]]  # series x window x step
+    target = origins[:, None] + np.arange(win.h)[None, :]  # window x step; < 0: short grid
+    actual = np.where(target >= 0, dense[:, np.maximum(target, 0)], np.nan)
     err = fc - actual[:, None, :, :]
 
     n_sel = win.n - win.holdout
