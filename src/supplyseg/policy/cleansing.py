@@ -12,7 +12,7 @@ returns (y < 0) are left alone. A series is not cleansed when it has fewer than
 deviations (MAD x 1.4826 estimates sigma for normal sizes), so only orders far outside the
 item's usual sizes are touched; on Online Retail (3,676 weekly series) k = 10 changes 3.0 %
 of the non-zero periods, the Hampel filter's usual 3 x 1.4826 = 4.45 MAD would change 8.6 %
-and k = 3 12.8 %, most of them ordinary peaks of lumpy items.
+and k = 3 12.8 %.
 
 In the backtest the cap at each origin comes from the training periods before it (no
 look-ahead); the table of changes and the final forecast use the whole history.
