@@ -3,8 +3,9 @@
 Generates weekly demand with numpy (default 10,000 series x 104 weeks; about 40 % smooth,
 20 % erratic, 25 % intermittent, 15 % lumpy by construction, 10 % of them introduced late),
 classifies them with `supplyseg.analytics.demand.demand_pattern` (timed apart), then runs
-`demand_forecast` (backtest with 4 origins x h = 4, plus the final forecast) and prints the
-time per method group, the total, the accuracy table and peak RSS. The naive baseline fits
+`demand_forecast` (candidates chosen on 3 rolling origins x h = 4, scored on a 4th, plus the
+final forecast) and prints the time per method group, the total, the accuracy table and
+peak RSS. The naive baseline fits
 the same methods one series per StatsForecast call (the usual notebook loop) on a sample and
 is extrapolated per series (printed as such). Budget: 10k series <= 60 s.
 

@@ -34,7 +34,7 @@ from supplyseg.engine import backend_label, connect
 from supplyseg.errors import ConfigError
 from supplyseg.policy.assign import ITEM_KEY_SEP, policy_outputs
 from supplyseg.policy.export import write_policy_outputs
-from supplyseg.policy.forecast import demand_forecast, forecast_accuracy, forecast_methods
+from supplyseg.policy.forecast import forecast_methods, forecast_outputs
 from supplyseg.policy.service_document import service_policy
 from supplyseg.report import write_report
 from supplyseg.segment.features import customer_behaviour
@@ -238,18 +238,31 @@ def _forecast(r: _Run) -> None:
             "pattern": demand["pattern"],
         }
     )
+    # Seasonality flags from the demand step, when it provides them (null: unknown).
+    for col in ("seasonal", "season_length"):
+        if col in demand.columns:
+            patterns[col] = demand[col].to_numpy()
     methods = forecast_methods(patterns, settings.methods)
     history = _history(r)[["unique_id", "ds", "y"]]
-    forecast = demand_forecast(
+    result = forecast_outputs(
         history,
         methods,
         h=settings.horizon,
         freq=FREQ_OF_BUCKET[r.workspace.analysis.bucket],
         n_windows=settings.backtest_windows,
+        holdout_windows=settings.holdout_windows,
         season_length=settings.season_length,
+        path_horizon=settings.path_horizon,
+        cleansing_k=settings.cleansing.k if settings.cleansing.enabled else None,
+        candidates=settings.candidates,
+        select=settings.selection,
+        selection_margin=settings.selection_margin,
+        select_baselines=settings.select_baselines,
     )
-    r.write("forecast", forecast)
-    r.write("forecast_accuracy", forecast_accuracy(forecast))
+    r.write("forecast", result.forecast)
+    r.write("forecast_path", result.path)
+    r.write("demand_cleansing", result.cleansing)
+    r.write("forecast_accuracy", result.accuracy)
 
 
 def _policy(r: _Run) -> None:

@@ -11,18 +11,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from supplyseg.errors import ConfigError, DataContractError
 from supplyseg.policy.forecast import (
     DEFAULT_METHODS,
     METHODS,
     PATTERNS,
-    backtest,
     demand_forecast,
-    forecast_accuracy,
     forecast_methods,
+    forecast_outputs,
 )
 
 WEEKS = pd.date_range("2024-01-01", periods=200, freq="W-MON")
@@ -108,23 +105,6 @@ def test_bad_patterns_raise() -> None:
 Y8 = [2.0, 4.0, 1.0, 3.0, 5.0, 2.0, 6.0, 3.0]
 
 
-@pytest.mark.parametrize(
-    ("kwargs", "pattern"),
-    [
-        ({"h": 0}, "h=0: not allowed; give an integer >= 1"),
-        ({"h": True}, "h=True: not allowed"),
-        ({"n_windows": 0}, "n_windows=0: not allowed; give an integer >= 1"),
-        ({"step_size": 1.5}, "step_size=1.5: not allowed"),
-        ({"season_length": 0}, "season_length=0: not allowed"),
-        ({"freq": 7}, "freq=7: not allowed; give a pandas frequency string"),
-        ({"freq": "fortnightly"}, "freq='fortnightly': not a pandas frequency"),
-    ],
-)
-def test_bad_parameters_raise(kwargs: dict[str, object], pattern: str) -> None:
-    with pytest.raises(ConfigError, match=re.escape(pattern)):
-        backtest(long(a=Y8), assign("Naive", "a"), **kwargs)  # type: ignore[arg-type]
-
-
 def test_bad_series_and_methods_raise() -> None:
     s, m = long(a=Y8), assign("Naive", "a")
     with pytest.raises(DataContractError, match=r"series: column\(s\) \['y'\] missing"):
@@ -145,56 +125,26 @@ def test_bad_series_and_methods_raise() -> None:
 # --------------------------------------------------------------------------- hand computations
 
 
-def test_backtest_historic_average_by_hand() -> None:
-    """y = 2 4 1 3 5 2 6 3, h = 2, two origins (after periods 5 and 6), season 2.
-
-    Origin 1: mean(2 4 1 3 5) = 3 for periods 6, 7 (actual 2, 6): errors +1, -3.
-    Origin 2: mean(2 4 1 3 5 2) = 17/6 for periods 7, 8 (actual 6, 3): errors -19/6, -1/6.
-    MAE = 11/6, RMSE = sqrt(722/144), bias = -4/3. Scale: lag-2 naive on 2 4 1 3 5 gives
-    |1-2|, |3-4|, |5-1| -> 2, so MASE = 11/12. Seasonal naive (lag 2): forecasts 3 5 | 5 2,
-    errors +1 -1 | -1 -1: MAE 1, RMSE 1, bias -1/2, MASE 1/2.
-    """
-    out = backtest(long(a=Y8), assign("HistoricAverage", "a"), h=2, n_windows=2, season_length=2)
-    r = out.iloc[0]
-    assert (r["method"], r["season_length"], r["n_backtest"], r["n_1step"]) == (
-        "HistoricAverage",
-        2,
-        4,
-        2,
-    )
-    expected = {
-        "mae": 11 / 6,
-        "rmse": math.sqrt(722 / 144),
-        "bias": -4 / 3,
-        "mase": 11 / 12,
-        "baseline_mae": 1.0,
-        "baseline_rmse": 1.0,
-        "baseline_bias": -0.5,
-        "baseline_mase": 0.5,
-        "rmse_1step": math.sqrt((1 + (19 / 6) ** 2) / 2),
-    }
-    for col, value in expected.items():
-        assert r[col] == pytest.approx(value, abs=1e-9), col
-    # Two one-step errors are too few: demand_std is the population std of the history
+def test_pattern_default_without_selection_by_hand() -> None:
+    """HistoricAverage on 2 4 1 3 5 2 6 3 with selection and cleansing off."""
+    kw = {"h": 2, "n_windows": 2, "select": False, "cleansing_k": None}
+    d = demand_forecast(long(a=Y8), assign("HistoricAverage", "a"), **kw)
     # (mean 3.25, sum of squared deviations 19.5 over 8 periods).
-    d = demand_forecast(long(a=Y8), assign("HistoricAverage", "a"), h=2, n_windows=2)
     assert d.loc[0, "demand_mean"] == pytest.approx(26 / 8, abs=1e-12)
     assert d.loc[0, "demand_std"] == pytest.approx(math.sqrt(19.5 / 8), abs=1e-12)
     assert d.loc[0, "std_source"] == "history"
-    acc = forecast_accuracy(out)
-    assert acc.loc[0, "relative_mae"] == pytest.approx(11 / 6, abs=1e-12)
+    assert d.loc[0, "selected_on"] == "selection off: pattern default"
 
 
-def test_naive_one_step_std_and_season_fallback_by_hand() -> None:
-    """Naive, h = 1, origins after periods 5, 6, 7: forecasts 5, 2, 6 vs actual 2, 6, 3.
-
-    Errors +3, -4, +3: MAE 10/3, bias 2/3, RMSE = one-step RMSE = sqrt(34/3). Training has 5
-    periods < 2 x 52, so the season falls back to 1: baseline = naive, scale = mean |diff| of
-    2 4 1 3 5 = 9/4, MASE = 40/27.
-    """
-    d = demand_forecast(long(a=Y8), assign("Naive", "a"), h=1, n_windows=3)
+def test_naive_held_out_score_and_one_step_std_by_hand() -> None:
+    """Naive, h = 1, three windows at periods 5, 6, 7 (the last held out): forecasts 5, 2, 6
+    vs actual 2, 6, 3. Held out: error +3, so MAE = RMSE = bias = 3; the baseline is Naive
+    too (5 periods < 2 x 52: no season). One-step errors +3, -4, +3 at all windows give
+    demand_std = sqrt(34/3). MASE scale: mean |diff| of 2 4 1 3 5 2 6 (before the held-out
+    origin) = 16/6, so MASE = 18/16."""
+    d = demand_forecast(long(a=Y8), assign("Naive", "a"), h=1, n_windows=3, select=False)
     r = d.iloc[0]
-    assert list(d.columns[:10]) == [
+    assert list(d.columns[:11]) == [
         "unique_id",
         "pattern",
         "method",
@@ -205,14 +155,84 @@ def test_naive_one_step_std_and_season_fallback_by_hand() -> None:
         "bias",
         "mase",
         "n_backtest",
+        "std_source",
     ]
-    assert (r["season_length"], r["n_backtest"], r["std_source"]) == (1, 3, "backtest")
-    assert r["demand_mean"] == 3.0
-    for col, value in {"mae": 10 / 3, "bias": 2 / 3, "rmse": math.sqrt(34 / 3)}.items():
-        assert r[col] == pytest.approx(value, abs=1e-9)
-        assert r[f"baseline_{col}"] == pytest.approx(value, abs=1e-9)
+    assert (r["season_length"], r["n_backtest"], r["std_source"]) == (1, 1, "backtest")
+    assert (r["baseline_method"], r["n_1step"], r["demand_mean"]) == ("Naive", 3, 3.0)
+    for col in ("mae", "rmse", "bias"):
+        assert r[col] == pytest.approx(3.0, abs=1e-12)
+        assert r[f"baseline_{col}"] == pytest.approx(3.0, abs=1e-12)
     assert r["demand_std"] == pytest.approx(math.sqrt(34 / 3), abs=1e-9)
-    assert r["mase"] == pytest.approx(40 / 27, abs=1e-9)
+    assert r["mase"] == pytest.approx(18 / 16, abs=1e-9)
+
+
+def test_path_is_clipped_long_and_feeds_the_mean() -> None:
+    """b ends with a net return: Naive forecasts -3 for every step, clipped at 0."""
+    s = long(a=[5.0, 3.0, 4.0, 6.0, 5.0, 4.0, 5.0, 6.0], b=[4.0, 2.0, 1.0, 0, 0, 0, 0, -3.0])
+    m = pd.concat([assign("HistoricAverage", "a"), assign("Naive", "b")])
+    res = forecast_outputs(s, m, h=2, n_windows=2, path_horizon=5, select=False)
+    path = res.path
+    assert list(path.columns) == ["unique_id", "step", "ds", "forecast"]
+    assert len(path) == 10
+    a = path[path["unique_id"] == "a"]
+    assert a["step"].tolist() == [1, 2, 3, 4, 5]
+    assert list(a["ds"]) == list(pd.date_range(WEEKS[8], periods=5, freq="W-MON"))
+    assert np.allclose(a["forecast"], 38 / 8)
+    assert (path.loc[path["unique_id"] == "b", "forecast"] == 0.0).all()
+    assert res.forecast["demand_mean"].tolist() == pytest.approx([38 / 8, 0.0])
+    # the path is at least h long
+    assert len(forecast_outputs(s, m, h=3, n_windows=1, path_horizon=1).path) == 6
+
+
+def test_cleansing_lowers_mean_and_std_and_is_reported() -> None:
+    """A one-off order of 500 in a series of 8-12s: capped, and neither the level nor the
+    error std the policy sees follow it; the table lists the change."""
+    y = [10.0, 12, 9, 11, 8, 10, 12, 9, 11, 10, 500, 10, 9, 11, 10, 12]
+    m = assign("HistoricAverage", "a")
+    kw = {"h": 2, "n_windows": 3, "select": False}
+    res = forecast_outputs(long(a=y), m, **kw)  # type: ignore[arg-type]
+    raw = forecast_outputs(long(a=y), m, cleansing_k=None, **kw)  # type: ignore[arg-type]
+    assert res.cleansing[["ds", "y"]].values.tolist() == [[WEEKS[10], 500.0]]
+    cap = res.cleansing["y_clean"].iloc[0]
+    assert 12 < cap < 30
+    assert raw.cleansing.empty
+    assert res.forecast["demand_mean"].iloc[0] == pytest.approx((sum(y) - 500 + cap) / 16)
+    assert res.forecast["demand_std"].iloc[0] < 0.2 * raw.forecast["demand_std"].iloc[0]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "pattern"),
+    [
+        ({"holdout_windows": 3, "n_windows": 2}, "holdout_windows=3: not allowed; give at most"),
+        ({"selection_margin": 1.0}, "selection_margin=1.0: not allowed; give a share in [0, 1)"),
+        ({"candidates": {"lumpy": "TSB"}}, "candidates['lumpy']='TSB': not allowed; give a list"),
+        ({"candidates": {"lumpy": ["Prophet"]}}, "candidates['lumpy']='Prophet': unknown method"),
+        ({"path_horizon": 0}, "path_horizon=0: not allowed"),
+        ({"cleansing_k": -1}, "k=-1: not allowed; give a number > 0"),
+    ],
+)
+def test_bad_selection_parameters_raise(kwargs: dict[str, object], pattern: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(pattern)):
+        forecast_outputs(long(a=Y8), assign("Naive", "a"), **kwargs)  # type: ignore[arg-type]
+
+
+def test_optional_columns_pass_through_to_the_accuracy() -> None:
+    pats = pd.DataFrame(
+        {
+            "product_id": ["a", "b"],
+            "pattern": ["smooth", "smooth"],
+            "seasonal": [None, False],
+            "season_length": [np.nan, 4.0],
+            "segment": ["AX", "CZ"],
+        }
+    )
+    m = forecast_methods(pats, id_col="product_id")
+    assert list(m.columns) == [
+        "unique_id", "pattern", "method", "seasonal", "season_length", "segment"
+    ]  # fmt: skip
+    res = forecast_outputs(long(a=Y8 * 2, b=Y8 * 2), m, h=2, n_windows=3)
+    assert res.forecast["segment"].tolist() == ["AX", "CZ"]
+    assert set(res.accuracy["segment"]) == {"all", "AX", "CZ"}
 
 
 def test_missing_periods_are_zero_to_the_horizon_end() -> None:
@@ -277,7 +297,8 @@ def test_croston_sba_hand_example() -> None:
     """y = 0 3 0 0 5 0 4: sizes 3 5 4, intervals 2 3 2. alpha 0.1: z = 3 -> 3.2 -> 3.28,
     p = 2 -> 2.1 -> 2.09; SBA = 0.95 x 3.28 / 2.09 = 3.116 / 2.09 = 16.4 / 11."""
     y = [0.0, 3.0, 0.0, 0.0, 5.0, 0.0, 4.0]
-    out = demand_forecast(long(a=y), assign("CrostonSBA", "a", pattern="intermittent"), h=3)
+    m = assign("CrostonSBA", "a", pattern="intermittent")
+    out = demand_forecast(long(a=y), m, h=3, select=False, cleansing_k=None)
     assert out.loc[0, "demand_mean"] == pytest.approx(16.4 / 11, abs=1e-12)
     assert croston_sba(np.array(y)) == pytest.approx(16.4 / 11, abs=1e-12)
 
@@ -303,132 +324,37 @@ def test_croston_and_tsb_match_numpy_oracles(intermittent_panel: pd.DataFrame) -
     ids = [f"int{i}" for i in range(10)]
     s = intermittent_panel[intermittent_panel["unique_id"].isin(ids)]
     for method, oracle in (("CrostonSBA", croston_sba), ("TSB", tsb)):
-        out = demand_forecast(s, assign(method, *ids, pattern="intermittent"), h=1, n_windows=1)
+        m = assign(method, *ids, pattern="intermittent")
+        out = demand_forecast(s, m, h=1, n_windows=1, cleansing_k=None)
         for uid, got in zip(out["unique_id"], out["demand_mean"], strict=True):
             y = s.loc[s["unique_id"] == uid, "y"].to_numpy()
             assert got == pytest.approx(oracle(y), rel=1e-9, abs=1e-12), (method, uid)
 
 
-def test_intermittent_methods_beat_seasonal_naive(intermittent_panel: pd.DataFrame) -> None:
-    """Origins 4 weeks apart (10 x 4 distinct weeks per series) so the check is not noise.
-
-    Intermittent: mean-type forecasts beat naive on MAE (in theory 0.83 at p = 0.45 here).
-    Lumpy: with many zeros the MAE favours naive's mostly-zero forecasts (Teunter & Duncan
-    2009, JORS 60(3)), so ADIDA/IMAPA are checked on RMSE there.
-    """
+def test_selected_methods_beat_naive_on_held_out_windows(
+    intermittent_panel: pd.DataFrame,
+) -> None:
+    """Windows 4 weeks apart, the last 4 of 10 held out (16 weeks per series), so the check is
+    not noise: the chosen methods beat naive in aggregate for every pattern, on weeks they
+    were not chosen on."""
     kinds = {"int": "intermittent", "lum": "lumpy", "smo": "smooth"}
     ids = intermittent_panel["unique_id"].drop_duplicates()
     patterns = pd.Series(ids.str[:3].map(kinds).to_numpy(), index=ids.to_numpy())
-    kw = {"h": 4, "n_windows": 10, "step_size": 4}
-    out = demand_forecast(intermittent_panel, forecast_methods(patterns), **kw)
-    assert set(out["method"]) == {"TSB", "IMAPA", "AutoETS"}
+    res = forecast_outputs(
+        intermittent_panel, forecast_methods(patterns), h=4, n_windows=10, holdout_windows=4
+    )
+    out = res.forecast
     assert (out["n_1step"] == 10).all()
+    assert (out["n_backtest"] == 16).all()
     assert (out["std_source"] == "backtest").all()
     assert (out["demand_std"] > 0).all()
-    alt = backtest(
-        intermittent_panel,
-        forecast_methods(patterns, {"intermittent": "CrostonSBA", "lumpy": "ADIDA"}),
-        **kw,
-    )
-    for bt in (out, alt):
-        acc = forecast_accuracy(bt).set_index("pattern")
-        assert acc.loc["intermittent", "relative_mae"] < 0.95
-        assert acc.loc["smooth", "relative_mae"] < 0.95
-        lumpy = bt[bt["pattern"] == "lumpy"]
-        assert lumpy["rmse"].mean() < 0.95 * lumpy["baseline_rmse"].mean()
+    assert set(out["selected_on"]) == {"windows 1-6 of 10, MAE"}
+    assert set(out["baseline_method"]) == {"Naive"}
+    acc = res.accuracy.set_index("pattern")
+    assert (acc["fva"] > 0).all()
+    assert acc.loc["intermittent", "fva"] > 0.05
+    assert acc.loc["smooth", "fva"] > 0.05
 
-
-# --------------------------------------------------------------------------- accuracy table
-
-
-def test_forecast_accuracy_aggregates_by_hand() -> None:
-    bt = pd.DataFrame(
-        {
-            "pattern": ["smooth", "smooth", "lumpy", "lumpy"],
-            "method": ["AutoETS", "AutoETS", "ADIDA", "ADIDA"],
-            "n_backtest": [4, 4, 4, 0],
-            "mae": [1.0, 3.0, 2.0, np.nan],
-            "rmse": [2.0, 4.0, 3.0, np.nan],
-            "bias": [-1.0, 1.0, 0.5, np.nan],
-            "mase": [0.5, np.nan, 1.0, np.nan],
-            "baseline_mae": [2.0, 6.0, 1.0, np.nan],
-            "baseline_mase": [1.0, np.nan, 0.5, np.nan],
-        }
-    )
-    acc = forecast_accuracy(bt).set_index("pattern")
-    assert list(acc.index) == ["smooth", "lumpy", "all"]
-    assert acc.loc["smooth", ["series", "mae", "rmse", "bias", "mase"]].tolist() == [
-        2,
-        2,
-        3,
-        0,
-        0.5,
-    ]
-    assert acc.loc["smooth", "relative_mae"] == 0.5  # (1 + 3) / (2 + 6)
-    assert acc.loc["lumpy", "relative_mae"] == 2.0
-    assert acc.loc["all", "series"] == 3
-    assert acc.loc["all", "relative_mae"] == pytest.approx(6 / 9)
-
-
-# --------------------------------------------------------------------------- loop oracle
-
-
-def oracle(y: np.ndarray, method: str, h: int, w: int, season: int) -> dict[str, float]:
-    """Rolling origin by plain loops: forecasts of Naive / HistoricAverage / SeasonalNaive."""
-    n = len(y)
-    t0 = n - h - (w - 1)
-    m = season if t0 >= 2 * season else 1
-    e, eb, e1 = [], [], []
-    for c in range(t0, t0 + w):  # c = training length at this origin
-        train = y[:c]
-        for j in range(h):
-            f = train[-1] if method == "Naive" else train.mean()
-            b = train[c - m + (j % m)]
-            e.append(f - y[c + j])
-            eb.append(b - y[c + j])
-            if j == 0:
-                e1.append(f - y[c])
-    diffs = [abs(y[t] - y[t - m]) for t in range(m, t0)]
-    scale = float(np.mean(diffs)) if diffs and np.mean(diffs) > 0 else math.nan
-    out = {}
-    for prefix, err in (("", np.array(e)), ("baseline_", np.array(eb))):
-        out[f"{prefix}mae"] = float(np.mean(np.abs(err)))
-        out[f"{prefix}rmse"] = math.sqrt(float(np.mean(err**2)))
-        out[f"{prefix}bias"] = float(np.mean(err))
-        out[f"{prefix}mase"] = out[f"{prefix}mae"] / scale
-    out["rmse_1step"] = math.sqrt(float(np.mean(np.array(e1) ** 2)))
-    out["season_length"] = m
-    return out
-
-
-@settings(max_examples=40, deadline=None)
-@given(
-    y=st.lists(st.integers(0, 20), min_size=12, max_size=30),
-    method=st.sampled_from(["Naive", "HistoricAverage"]),
-    h=st.integers(1, 3),
-    w=st.integers(1, 3),
-    season=st.integers(2, 12),
-)
-def test_backtest_matches_loop_oracle_and_invariants(
-    y: list[int], method: str, h: int, w: int, season: int
-) -> None:
-    ya = np.array(y, dtype=float)
-    ya[0] = max(ya[0], 1.0)  # the series starts at its first row; keep it non-zero
-    out = backtest(long(a=list(ya)), assign(method, "a"), h=h, n_windows=w, season_length=season)
-    r = out.iloc[0]
-    assert r["n_backtest"] == h * w
-    for col, value in oracle(ya, method, h, w, season).items():
-        if math.isnan(value):
-            assert math.isnan(r[col]), col
-        else:
-            assert r[col] == pytest.approx(value, rel=1e-9, abs=1e-9), col
-    for p in ("", "baseline_"):
-        assert r[f"{p}mae"] <= r[f"{p}rmse"] + 1e-12
-        assert -r[f"{p}mae"] - 1e-12 <= r[f"{p}bias"] <= r[f"{p}mae"] + 1e-12
-        assert math.isnan(r[f"{p}mase"]) or r[f"{p}mase"] >= 0
-
-
-# --------------------------------------------------------------------------- real data
 
 ONLINE_RETAIL = (
     Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "online_retail"
@@ -436,9 +362,10 @@ ONLINE_RETAIL = (
 
 
 @pytest.mark.slow
-def test_online_retail_tsb_is_less_biased_than_croston_sba() -> None:
-    """Why TSB is the intermittent default: on real weekly demand many intermittent items go
-    quiet; Croston SBA keeps forecasting their old rate, TSB lets the probability decay."""
+def test_online_retail_selection_beats_naive_for_every_pattern() -> None:
+    """Weekly Online Retail (all lines, net of cancellations): on the held-out last 4 weeks the
+    chosen methods beat naive in aggregate for every pattern, and no item forecast follows a
+    one-off order (the mean stays below 6x its history's mean)."""
     if not ONLINE_RETAIL.exists():
         pytest.skip(f"{ONLINE_RETAIL} absent")
     from supplyseg.analytics.demand import demand_pattern, demand_series
@@ -451,19 +378,12 @@ def test_online_retail_tsb_is_less_biased_than_croston_sba() -> None:
             "y": raw["Quantity"].astype(float),
         }
     )
-    pats = demand_pattern(lines, bucket="week")
-    pats = pats.loc[pats["pattern"] == "intermittent", ["unique_id", "pattern"]]
+    pats = demand_pattern(lines, bucket="week")[["unique_id", "pattern"]]
     series = demand_series(lines, bucket="week").to_pandas()
-    series = series[series["unique_id"].isin(pats["unique_id"])]
-    acc = {
-        method: forecast_accuracy(
-            backtest(series, forecast_methods(pats, {"intermittent": method}))
-        )
-        .set_index("pattern")
-        .loc["intermittent"]
-        for method in ("CrostonSBA", "TSB")
-    }
-    assert acc["TSB"]["series"] == acc["CrostonSBA"]["series"] > 500
-    assert acc["CrostonSBA"]["bias"] > 1.0  # over-forecasting
-    assert abs(acc["TSB"]["bias"]) < 0.25 * acc["CrostonSBA"]["bias"]
-    assert acc["TSB"]["mae"] < 0.6 * acc["CrostonSBA"]["mae"]
+    res = forecast_outputs(series, forecast_methods(pats))
+    acc = res.accuracy.set_index("pattern")
+    for pattern in ("smooth", "erratic", "intermittent", "lumpy", "all"):
+        assert acc.loc[pattern, "fva"] > 0, pattern
+        assert acc.loc[pattern, "series"] > 200, pattern
+    assert len(res.cleansing) > 0
+    assert (res.path["forecast"] >= 0).all()

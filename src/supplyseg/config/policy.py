@@ -100,6 +100,8 @@ FORECAST_METHODS = (
     "HistoricAverage",
     "Naive",
     "SeasonalNaive",
+    "AutoETS_seasonal",
+    "SeasonalES",
 )
 DEFAULT_STOCK_TO_SERVICE_TARGETS = (0.80, 0.85, 0.90, 0.95, 0.97, 0.98, 0.99, 0.995, 0.999)
 UNSEGMENTED = "unsegmented"

@@ -1,243 +1,104 @@
-"""Forecasts per demand pattern with statsforecast: method choice, rolling-origin backtest and
-the per-series demand mean and error std that feed the inventory policy.
+"""Forecasts per item for the inventory policy: cleansing, a method chosen per series by
+out-of-sample accuracy, the forecast path and the per-series demand mean and error std.
 
 Tables follow the statsforecast convention: long DataFrames ``unique_id, ds, y``; ``freq`` is a
 pandas offset alias (default ``"W-MON"``: weeks dated by their Monday, as
-`supplyseg.analytics.demand.demand_series` dates them).
+`supplyseg.analytics.demand.demand_series` dates them). Missing periods are 0 from each
+series' first ``ds`` to the last ``ds`` of the whole table (`supplyseg.policy._panel`).
 
-- **Complete series.** Demand is the net quantity per period from an item's first period to
-  the horizon end, 0 where nothing happened (the project's demand definition). Missing periods
-  are therefore *filled with 0*, from each series' first ``ds`` to the last ``ds`` of the whole
-  table (the horizon end), so the sparse ``demand_series`` output can be passed as is. A ``ds``
-  off the ``freq`` grid, a duplicate ``(unique_id, ds)`` or a missing ``y`` raises ConfigError.
-- **Methods** (`METHODS`, default per pattern in `DEFAULT_METHODS`). TSB and IMAPA are the
-  intermittent/lumpy defaults: on Online Retail (weekly, h = 4, 4 origins) Croston SBA
-  over-forecast intermittent items that had gone quiet (bias +1.8, MAE 2.1x seasonal naive;
-  TSB: bias -0.2, 1.04x) and IMAPA beat ADIDA on lumpy items (0.87x vs 0.88x). ``AutoETS`` is
-  statsforecast's AutoETS restricted to level models (``model="ZNN"``, error type by AICc): a
-  trend is not worth extrapolating into a 1–4 period replenishment horizon and the trend models
-  cost ≈ 14x more (10k series would miss the 60 s budget); ``AutoETS_full`` is the unrestricted
-  model search. Croston-type methods use alpha 0.1 (SBA factor 1 - 0.1/2); TSB uses
-  alpha_d = alpha_p = 0.1. Croston, SBA and TSB take demand sizes from periods with y > 0 and
-  intervals from periods with y != 0 (statsforecast), so keep net-negative periods rare.
-- **Season.** The season length ``m`` is ``season_length`` where the training data cover two
-  seasons, else 1 (naive). It drives the seasonal-naive baseline, MASE, AutoTheta and
-  SeasonalNaive; AutoETS_full is seasonal only for m <= 24 (forecast::ets refuses higher ones).
-- **Short series.** A method needs a minimum training length (AutoETS: 7 periods, ETS needs
-  n > parameters + 4; AutoTheta: 4); a series shorter than that at its first training window
-  is fitted with HistoricAverage instead, ``fallback`` is True and ``method`` names what ran.
-- **Backtest.** Rolling origin with re-estimation at every origin (statsforecast
-  ``cross_validation``): ``n_windows`` origins ``step_size`` periods apart, the last one ``h``
-  periods before the end, each forecasting ``h`` periods. The first training window has
-  ``T0 = n - h - (n_windows - 1) * step_size`` periods; a series with T0 < 1 is not backtested
-  (``n_backtest`` 0, metrics NaN). Errors are forecast - actual pooled over origins and steps:
-  MAE, RMSE, bias (mean error; > 0 is over-forecasting) and MASE = MAE / scale, the scale being
-  the in-sample MAE of the lag-m seasonal-naive forecast on the first training window
-  (Hyndman & Koehler 2006; NaN when that is 0 or T0 <= m). The baseline is SeasonalNaive(m),
-  fitted in the same call on the same origins.
-- **Inventory inputs** (`demand_forecast`). ``demand_mean`` is the mean of the ``h`` forecasts
-  from the full history, clipped at 0 (the policy plans non-negative demand). ``demand_std`` is
-  the RMSE of the one-step-ahead backtest errors (one per origin) when there are at least 3,
-  else the population std (ddof 0, like ``demand_profile``) of the complete history;
-  ``std_source`` says which.
+`forecast_outputs` runs, in order:
 
-Each (method, m) group is fitted by one StatsForecast call over all its series (n_jobs=1).
-statsforecast is imported inside the functions (≈ 1.5 s), so ``import supplyseg`` stays fast.
+1. **Cleansing** (`supplyseg.policy.cleansing`): values above ``median + k x MAD`` of a
+   series' non-zero sizes are capped; every change is a row of ``cleansing``.
+2. **Selection** (`supplyseg.policy.selection`): every candidate of the series' pattern is
+   refitted at ``n_windows`` rolling origins; the one with the lowest MAE on the earlier
+   windows is chosen and scored, with the baseline, on the last ``holdout_windows``.
+3. **Forecast**: the chosen method refitted on the whole cleansed history forecasts
+   ``max(h, path_horizon)`` periods: the ``path`` (clipped at 0, the policy plans
+   non-negative demand). ``demand_mean`` is the mean of its first ``h`` steps.
+   ``demand_std`` is the RMSE of the chosen method's one-step-ahead errors at every window
+   (selection and held-out) against the *cleansed* history when there are at least 3, else the
+   population std (ddof 0, like ``demand_profile``) of the cleansed history; ``std_source``
+   says which ("backtest" or "history").
+
+Methods (`METHODS`, defaults per pattern `DEFAULT_METHODS`, candidates `CANDIDATES`): TSB and
+IMAPA are the intermittent/lumpy defaults; ``AutoETS`` is statsforecast's AutoETS restricted
+to level models (``model="ZNN"``): a trend is not worth extrapolating into a 1–4 period
+replenishment horizon and trend models cost ≈ 14x more. Croston-type methods use alpha 0.1
+(SBA factor 1 - 0.1/2); TSB alpha_d = alpha_p = 0.1. Each (method, season) group is fitted by
+one StatsForecast call per origin over all its series (n_jobs=1).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass
-from types import MappingProxyType
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 
 from supplyseg.data.contract import require_columns
 from supplyseg.errors import ConfigError
+from supplyseg.policy._models import (
+    CANDIDATES,
+    DEFAULT_METHODS,
+    METHODS,
+    PATTERNS,
+    check_method,
+    check_pattern,
+    model,
+    run_forecast,
+)
+from supplyseg.policy._panel import DS, ID, check_freq, check_int, complete_series
+from supplyseg.policy.accuracy import forecast_accuracy
+from supplyseg.policy.backtest import assigned, backtest
+from supplyseg.policy.cleansing import (
+    DEFAULT_K,
+    caps,
+    check_k,
+    cleansed,
+    cleansing_table,
+    demand_cleansing,
+)
+from supplyseg.policy.selection import DEFAULT_MARGIN, SeriesInfo, Windows, select_methods
 
 __all__ = [
+    "CANDIDATES",
+    "DEFAULT_K",
     "DEFAULT_METHODS",
     "METHODS",
+    "PATH_COLUMNS",
     "PATTERNS",
+    "ForecastResult",
     "backtest",
+    "demand_cleansing",
     "demand_forecast",
     "forecast_accuracy",
     "forecast_methods",
+    "forecast_outputs",
 ]
 
-# Mirrors supplyseg.analytics.demand.PATTERNS (a test keeps them equal); kept local so this
-# module imports without Ibis.
-PATTERNS = ("smooth", "erratic", "intermittent", "lumpy", "insufficient_history")
-
-METHODS: Mapping[str, str] = MappingProxyType(
-    {
-        "AutoETS": "ETS level model, error type by AICc (statsforecast AutoETS, model 'ZNN')",
-        "AutoETS_full": "ETS with error, trend, damping and season by AICc (model 'ZZZ')",
-        "AutoTheta": "Theta with variant and seasonal decomposition chosen automatically",
-        "CrostonClassic": "Croston (1972), alpha 0.1",
-        "CrostonSBA": "Syntetos-Boylan approximation: Croston x (1 - alpha/2), alpha 0.1",
-        "CrostonOptimized": "Croston, both SES alphas optimised in [0.1, 0.3]",
-        "TSB": "Teunter-Syntetos-Babai, alpha_d = alpha_p = 0.1",
-        "ADIDA": "temporal aggregation at the mean interval, optimised SES, disaggregated",
-        "IMAPA": "mean of ADIDA-style forecasts over aggregation levels 1..mean interval",
-        "HistoricAverage": "mean of the history",
-        "Naive": "last value",
-        "SeasonalNaive": "value one season ago (naive when the history is short)",
-    }
-)
-
-DEFAULT_METHODS: Mapping[str, str] = MappingProxyType(
-    {
-        "smooth": "AutoETS",
-        "erratic": "AutoETS",
-        "intermittent": "TSB",
-        "lumpy": "IMAPA",
-        "insufficient_history": "HistoricAverage",
-    }
-)
-
-_FALLBACK = "HistoricAverage"
-_MIN_TRAIN = {"AutoETS": 7, "AutoETS_full": 7, "AutoTheta": 4}  # others fit from 1 period
-_SEASONAL = frozenset({"AutoETS_full", "AutoTheta", "SeasonalNaive"})  # models that use m
+PATH_COLUMNS = (ID, "step", DS, "forecast")
+_PASSED = ("seasonal", "season_length", "segment")  # optional columns forecast_methods keeps
 _MIN_STD_POINTS = 3
-_ETS_MAX_SEASON = 24
-_TSB_ALPHA = 0.1  # alpha_d = alpha_p; statsforecast fixes Croston's alpha at 0.1 itself
-_ID, _DS, _Y = "unique_id", "ds", "y"
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
-
-
-# --- validation ------------------------------------------------------------------------------
-
-
-def _check_int(name: str, value: object, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise ConfigError(f"{name}={value!r}: not allowed; give an integer >= {minimum}")
-    return int(value)
-
-
-def _check_freq(freq: object) -> str:
-    if not isinstance(freq, str):
-        raise ConfigError(
-            f"freq={freq!r}: not allowed; give a pandas frequency string like 'W-MON'"
-        )
-    try:
-        pd.tseries.frequencies.to_offset(freq)
-    except ValueError:
-        raise ConfigError(
-            f"freq={freq!r}: not a pandas frequency; allowed e.g. 'W-MON', 'D', 'MS'"
-        ) from None
-    return freq
-
-
-def _check_method(name: str, method: object) -> str:
-    if not isinstance(method, str) or method not in METHODS:
-        raise ConfigError(f"{name}={method!r}: unknown method; allowed: {', '.join(METHODS)}")
-    return str(method)
-
-
-def _check_pattern(name: str, pattern: object) -> str:
-    if not isinstance(pattern, str) or pattern not in PATTERNS:
-        raise ConfigError(f"{name}={pattern!r}: unknown pattern; allowed: {', '.join(PATTERNS)}")
-    return str(pattern)
-
-
-# --- complete series -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Panel:
-    """Complete series as flat arrays sorted by id, then time; series i is start[i]:start[i+1]."""
-
-    ids: pd.Index
-    grid: pd.DatetimeIndex
-    first: IntArray  # grid position of each series' first period
-    start: IntArray
-    y: FloatArray
-
-    @property
-    def lengths(self) -> IntArray:
-        return np.diff(self.start)
-
-    def frame(self, select: npt.NDArray[np.bool_]) -> pd.DataFrame:
-        """The long table ``unique_id, ds, y`` of the selected series."""
-        n = self.lengths[select]
-        first = self.first[select]
-        offsets = np.repeat(np.cumsum(n) - n, n)
-        pos = np.arange(int(n.sum())) - offsets + np.repeat(first, n)
-        rows = np.repeat(select, self.lengths)
-        return pd.DataFrame(
-            {_ID: np.repeat(self.ids.to_numpy()[select], n), _DS: self.grid[pos], _Y: self.y[rows]}
-        )
-
-
-def _complete_series(series: object, freq: str) -> _Panel:
-    df = require_columns("series", series, (_ID, _DS, _Y))
-    if len(df) == 0:
-        raise ConfigError("series: the table is empty; give at least one (unique_id, ds, y) row")
-    try:
-        ds = pd.DatetimeIndex(pd.to_datetime(df[_DS]))
-    except (ValueError, TypeError) as exc:
-        raise ConfigError(f"series.ds: not dates ({exc}); give datetimes or ISO dates") from None
-    y = pd.to_numeric(df[_Y], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-    bad = ~np.isfinite(y)
-    if bad.any() or ds.hasnans:
-        i = int(np.flatnonzero(bad | np.asarray(ds.isna()))[0])
-        raise ConfigError(
-            f"series: row {i} (unique_id={df[_ID].iloc[i]!r}) has ds={df[_DS].iloc[i]!r},"
-            f" y={df[_Y].iloc[i]!r}; every row needs a date and a finite number"
-        )
-    grid = pd.date_range(ds.min(), ds.max(), freq=freq)
-    pos = np.asarray(grid.searchsorted(ds), dtype=np.int64)
-    off = (pos >= len(grid)) | (grid[np.minimum(pos, len(grid) - 1)] != ds)
-    if off.any():
-        i = int(np.flatnonzero(off)[0])
-        raise ConfigError(
-            f"series.ds: {ds[i]} (row {i}, unique_id={df[_ID].iloc[i]!r}) is not on the"
-            f" freq={freq!r} grid; allowed: dates of pd.date_range(..., freq={freq!r})"
-        )
-    codes, ids = pd.factorize(df[_ID], sort=True)
-    if (codes < 0).any():
-        raise ConfigError("series.unique_id: missing ids; every row needs a unique_id")
-    k = len(ids)
-    first = np.full(k, len(grid), dtype=np.int64)
-    np.minimum.at(first, codes, pos)
-    lengths = len(grid) - first
-    start = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-    flat = start[codes] + pos - first[codes]
-    if len(np.unique(flat)) != len(flat):
-        dup = pd.Series(flat).duplicated().to_numpy()
-        i = int(np.flatnonzero(dup)[0])
-        raise ConfigError(
-            f"series: duplicate (unique_id, ds) = ({df[_ID].iloc[i]!r}, {ds[i]}); give one row"
-            " per series and period (sum the quantities first)"
-        )
-    dense = np.zeros(int(start[-1]), dtype=np.float64)
-    dense[flat] = y  # periods without a row stay 0: the project's demand definition
-    return _Panel(pd.Index(ids), grid, first, start, dense)
-
-
-# --- methods -------------------------------------------------------------------------------
 
 
 def forecast_methods(
     patterns: pd.Series | pd.DataFrame,
     overrides: Mapping[str, str] | None = None,
     *,
-    id_col: str = _ID,
+    id_col: str = ID,
 ) -> pd.DataFrame:
-    """Forecast method per series from its demand pattern: ``unique_id, pattern, method``.
+    """Default forecast method per series from its demand pattern: ``unique_id, pattern,
+    method`` (+ ``seasonal``, ``season_length``, ``segment`` when ``patterns`` has them).
 
     ``patterns`` is a Series (index = ids, values = patterns) or a DataFrame with ``id_col``
     and ``pattern`` (e.g. `supplyseg.analytics.demand.demand_pattern` output with
     ``id_col="product_id"``). ``overrides`` maps patterns to method names, replacing the
-    defaults in `DEFAULT_METHODS`.
+    defaults in `DEFAULT_METHODS`. The default is always a candidate, wins ties and is used
+    where the history is too short to choose.
     """
     mapping = dict(DEFAULT_METHODS)
     if overrides is not None:
@@ -246,272 +107,204 @@ def forecast_methods(
                 f"overrides={overrides!r}: not allowed; give a dict {{pattern: method}}"
             )
         for pattern, method in overrides.items():
-            _check_pattern("overrides key", pattern)
-            mapping[pattern] = _check_method(f"overrides[{pattern!r}]", method)
+            check_pattern("overrides key", pattern)
+            mapping[pattern] = check_method(f"overrides[{pattern!r}]", method)
+    extra: dict[str, pd.Series] = {}
     if isinstance(patterns, pd.Series):
         ids, pats = patterns.index.to_series(), patterns
     else:
         df = require_columns("patterns", patterns, (id_col, "pattern"))
         ids, pats = df[id_col], df["pattern"]
+        extra = {c: df[c] for c in _PASSED if c in df.columns}
     values = pats.to_numpy()
     bad = ~pd.Series(values).isin(PATTERNS).to_numpy()
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        _check_pattern(f"patterns[{ids.iloc[i]!r}]", values[i])
+        check_pattern(f"patterns[{ids.iloc[i]!r}]", values[i])
     if ids.duplicated().any():
         raise ConfigError(
             f"patterns: unique_id {ids[ids.duplicated()].iloc[0]!r} appears twice;"
             " give one pattern per series"
         )
-    return pd.DataFrame(
+    out = pd.DataFrame(
         {
-            _ID: ids.to_numpy(),
+            ID: ids.to_numpy(),
             "pattern": values.astype(object),
             "method": pd.Series(values).map(mapping).to_numpy(dtype=object),
         }
     )
-
-
-def _assigned(methods: object, ids: pd.Index) -> tuple[npt.NDArray[Any], npt.NDArray[Any]]:
-    """Pattern and method per series of the panel, in panel order."""
-    df = require_columns("methods", methods, (_ID, "pattern", "method"))
-    if df[_ID].duplicated().any():
-        raise ConfigError(
-            f"methods: unique_id {df[_ID][df[_ID].duplicated()].iloc[0]!r} appears twice;"
-            " give one method per series"
-        )
-    bad = ~df["method"].isin(list(METHODS))
-    if bad.any():
-        i = int(np.flatnonzero(bad.to_numpy())[0])
-        _check_method(f"methods.method[{df[_ID].iloc[i]!r}]", df["method"].iloc[i])
-    idx = pd.Index(df[_ID]).get_indexer(ids)
-    if (idx < 0).any():
-        missing = ids[idx < 0]
-        raise ConfigError(
-            f"methods: no method for {len(missing)} series, e.g. {list(missing[:5])};"
-            " give one row per unique_id of series (see forecast_methods)"
-        )
-    return df["pattern"].to_numpy(dtype=object)[idx], df["method"].to_numpy(dtype=object)[idx]
-
-
-def _model(method: str, m: int, alias: str) -> Any:
-    """A statsforecast model instance; imported here so `import supplyseg` stays fast."""
-    from statsforecast import models as sf
-
-    if method == "AutoETS":
-        return sf.AutoETS(model="ZNN", alias=alias)
-    if method == "AutoETS_full":
-        return sf.AutoETS(season_length=m if m <= _ETS_MAX_SEASON else 1, alias=alias)
-    if method == "AutoTheta":
-        return sf.AutoTheta(season_length=m, alias=alias)
-    if method == "TSB":
-        return sf.TSB(alpha_d=_TSB_ALPHA, alpha_p=_TSB_ALPHA, alias=alias)
-    if method == "SeasonalNaive":
-        return sf.SeasonalNaive(season_length=m, alias=alias)
-    return getattr(sf, method)(alias=alias)
-
-
-def _run(
-    kind: str, panel: _Panel, select: npt.NDArray[np.bool_], models: list[Any], **kw: Any
-) -> pd.DataFrame:
-    from statsforecast import StatsForecast
-
-    sf = StatsForecast(models=models, freq=kw.pop("freq"), n_jobs=1)
-    df = panel.frame(select)
-    # ETS's model search divides by zero on some short candidates it then discards.
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        if kind == "cv":
-            out: pd.DataFrame = sf.cross_validation(df=df, refit=True, **kw)
-        else:
-            out = sf.forecast(df=df, **kw)
+    for c, v in extra.items():
+        out[c] = v.to_numpy()
     return out
-
-
-# --- backtest --------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class _Plan:
-    """Per-series fitting plan shared by the backtest and the forecast."""
+class ForecastResult:
+    """`forecast_outputs`: ``forecast`` one row per series (written as forecast.parquet),
+    ``path`` ``unique_id, step, ds, forecast``, ``cleansing`` (demand_cleansing.parquet),
+    ``accuracy`` (`forecast_accuracy` of ``forecast``) and seconds per step."""
 
-    pattern: npt.NDArray[Any]
-    assigned: npt.NDArray[Any]
-    method: npt.NDArray[Any]
-    t0: IntArray  # training periods at the first origin (< 1: no backtest)
-    m: IntArray  # season used in the backtest
-
-
-def _plan(panel: _Panel, methods: object, h: int, n_windows: int, step: int, season: int) -> _Plan:
-    pattern, assigned = _assigned(methods, panel.ids)
-    n = panel.lengths
-    t0 = n - h - (n_windows - 1) * step
-    fit_len = np.where(t0 >= 1, t0, n)
-    need = np.array([_MIN_TRAIN.get(str(a), 1) for a in assigned], dtype=np.int64)
-    method = np.where(fit_len >= need, assigned, _FALLBACK).astype(object)
-    m = np.where(t0 >= 2 * season, season, 1).astype(np.int64)
-    return _Plan(pattern, assigned, method, t0, m)
+    forecast: pd.DataFrame
+    path: pd.DataFrame
+    cleansing: pd.DataFrame
+    accuracy: pd.DataFrame
+    seconds: dict[str, float] = field(default_factory=dict)
 
 
-def _groups(
-    method: npt.NDArray[Any], m: IntArray, select: npt.NDArray[np.bool_]
-) -> list[tuple[str, int, npt.NDArray[np.bool_]]]:
-    keys = sorted({(str(a), int(b)) for a, b in zip(method[select], m[select], strict=True)})
-    return [(a, b, select & (method == a) & (m == b)) for a, b in keys]
-
-
-def _sums(code: IntArray, values: FloatArray, k: int) -> FloatArray:
-    return np.bincount(code, weights=values, minlength=k).astype(np.float64)
-
-
-def _scale(panel: _Panel, t0: IntArray, m: IntArray) -> FloatArray:
-    """In-sample MAE of the lag-m seasonal-naive forecast on each series' first training window."""
-    n = panel.lengths
-    k = len(n)
-    code = np.repeat(np.arange(k), n)
-    local = np.arange(int(n.sum())) - np.repeat(panel.start[:-1], n)
-    lag = m[code]
-    ok = (local >= lag) & (local < t0[code])
-    rows = np.flatnonzero(ok)
-    d = np.abs(panel.y[rows] - panel.y[rows - lag[rows]])
-    cnt = np.bincount(code[rows], minlength=k)
-    total = _sums(code[rows], d, k)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        scale = total / cnt
-    return np.where((cnt > 0) & (scale > 0), scale, np.nan)
-
-
-def _metrics(
-    prefix: str, code: IntArray, e: FloatArray, k: int, scale: FloatArray
-) -> dict[str, Any]:
-    cnt = np.bincount(code, minlength=k)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        mae = _sums(code, np.abs(e), k) / cnt
-        rmse = np.sqrt(_sums(code, e * e, k) / cnt)
-        bias = _sums(code, e, k) / cnt
-        mase = mae / scale
-    return {
-        f"{prefix}mae": mae,
-        f"{prefix}rmse": rmse,
-        f"{prefix}bias": bias,
-        f"{prefix}mase": mase,
-    }
-
-
-def _backtest(
-    panel: _Panel, plan: _Plan, h: int, n_windows: int, step: int, freq: str
-) -> tuple[pd.DataFrame, dict[str, float]]:
-    k = len(panel.ids)
-    seconds: dict[str, float] = {}
-    parts = []
-    for method, m, sel in _groups(plan.method, plan.m, plan.t0 >= 1):
-        t = time.perf_counter()
-        models = [_model(method, m, "fcst"), _model("SeasonalNaive", m, "baseline")]
-        cv = _run("cv", panel, sel, models, h=h, n_windows=n_windows, step_size=step, freq=freq)
-        seconds[f"backtest {method} m={m}"] = time.perf_counter() - t
-        parts.append(cv)
-    code, stepno = np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
-    e, eb = np.empty(0), np.empty(0)
-    if parts:
-        cv = pd.concat(parts, ignore_index=True)
-        pos = panel.grid.get_indexer(pd.DatetimeIndex(cv[_DS]))
-        stepno = pos - panel.grid.get_indexer(pd.DatetimeIndex(cv["cutoff"]))
-        code = panel.ids.get_indexer(pd.Index(cv[_ID])).astype(np.int64)
-        y = cv[_Y].to_numpy(dtype=np.float64)
-        e = cv["fcst"].to_numpy(dtype=np.float64) - y
-        eb = cv["baseline"].to_numpy(dtype=np.float64) - y
-    scale = _scale(panel, plan.t0, plan.m)
-    one = stepno == 1
-    n1 = np.bincount(code[one], minlength=k)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rmse1 = np.sqrt(_sums(code[one], e[one] ** 2, k) / n1)
-    out = pd.DataFrame(
-        {
-            _ID: panel.ids.to_numpy(),
-            "pattern": plan.pattern,
-            "method": plan.method,
-            "fallback": plan.method != plan.assigned,
-            "season_length": plan.m,
-            "n_backtest": np.bincount(code, minlength=k).astype(np.int64),
-            **_metrics("", code, e, k, scale),
-            **_metrics("baseline_", code, eb, k, scale),
-            "rmse_1step": rmse1,
-            "n_1step": n1.astype(np.int64),
-        }
-    )
-    return out, seconds
-
-
-def _params(
-    h: object, n_windows: object, step_size: object, season: object, freq: object
-) -> tuple[int, int, int, int, str]:
-    return (
-        _check_int("h", h, 1),
-        _check_int("n_windows", n_windows, 1),
-        _check_int("step_size", step_size, 1),
-        _check_int("season_length", season, 1),
-        _check_freq(freq),
-    )
-
-
-def backtest(
-    series: pd.DataFrame,
-    methods: pd.DataFrame,
-    h: int = 4,
-    n_windows: int = 4,
-    freq: str = "W-MON",
-    season_length: int = 52,
-    *,
-    step_size: int = 1,
-) -> pd.DataFrame:
-    """Rolling-origin backtest per series of its method and of the seasonal-naive baseline.
-
-    ``methods`` is `forecast_methods` output (one row per series of ``series``). Returns one
-    row per series: ``unique_id, pattern, method, fallback, season_length, n_backtest, mae,
-    rmse, bias, mase``, the same four as ``baseline_*``, and ``rmse_1step, n_1step`` (the
-    one-step-ahead errors). ``attrs["seconds"]`` holds the time per (method, season) group.
-    """
-    h, n_windows, step, season, freq = _params(h, n_windows, step_size, season_length, freq)
-    panel = _complete_series(series, freq)
-    plan = _plan(panel, methods, h, n_windows, step, season)
-    out, seconds = _backtest(panel, plan, h, n_windows, step, freq)
-    out.attrs["seconds"] = seconds
+def _check_candidates(candidates: object) -> dict[str, tuple[str, ...]]:
+    if candidates is None:
+        return {}
+    if not isinstance(candidates, Mapping):
+        raise ConfigError(
+            f"candidates={candidates!r}: not allowed; give a dict {{pattern: [method, ...]}}"
+        )
+    out = {}
+    for pattern, names in candidates.items():
+        check_pattern("candidates key", pattern)
+        if isinstance(names, str) or not isinstance(names, Sequence):
+            raise ConfigError(
+                f"candidates[{pattern!r}]={names!r}: not allowed; give a list of method names"
+            )
+        out[str(pattern)] = tuple(check_method(f"candidates[{pattern!r}]", n) for n in names)
     return out
 
 
-def forecast_accuracy(backtest_df: pd.DataFrame) -> pd.DataFrame:
-    """Backtest accuracy per pattern and overall (``pattern == "all"``).
+def _series_info(methods: pd.DataFrame, ids: pd.Index, season: int) -> SeriesInfo:
+    pattern, default = assigned(methods, ids)
+    idx = pd.Index(methods[ID]).get_indexer(ids)
+    flag = np.full(len(ids), None, dtype=object)
+    if "seasonal" in methods.columns:
+        raw = methods["seasonal"].to_numpy(dtype=object)[idx]
+        known = ~np.asarray(pd.isna(raw), dtype=bool)
+        flag[known] = [bool(v) for v in raw[known]]
+    m = np.full(len(ids), season, dtype=np.int64)
+    if "season_length" in methods.columns:
+        given = pd.to_numeric(methods["season_length"], errors="coerce").to_numpy()[idx]
+        ok = np.isfinite(given) & (given >= 1)
+        m[ok] = given[ok].astype(np.int64)
+    return SeriesInfo(pattern, default, flag, m)
 
-    Columns ``pattern, methods, series, mae, rmse, bias, mase, baseline_mae, baseline_mase,
-    relative_mae``: means over the backtested series (MASE over those where it is defined);
-    ``relative_mae`` = total MAE / total baseline MAE (< 1: the methods beat seasonal naive).
+
+def forecast_outputs(
+    series: pd.DataFrame,
+    methods: pd.DataFrame,
+    h: int = 4,
+    freq: str = "W-MON",
+    *,
+    n_windows: int = 4,
+    holdout_windows: int = 1,
+    step_size: int | None = None,
+    season_length: int = 52,
+    path_horizon: int = 13,
+    cleansing_k: float | None = DEFAULT_K,
+    candidates: Mapping[str, Sequence[str]] | None = None,
+    select: bool = True,
+    selection_margin: float = DEFAULT_MARGIN,
+    select_baselines: bool = False,
+) -> ForecastResult:
+    """Cleansed history, chosen method, held-out scores and forecast path per series.
+
+    ``methods``: `forecast_methods` output, one row per series of ``series``; optional columns
+    ``seasonal`` (True/False/null = unknown), ``season_length`` (null: ``season_length``)
+    and ``segment`` (carried into ``forecast`` and broken out in ``accuracy``).
+    ``step_size`` defaults to ``h`` (windows do not overlap); ``cleansing_k`` None switches
+    cleansing off; ``candidates`` replaces the candidate list of a pattern (the default,
+    Naive and the seasonal candidates are always added); ``select=False`` keeps the pattern
+    default everywhere (still scored on the held-out windows).
     """
-    need = ("pattern", "method", "n_backtest", "mae", "rmse", "bias", "mase")
-    df = require_columns("backtest_df", backtest_df, (*need, "baseline_mae", "baseline_mase"))
-    df = df[df["n_backtest"] > 0]
-    seen = list(pd.unique(df["pattern"]))
-    order = [p for p in PATTERNS if p in seen] + sorted(str(p) for p in seen if p not in PATTERNS)
-    rows = [(p, df[df["pattern"] == p]) for p in order] + [("all", df)]
-    records = []
-    for pattern, g in rows:
-        base = float(g["baseline_mae"].sum())
-        records.append(
-            {
-                "pattern": pattern,
-                "methods": ", ".join(sorted(map(str, pd.unique(g["method"])))),
-                "series": len(g),
-                "mae": g["mae"].mean(),
-                "rmse": g["rmse"].mean(),
-                "bias": g["bias"].mean(),
-                "mase": g["mase"].mean(),
-                "baseline_mae": g["baseline_mae"].mean(),
-                "baseline_mase": g["baseline_mase"].mean(),
-                "relative_mae": float(g["mae"].sum()) / base if base > 0 else np.nan,
-            }
+    h = check_int("h", h, 1)
+    n_windows = check_int("n_windows", n_windows, 1)
+    holdout = check_int("holdout_windows", holdout_windows, 1)
+    if holdout > n_windows:
+        raise ConfigError(
+            f"holdout_windows={holdout}: not allowed; give at most n_windows={n_windows}"
         )
-    return pd.DataFrame.from_records(records)
+    step = h if step_size is None else check_int("step_size", step_size, 1)
+    season = check_int("season_length", season_length, 1)
+    horizon = max(h, check_int("path_horizon", path_horizon, 1))
+    freq = check_freq(freq)
+    k = None if cleansing_k is None else check_k(cleansing_k)
+    overrides = _check_candidates(candidates)
+    margin = selection_margin
+    if isinstance(margin, bool) or not isinstance(margin, int | float) or not 0 <= margin < 1:
+        raise ConfigError(
+            f"selection_margin={margin!r}: not allowed; give a share in [0, 1), e.g. 0.1"
+        )
 
+    panel = complete_series(series, freq)
+    methods_df = require_columns("methods", methods, (ID, "pattern", "method"))
+    info = _series_info(methods_df, panel.ids, season)
+    t = time.perf_counter()
+    cap = caps(panel, k) if k is not None else np.full(len(panel.ids), np.nan)
+    y_clean = cleansed(panel, cap)
+    changes = cleansing_table(panel, cap, y_clean, k if k is not None else 0.0)
+    seconds = {"cleansing": time.perf_counter() - t}
 
-# --- inventory inputs --------------------------------------------------------------------------
+    win = Windows(h, n_windows, holdout, step)
+    sel = select_methods(
+        panel,
+        info,
+        win,
+        freq,
+        k=k,
+        overrides=overrides,
+        select=select,
+        margin=float(margin),
+        select_baselines=bool(select_baselines),
+    )
+    seconds.update(sel.seconds)
+
+    n_series, periods = len(panel.ids), len(panel.grid)
+    ds = pd.DatetimeIndex(pd.date_range(panel.grid[-1], periods=horizon + 1, freq=freq)[1:])
+    path = np.full((n_series, horizon), np.nan)
+    for j in np.unique(sel.chosen):
+        method, m = sel.keys[j]
+        t = time.perf_counter()
+        df = panel.training(sel.chosen == j, periods, y_clean)
+        out = run_forecast(df, [model(method, m, "f")], horizon, freq)
+        at = panel.ids.get_indexer(pd.Index(out[ID]))
+        path[at, ds.get_indexer(pd.DatetimeIndex(out[DS]))] = out["f"].to_numpy(dtype=np.float64)
+        seconds[f"forecast {method} m={m}"] = time.perf_counter() - t
+    path = np.maximum(path, 0.0)
+
+    dense = np.full((n_series, periods), np.nan)
+    dense[panel.code, panel.pos] = y_clean
+    origins = win.origins(periods)
+    e1 = sel.one_step - np.where(origins >= 0, dense[:, np.maximum(origins, 0)], np.nan)
+    n1 = np.isfinite(e1).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rmse1 = np.sqrt(np.nansum(e1 * e1, axis=1) / n1)
+    hist_std = np.nanstd(dense, axis=1)
+    use_bt = n1 >= _MIN_STD_POINTS
+    front = pd.DataFrame(
+        {
+            ID: panel.ids.to_numpy(),
+            "pattern": info.pattern,
+            "method": sel.table["method"],
+            "demand_mean": path[:, :h].mean(axis=1),
+            "demand_std": np.where(use_bt, rmse1, hist_std),
+        }
+    )
+    tab = sel.table
+    front = pd.concat([front, tab[["mae", "rmse", "bias", "mase", "n_backtest"]]], axis=1)
+    front["std_source"] = np.where(use_bt, "backtest", "history")
+    rest = [c for c in tab.columns if c not in front.columns]
+    table = pd.concat([front, tab[rest]], axis=1)
+    table["rmse_1step"] = np.where(n1 > 0, rmse1, np.nan)
+    table["n_1step"] = n1.astype(np.int64)
+    if "segment" in methods_df.columns:
+        idx = pd.Index(methods_df[ID]).get_indexer(panel.ids)
+        table["segment"] = methods_df["segment"].to_numpy(dtype=object)[idx]
+    long_path = pd.DataFrame(
+        {
+            ID: np.repeat(panel.ids.to_numpy(), horizon),
+            "step": np.tile(np.arange(1, horizon + 1, dtype=np.int64), n_series),
+            DS: np.tile(ds.to_numpy(), n_series),
+            "forecast": path.ravel(),
+        }
+    )
+    table.attrs["seconds"] = seconds  # as before the split, for bench/forecast.py
+    return ForecastResult(table, long_path, changes, forecast_accuracy(table), seconds)
 
 
 def demand_forecast(
@@ -519,49 +312,10 @@ def demand_forecast(
     methods: pd.DataFrame,
     h: int = 4,
     freq: str = "W-MON",
-    *,
-    n_windows: int = 4,
-    season_length: int = 52,
-    step_size: int = 1,
+    **kwargs: Any,
 ) -> pd.DataFrame:
-    """Demand mean and forecast-error std per period and series, for the inventory policy.
-
-    Columns ``unique_id, pattern, method, demand_mean, demand_std, mae, rmse, bias, mase,
-    n_backtest``, then ``std_source`` ("backtest" or "history") and the other `backtest`
-    columns, so `forecast_accuracy` also works on this table. ``attrs["seconds"]`` holds
-    the time per backtest and forecast group.
-    """
-    h, n_windows, step, season, freq = _params(h, n_windows, step_size, season_length, freq)
-    panel = _complete_series(series, freq)
-    plan = _plan(panel, methods, h, n_windows, step, season)
-    bt, seconds = _backtest(panel, plan, h, n_windows, step, freq)
-    n = panel.lengths
-    seasonal = np.isin(plan.method, list(_SEASONAL))
-    m_full = np.where(seasonal & (n >= 2 * season), season, 1).astype(np.int64)
-    mean = np.full(len(n), np.nan)
-    for method, m, sel in _groups(plan.method, m_full, np.ones(len(n), dtype=bool)):
-        t = time.perf_counter()
-        fc = _run("forecast", panel, sel, [_model(method, m, "fcst")], h=h, freq=freq)
-        per = fc.groupby(_ID, sort=False)["fcst"].mean()
-        mean[panel.ids.get_indexer(per.index)] = per.to_numpy(dtype=np.float64)
-        seconds[f"forecast {method} m={m}"] = time.perf_counter() - t
-    code = np.repeat(np.arange(len(n)), n)
-    hist_mean = _sums(code, panel.y, len(n)) / n
-    hist_std = np.sqrt(_sums(code, (panel.y - hist_mean[code]) ** 2, len(n)) / n)
-    use_bt = bt["n_1step"].to_numpy() >= _MIN_STD_POINTS
-    front = pd.DataFrame(
-        {
-            _ID: bt[_ID],
-            "pattern": bt["pattern"],
-            "method": bt["method"],
-            "demand_mean": np.maximum(mean, 0.0),
-            "demand_std": np.where(use_bt, bt["rmse_1step"].to_numpy(), hist_std),
-        }
-    )
-    rest = ["mae", "rmse", "bias", "mase", "n_backtest"]
-    out = pd.concat([front, bt[rest]], axis=1)
-    out["std_source"] = np.where(use_bt, "backtest", "history")
-    extra = [c for c in bt.columns if c not in out.columns]
-    out = pd.concat([out, bt[extra]], axis=1)
-    out.attrs["seconds"] = seconds
-    return out
+    """The ``forecast`` table of `forecast_outputs` (same parameters): per series ``unique_id,
+    pattern, method, demand_mean, demand_std, mae, rmse, bias, mase, n_backtest, std_source,
+    baseline_method, baseline_mae, baseline_rmse, baseline_bias, baseline_mase, season_length,
+    fallback, seasonal, candidates, selected_on, rmse_1step, n_1step`` (+ ``segment``)."""
+    return forecast_outputs(series, methods, h, freq, **kwargs).forecast
