@@ -67,36 +67,56 @@ def _on_hand_area(a: FloatArray, b: FloatArray) -> FloatArray:
     return area
 
 
+_BLOCK = 4096  # items replayed together: their state stays in the CPU cache across buckets
+
+
+def _zeros(n: int) -> Outcome:
+    return Outcome(
+        np.zeros(n), np.zeros(n), np.zeros(n), *(np.zeros(n, dtype=np.int64) for _ in range(4))
+    )
+
+
 def replay(demand: FloatArray, plan: Plan) -> Outcome:
     """Replay ``demand`` (buckets x items, net demand per bucket) against ``plan``."""
+    n = demand.shape[1]
+    out = _zeros(n)
+    for lo in range(0, n, _BLOCK):
+        part = slice(lo, min(lo + _BLOCK, n))
+        sub = Plan(**{k: getattr(plan, k)[part] for k in Plan.__dataclass_fields__})
+        got = _replay_block(demand[:, part], sub)
+        for name in Outcome.__dataclass_fields__:
+            getattr(out, name)[part] = getattr(got, name)
+    return out
+
+
+def _replay_block(demand: FloatArray, plan: Plan) -> Outcome:
     t_len, n = demand.shape
-    lead = plan.lead
+    lead, d = plan.lead, plan.d
     ring = np.minimum(lead, t_len)  # arrivals after the window never matter
     width = int(ring.max(initial=0)) + 2  # pending receipts: slot (t + 1 + L) % width
+    last_pipe = int(lead.max(initial=0))
     due = np.zeros((width, n))
-    cols = np.arange(n)
-    ni = plan.ip0 - plan.d * lead
+    ni = plan.ip0 - d * lead
     ip = plan.ip0.copy()
-    out = Outcome(
-        np.zeros(n),
-        np.zeros(n),
-        np.zeros(n),
-        *(np.zeros(n, dtype=np.int64) for _ in range(4)),
-    )
+    out = _zeros(n)
     flag = np.zeros(n, dtype=bool)  # a stockout since the last arrival
-    q_ok = np.where(plan.logic == REORDER_Q, plan.q, 1.0)
+    is_q = plan.logic == REORDER_Q
+    q_ok = np.where(is_q, plan.q, 1.0)
+    # One test for every logic: (R, S) orders when ip < S, i.e. ip <= the float just below S.
+    threshold = np.where(plan.logic == ORDER_UP_TO, np.nextafter(plan.big_s, -np.inf), plan.s)
+    every = plan.review == 1
     for t in range(t_len):
         slot = t % width
         real = due[slot]
         arrived: BoolArray = real > 0.0
-        pipe = np.where((t >= 1) & (t <= lead), plan.d, 0.0)
-        start = ni + pipe + real
+        start = ni + np.where(t <= lead, d, 0.0) if 1 <= t <= last_pipe else ni
+        start = start + real
         due[slot] = 0.0
         y = demand[t]
         pos = np.maximum(y, 0.0)
         short = np.maximum(pos - np.maximum(start, 0.0), 0.0)
         ni = start - y
-        ip = ip - y
+        ip -= y
         out.demand += pos
         out.short += short
         out.on_hand += _on_hand_area(start, ni)
@@ -104,32 +124,27 @@ def replay(demand: FloatArray, plan: Plan) -> Outcome:
         out.stockout_buckets += out_of_stock
         out.cycles += arrived
         out.failed += arrived & flag
-        flag = (flag & ~arrived) | out_of_stock
-        review = (t + 1) % plan.review == 0
-        below = ip <= plan.s
-        lots = np.floor((plan.s - ip) / q_ok) + 1.0
-        qty = np.select(
-            [plan.logic == REORDER_Q, plan.logic == MIN_MAX],
-            [lots * q_ok, plan.big_s - ip],
-            plan.big_s - ip,
-        )
-        trigger = review & np.where(plan.logic == ORDER_UP_TO, ip < plan.big_s, below)
-        at = cols[trigger]
-        due[(t + 1 + ring[at]) % width, at] += qty[at]
-        ip = np.where(trigger, ip + qty, ip)
-        out.orders += trigger
+        flag &= ~arrived
+        flag |= out_of_stock
+        review = every | ((t + 1) % plan.review == 0)
+        at = np.flatnonzero(review & (ip <= threshold))
+        if at.size:
+            ip_at, q_at = ip[at], q_ok[at]
+            qty = np.where(
+                is_q[at],
+                (np.floor((plan.s[at] - ip_at) / q_at) + 1.0) * q_at,
+                plan.big_s[at] - ip_at,
+            )
+            due[(t + 1 + ring[at]) % width, at] += qty
+            ip[at] = ip_at + qty
+            out.orders[at] += 1
     return out
 
 
 def replay_loop(demand: FloatArray, plan: Plan) -> Outcome:
     """`replay` item by item in plain Python: the reference implementation."""
     t_len, n = demand.shape
-    out = Outcome(
-        np.zeros(n),
-        np.zeros(n),
-        np.zeros(n),
-        *(np.zeros(n, dtype=np.int64) for _ in range(4)),
-    )
+    out = _zeros(n)
     for i in range(n):
         logic, s, q = int(plan.logic[i]), float(plan.s[i]), float(plan.q[i])
         big_s, review = float(plan.big_s[i]), int(plan.review[i])

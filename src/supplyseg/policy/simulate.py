@@ -182,13 +182,19 @@ def window_start(
     """First period of the window of ``buckets`` periods ending with ``end`` (default: the
     last ``ds`` in ``history``)."""
     require_columns("history", history, ["unique_id", "ds", "y"])
+    return _window_start(_dates(history) if end is None else None, buckets, bucket, end)
+
+
+def _window_start(
+    ds: pd.Series | None, buckets: int, bucket: str, end: date | str | pd.Timestamp | None
+) -> pd.Timestamp:
     bucket = _bucket_of(None, bucket)
     if buckets < 1:
         raise DataContractError(f"buckets={buckets}: must be at least 1")
     if end is None:
-        if len(history) == 0:
+        if ds is None or len(ds) == 0:
             raise DataContractError("history: no rows; give demand history or a window end")
-        last = _dates(history).max()
+        last = pd.Timestamp(ds.max())
     else:
         last = pd.Timestamp(end)
     return _shift(last, -(buckets - 1), bucket)
@@ -203,8 +209,10 @@ def split_history(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``(before, window)``: the rows before the last ``buckets`` periods (to build the policy
     from) and the rows in them (to replay); rows after ``end`` are in neither."""
-    start = window_start(history, buckets, bucket=bucket, end=end)
-    at = _offset(_dates(history), start, bucket)
+    require_columns("history", history, ["unique_id", "ds", "y"])
+    ds = _dates(history)
+    start = _window_start(ds, buckets, bucket, end)
+    at = _offset(ds, start, bucket)
     before = history[at < 0].reset_index(drop=True)
     window = history[(at >= 0) & (at < buckets)].reset_index(drop=True)
     return before, window
@@ -271,7 +279,12 @@ def _stocked_plan(policies: pd.DataFrame) -> tuple[IntArray, Plan]:
 
 
 def _demand_matrix(
-    history: pd.DataFrame, keys: pa.Array, start: pd.Timestamp, buckets: int, bucket: str
+    history: pd.DataFrame,
+    ds: pd.Series,
+    keys: pa.Array,
+    start: pd.Timestamp,
+    buckets: int,
+    bucket: str,
 ) -> FloatArray:
     """Net demand per bucket (rows) and item (columns); absent rows are 0."""
     y = floats(history, "y")
@@ -279,14 +292,13 @@ def _demand_matrix(
         raise DataContractError(
             "history.y: missing or non-numeric values; give the net demand of every row"
         )
-    item = positions(arrow_strings(history["unique_id"].astype(str)), keys)
-    at = _offset(_dates(history), start, bucket)
+    item = positions(arrow_strings(history["unique_id"]), keys)
+    at = _offset(ds, start, bucket)
     use = (item >= 0) & (at >= 0) & (at < buckets)
     n = len(keys)
     flat = at[use] * n + item[use]
-    sums: FloatArray = np.asarray(
-        np.bincount(flat, weights=y[use], minlength=buckets * n), dtype=np.float64
-    )
+    sums = np.zeros(buckets * n)
+    np.add.at(sums, flat, y[use])  # several rows of one item and bucket add up
     return sums.reshape(buckets, n)
 
 
@@ -313,9 +325,10 @@ def policy_simulation(
     if not isinstance(buckets, int | np.integer) or buckets < 1:
         raise DataContractError(f"buckets={buckets!r}: must be a whole number >= 1")
     bucket = _bucket_of(policies, bucket)
-    first = window_start(history, buckets, bucket=bucket) if start is None else pd.Timestamp(start)
+    ds = _dates(history)
+    first = _window_start(ds, buckets, bucket, None) if start is None else pd.Timestamp(start)
     if len(history):
-        last = _dates(history).max()
+        last = pd.Timestamp(ds.max())
         end = _shift(first, buckets - 1, bucket)
         if _offset(pd.Series([last]), end, bucket)[0] < 0:
             raise DataContractError(
@@ -326,7 +339,7 @@ def policy_simulation(
     rows, plan = _stocked_plan(policies)
     stocked = policies.iloc[rows].reset_index(drop=True)
     keys = _item_keys(stocked)
-    demand = _demand_matrix(history, keys, first, buckets, bucket)
+    demand = _demand_matrix(history, ds, keys, first, buckets, bucket)
     out = replay(demand, plan)
     with np.errstate(divide="ignore", invalid="ignore"):
         fill = np.where(out.demand > 0, 1.0 - out.short / out.demand, np.nan)
