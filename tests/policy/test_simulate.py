@@ -4,6 +4,7 @@ the table wrapper (items, ids, window, errors) and the summary."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -421,6 +422,8 @@ def test_errors_name_the_problem() -> None:
         policy_simulation(_policies(), hist.assign(y=np.nan))
     with pytest.raises(DataContractError, match="buckets"):
         policy_simulation(_policies(), hist, buckets=0)
+    with pytest.raises(DataContractError, match="appears twice"):
+        policy_simulation(pd.concat([_policies(), _policies()]), hist)
 
 
 def test_summary_weights_by_demand() -> None:
@@ -493,3 +496,59 @@ def test_out_of_sample_replay_of_assigned_policies() -> None:
     assert len(sim) == n
     summary = simulation_summary(sim)
     assert summary.loc[0, "achieved_fill_rate"] == pytest.approx(0.95, abs=0.02)
+
+
+# --------------------------------------------------------------------------- real data
+
+ONLINE_RETAIL = (
+    Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "online_retail"
+) / "online_retail.parquet"
+
+
+@pytest.mark.slow
+def test_online_retail_out_of_sample_replay_reconciles_with_the_order_lines() -> None:
+    """Policies from the weeks before the last 13, replayed on those 13 weeks of the UCI
+    Online Retail data: every simulated item's demand equals its positive weekly net
+    quantity summed straight from the order lines with pandas."""
+    if not ONLINE_RETAIL.exists():
+        pytest.skip(f"{ONLINE_RETAIL} absent")
+    from supplyseg.analytics.demand import demand_profile, demand_series
+
+    raw = pd.read_parquet(ONLINE_RETAIL, columns=["StockCode", "InvoiceDate", "Quantity"])
+    lines = pd.DataFrame(
+        {
+            "unique_id": raw["StockCode"].astype(str),
+            "ds": raw["InvoiceDate"].dt.normalize(),
+            "y": raw["Quantity"].astype(float),
+        }
+    )
+    history = demand_series(lines, bucket="week").to_pandas()
+    start = window_start(history, 13, bucket="week")
+    before, _ = split_history(history, 13, bucket="week")
+    profile = demand_profile(lines[lines["ds"] < start], bucket="week")
+    profile = profile.rename(columns={"unique_id": "product_id"})
+    seg = pd.DataFrame(
+        {"product_id": profile["product_id"], "scheme": "custom", "segment": "A", "primary": True}
+    )
+    raw_settings = {
+        "builtin_defaults": False,
+        "product": {
+            "A": {"service_type": "fill_rate", "service_target": 0.95, "inventory_rule": "rop_eoq"}
+        },
+    }
+    policies = policy_outputs(
+        seg, profile, None, policy_settings(raw_settings), bucket="week", history=before
+    ).policies
+    sim = policy_simulation(policies, history, buckets=13, start=start)
+    stocked = policies["order_quantity"].notna() & policies["reorder_point"].notna()
+    assert len(sim) == int(stocked.sum()) > 3000
+
+    week = raw["InvoiceDate"].dt.normalize()
+    week = week - pd.to_timedelta(week.dt.weekday, unit="D")  # Monday starts, as ds
+    in_window = (week >= start) & (week < start + pd.Timedelta(weeks=13))
+    net = raw[in_window].groupby([raw["StockCode"].astype(str), week[in_window]])["Quantity"].sum()
+    truth = net.clip(lower=0).groupby(level=0).sum().astype(float)
+    got = sim.set_index("product_id")["demand"]
+    np.testing.assert_array_equal(got.to_numpy(), truth.reindex(got.index, fill_value=0.0))
+    assert sim["achieved_fill_rate"].dropna().between(0, 1).all()
+    assert (sim["stockout_buckets"] <= 13).all()

@@ -339,6 +339,10 @@ def policy_simulation(
     rows, plan = _stocked_plan(policies)
     stocked = policies.iloc[rows].reset_index(drop=True)
     keys = _item_keys(stocked)
+    if len(pc.unique(keys)) != len(keys):
+        raise DataContractError(
+            "policies: an item-location appears twice; give one row per product_id and location_id"
+        )
     demand = _demand_matrix(history, ds, keys, first, buckets, bucket)
     out = replay(demand, plan)
     with np.errstate(divide="ignore", invalid="ignore"):
