@@ -12,11 +12,14 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
+from supplyseg.config.erp import ErpSettings
 from supplyseg.config.policy import PolicySettings, policy_settings
+from supplyseg.errors import DataContractError
 from supplyseg.policy import export
 from supplyseg.policy.assign import PolicyResult, policy_outputs
 from supplyseg.policy.document import SegmentRules
 from supplyseg.policy.export import (
+    SAP_COLUMNS,
     erp_parameters,
     policy_diff,
     policy_version,
@@ -282,3 +285,128 @@ def test_order_rules_written_for_customer_segments(tmp_path: Path) -> None:
 def test_version_id_uses_the_characters_the_service_accepts() -> None:
     record = policy_version(_result(), source_run_id="run 1/ä", config_hash="h")
     assert record["version_id"] == "pv-run-1--"
+
+
+# --------------------------------------------------------------------------- ERP layout
+
+
+def _policies() -> pd.DataFrame:
+    """One item per planning method, with hand-checkable numbers (weekly buckets)."""
+    return pd.DataFrame(
+        {
+            "product_id": ["A", "B", "C", "D", "E", "F"],
+            "location_id": ["DC1", "DC1", None, "DC2", "DC1", "DC1"],
+            "safety_stock": [10.2, 4.000000001, 7.0, 0.0, 0.0, 0.0],
+            "reorder_point": [50.01, 20.0, np.nan, 0.0, 0.0, 0.0],
+            "order_quantity": [100.0, 1.0, 30.0, np.nan, np.nan, np.nan],
+            "order_up_to": [np.nan, 21.0, 64.3, np.nan, np.nan, np.nan],
+            "lead_time": [2.0, 10 / 7, 1.5, 3.0, 1.0, 1.0],
+            "lead_time_std": [0.5, 0.0, 0.0, 0.0, 0.0, 0.0],
+            "review_period": [0.0, 0.0, 2.0, 0.0, 0.0, 0.0],
+            "inventory_rule": [
+                "rop_eoq",
+                "base_stock",
+                "order_up_to",
+                "make_to_order",
+                "rop_eoq",  # no net demand: the policy step gives it no lot size
+                "no_stock",
+            ],
+            "bucket": "week",
+        }
+    )
+
+
+def test_generic_layout_whole_units_days_and_planning_methods() -> None:
+    erp = erp_parameters(_policies())
+    assert list(erp["planning_method"]) == [
+        "reorder_point",
+        "min_max",
+        "periodic_order_up_to",
+        "make_to_order",
+        "on_demand",
+        "no_planning",
+    ]
+    assert list(erp.columns[erp.columns.get_loc("inventory_rule") + 1 :][:1]) == ["planning_method"]
+    # Rounded up to whole units; float noise (4.000000001) does not add a unit.
+    assert erp["safety_stock"].tolist()[:3] == [11, 4, 7]
+    assert erp["reorder_point"].tolist()[:2] == [51, 20]
+    assert erp["order_up_to"].tolist()[1:3] == [21, 65]
+    assert erp["safety_stock"].dtype == "Int64"
+    # No stock held: empty cells, not zeros that read like a policy.
+    for col in ("safety_stock", "reorder_point", "order_quantity", "order_up_to"):
+        assert erp[col].iloc[3:].isna().all(), col
+    # Weeks to whole days (10/7 weeks = 10 days; 1.5 weeks = 10.5 days -> 11, halves up).
+    assert erp["lead_time_days"].tolist() == [14, 10, 11, 21, 7, 7]
+    assert erp["review_period_days"].tolist() == [0, 0, 14, 0, 0, 0]
+    assert erp["lead_time_std_days"].tolist()[0] == 3.5
+    assert "lead_time" not in erp.columns
+
+
+def test_order_quantity_rounds_up_to_the_order_multiple_when_policies_carry_it() -> None:
+    pol = _policies().assign(
+        order_multiple=[12.0, 1.0, 0.5, np.nan, np.nan, np.nan],
+        moq=[24.0, 0.0, np.nan, 5.0, np.nan, np.nan],
+    )
+    pol.loc[2, "order_quantity"] = 30.2
+    erp = erp_parameters(pol)
+    assert erp["order_quantity"].iloc[0] == 108.0  # 100 -> 9 x 12
+    assert erp["order_quantity"].iloc[2] == 30.5  # a fractional multiple keeps fractions
+    assert erp["order_quantity"].dtype == np.float64
+    assert erp["order_multiple"].iloc[0] == 12.0
+    sap = erp_parameters(pol, ErpSettings(format="sap"))
+    assert sap["BSTRF"].tolist()[:3] == [12.0, 1.0, 0.5]
+    assert sap["BSTMI"].iloc[0] == 24.0
+    assert pd.isna(sap["BSTMI"].iloc[1])  # moq 0: no minimum lot
+    assert sap["BSTFE"].iloc[0] == 108.0
+
+
+def test_sap_layout_maps_rules_to_mrp_types_and_marc_fields() -> None:
+    sap = erp_parameters(_policies(), ErpSettings(format="sap", plant="1000"))
+    assert tuple(sap.columns) == SAP_COLUMNS
+    assert list(sap["MATNR"]) == ["A", "B", "C", "D", "E", "F"]
+    assert list(sap["WERKS"]) == ["DC1", "DC1", "1000", "DC2", "DC1", "DC1"]
+    assert list(sap["DISMM"]) == ["VB", "VB", "R1", "PD", "PD", "ND"]
+    assert sap["DISLS"].tolist()[:5] == ["FX", "HB", "EX", "EX", "EX"]
+    assert pd.isna(sap["DISLS"].iloc[5])
+
+    def cells(col: str) -> list[Any]:
+        return [None if pd.isna(v) else v for v in sap[col]]
+
+    assert cells("MINBE") == [51, 20, None, None, None, None]  # reorder point planning only
+    assert cells("EISBE") == [11, 4, 7, None, None, None]
+    assert cells("BSTFE") == [100, None, None, None, None, None]  # fixed lot (FX) only
+    assert cells("MABST") == [None, 21, None, None, None, None]  # max stock (HB) only
+    assert cells("PLIFZ") == [14, 10, 11, 21, 7, 7]
+    assert cells("STRGR") == [None, None, None, "20", None, None]
+    assert cells("review_period_days") == [None, None, 14, None, None, None]
+    assert cells("BSTMI") == [None] * 6  # policies carry no moq / order_multiple here
+
+
+def test_monthly_buckets_convert_to_days() -> None:
+    pol = _policies().iloc[:1].assign(bucket="month", lead_time=0.5)
+    assert erp_parameters(pol)["lead_time_days"].iloc[0] == 15  # 365.25 / 24 = 15.2
+    assert erp_parameters(pol, ErpSettings(format="sap"))["PLIFZ"].iloc[0] == 15
+
+
+def test_erp_errors_name_the_value() -> None:
+    with pytest.raises(DataContractError, match="inventory_rule: value 'kanban'"):
+        erp_parameters(_policies().assign(inventory_rule="kanban"))
+    with pytest.raises(DataContractError, match="bucket"):
+        erp_parameters(_policies().drop(columns="bucket"))
+
+
+def test_sap_files_reopen_with_the_same_rows(tmp_path: Path) -> None:
+    result = _result()
+    write_policy_outputs(result, tmp_path, None, "run-1", "cfg", erp=ErpSettings(format="sap"))
+    sap = erp_parameters(result.policies, ErpSettings(format="sap"))
+    back = pd.read_csv(tmp_path / "erp_parameters.csv", dtype={"STRGR": str})
+    _same(sap, back)
+    text = (tmp_path / "erp_parameters.csv").read_text().splitlines()
+    assert text[0] == ",".join(SAP_COLUMNS)
+    assert ".0," not in text[1]  # whole units are written as integers
+    book = load_workbook(tmp_path / "erp_parameters.xlsx", read_only=True)
+    try:
+        rows = list(book.active.iter_rows(values_only=True))
+    finally:
+        book.close()
+    _same(sap, pd.DataFrame(rows[1:], columns=list(rows[0])))

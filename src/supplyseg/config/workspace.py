@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from supplyseg.config.cost_to_serve import CostToServeSettings
 from supplyseg.config.customer import CustomerSettings
 from supplyseg.config.demand import DemandSettings
+from supplyseg.config.erp import ErpSettings
 from supplyseg.config.forecast import ForecastSettings
 from supplyseg.config.policy import PolicySettings
 from supplyseg.config.segmentation import SegmentationSettings
@@ -182,6 +183,7 @@ class Workspace(_Model):
     segmentation: SegmentationSettings = SegmentationSettings()
     forecast: ForecastSettings = ForecastSettings()
     policies: PolicySettings = PolicySettings()
+    erp: ErpSettings = ErpSettings()
     output_dir: Path = Path("out")
     root: Path = Field(default=Path("."), exclude=True)
 

@@ -3,12 +3,17 @@
 `write_policy_outputs` writes into the run folder:
 
 - ``policies.parquet``: `supplyseg.policy.assign.POLICY_COLUMNS`, full precision;
-- ``erp_parameters.csv`` and ``erp_parameters.xlsx``: the same rows and columns with numbers
-  rounded to `ERP_DECIMALS` decimals (what an ERP/APS upload takes), empty cells for "not
-  applicable" (e.g. the reorder point of an (R, S) item); an XLSX sheet holds at most
+- ``erp_parameters.csv`` and ``erp_parameters.xlsx``: the ERP upload table (`erp_parameters`,
+  layout by `supplyseg.config.erp.ErpSettings`: ``generic`` or SAP MARC field names). Stock
+  quantities are whole units rounded *up* (safety stock, reorder point, order-up-to level;
+  the order quantity up to a whole ``order_multiple`` when policies carry one), lead times
+  and review periods whole days, other numbers `ERP_DECIMALS` decimals; empty cells for "not
+  applicable" (the reorder point of an (R, S) item, every stock quantity of an item that holds
+  no stock, whose planning method says so explicitly). An XLSX sheet holds at most
   1,048,575 rows, so bigger tables continue on sheets ``erp_parameters_2``, ...; each sheet
-  has a bold frozen header, an autofilter and `ERP_DECIMALS` decimals shown for numbers
-  (streamed by XlsxWriter in constant memory; text such as ``=A1`` is never a formula);
+  has a bold frozen header, an autofilter and `ERP_DECIMALS` decimals shown for fractional
+  numbers (streamed by XlsxWriter in constant memory; text such as ``=A1`` is never a
+  formula);
 - ``order_rules.parquet``: order rules per customer segment (`segment_rules` maps them onto
   the order service's ``SegmentRules``);
 - ``stock_to_service.parquet``: inventory value per product segment and service target;
@@ -31,22 +36,34 @@ import numpy as np
 import pandas as pd
 import xlsxwriter
 
+from supplyseg.config.erp import ErpSettings
 from supplyseg.errors import DataContractError
-from supplyseg.policy.assign import ITEM_KEY_SEP, POLICY_COLUMNS, PolicyResult
+from supplyseg.policy._erp import (
+    ERP_DECIMALS,
+    PLANNING_METHODS,
+    SAP_COLUMNS,
+    SAP_MRP,
+    erp_parameters,
+    planning_methods,
+)
+from supplyseg.policy.assign import ITEM_KEY_SEP, PolicyResult
 
 __all__ = [
     "DIFF_NUMERIC",
     "DIFF_TEXT",
     "ERP_DECIMALS",
+    "PLANNING_METHODS",
+    "SAP_COLUMNS",
+    "SAP_MRP",
     "XLSX_MAX_ROWS",
     "erp_parameters",
+    "planning_methods",
     "policy_diff",
     "policy_version",
     "segment_rules",
     "write_policy_outputs",
 ]
 
-ERP_DECIMALS = 4
 XLSX_MAX_ROWS = 1_048_575  # Excel's 1,048,576 rows less the header
 DIFF_NUMERIC = (
     "service_target",
@@ -83,16 +100,6 @@ _XLSX_OPTIONS = {
 }
 _XLSX_BATCH = 10_000
 _STR = pd.StringDtype("pyarrow", na_value=np.nan)
-
-
-def erp_parameters(policies: pd.DataFrame) -> pd.DataFrame:
-    """The ERP upload table: the policy columns present, numbers rounded to `ERP_DECIMALS`."""
-    cols = [c for c in POLICY_COLUMNS if c in policies.columns]
-    out = policies[cols].copy()
-    for c in cols:
-        if pd.api.types.is_float_dtype(out[c].dtype):
-            out[c] = out[c].round(ERP_DECIMALS)
-    return out.reset_index(drop=True)
 
 
 def _item_key(frame: pd.DataFrame) -> pd.Series:
@@ -324,8 +331,11 @@ def write_policy_outputs(
     previous_run_dir: Path | None,
     source_run_id: str,
     config_hash: str,
+    *,
+    erp: ErpSettings | None = None,
 ) -> list[Path]:
-    """Write the policy files of a run (see the module docstring); returns their paths."""
+    """Write the policy files of a run (see the module docstring); returns their paths.
+    ``erp``: the layout of the ERP upload table (default generic)."""
     run_dir = Path(run_dir)
     written: list[Path] = []
 
@@ -335,11 +345,11 @@ def write_policy_outputs(
         written.append(path)
 
     parquet(result.policies, "policies.parquet")
-    erp = erp_parameters(result.policies)
+    table = erp_parameters(result.policies, erp)
     csv = run_dir / "erp_parameters.csv"
-    erp.to_csv(csv, index=False)
+    table.to_csv(csv, index=False)
     xlsx = run_dir / "erp_parameters.xlsx"
-    _write_xlsx(erp, xlsx, "erp_parameters")
+    _write_xlsx(table, xlsx, "erp_parameters")
     written += [csv, xlsx]
     parquet(result.order_rules, "order_rules.parquet")
     parquet(result.stock_to_service, "stock_to_service.parquet")
