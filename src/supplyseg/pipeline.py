@@ -151,6 +151,7 @@ def _cost_to_serve(r: _Run) -> None:
     r.write("cost_to_serve_customer_product", result.customer_product)
     r.write("cost_to_serve_order", result.order)
     r.notes.extend(f"cost_to_serve: {n}" for n in result.notes)
+    r.warnings.extend(result.warnings)
     if result.customer["net_profit"].notna().any():
         r.write("whale_curve", whale_curve(result.customer, missing="drop"))
         r.facts["whale"] = whale_summary(result.customer, missing="drop")
@@ -160,6 +161,7 @@ def _customer(r: _Run) -> None:
     result = customer_metrics(r.dataset.tables, r.workspace.customer, as_of=r.as_of)
     r.write("customer_metrics", result.table)
     r.notes.extend(f"customer: {n}" for n in result.notes)
+    r.warnings.extend(result.warnings)
 
 
 def _segment(r: _Run) -> None:

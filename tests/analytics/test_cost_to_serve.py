@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from supplyseg.analytics.cancellations import fully_cancelled_orders
 from supplyseg.analytics.cost_to_serve import BREAKDOWN_COLUMNS, CostToServeResult, cost_to_serve
 from supplyseg.analytics.whale import profit_ranked, whale_curve, whale_summary
 from supplyseg.config.cost_to_serve import CostToServeSettings, cost_to_serve_settings
@@ -421,6 +422,25 @@ def random_company(seed: int, n_orders: int, weights: bool) -> dict[str, pd.Data
             "invoices": invoices, "returns": returns, "customers": customers}  # fmt: skip
 
 
+def cancelled_by_loops(lines: pd.DataFrame) -> set[str]:
+    """Orders whose purchases credit notes cancel in full: each customer x product's credited
+    quantity cancels its purchases latest first (order date, then order id, descending)."""
+    credited: dict[tuple[str, str], float] = {}
+    for _, ln in lines[lines.is_credit_note].iterrows():
+        key = (ln.customer_id, ln.product_id)
+        credited[key] = credited.get(key, 0.0) - ln.quantity
+    bought: dict[str, float] = {}
+    matched: dict[str, float] = {}
+    buys = lines[~lines.is_credit_note & (lines.quantity > 0)]
+    for _, ln in buys.sort_values(["order_date", "order_id"], ascending=False).iterrows():
+        key = (ln.customer_id, ln.product_id)
+        take = min(max(credited.get(key, 0.0), 0.0), ln.quantity)
+        credited[key] = credited.get(key, 0.0) - take
+        bought[ln.order_id] = bought.get(ln.order_id, 0.0) + ln.quantity
+        matched[ln.order_id] = matched.get(ln.order_id, 0.0) + take
+    return {o for o, q in bought.items() if matched[o] >= q * (1 - 1e-9)}
+
+
 def oracle(f: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, dict[tuple[str, str], float]]:
     """Customer table (revenue, cogs, pools) and freight per (customer, product), by loops."""
     lines, prod = f["order_lines"], f["products"].set_index("product_id")
@@ -429,17 +449,18 @@ def oracle(f: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, dict[tuple[str, st
     custs = sorted(lines["customer_id"].unique())
     out = {c: dict.fromkeys(["revenue", "cogs", *ORACLE_POOLS], 0.0) for c in custs}
     cp_freight: dict[tuple[str, str], float] = {}
+    gone = cancelled_by_loops(lines)
     for _, ln in lines.iterrows():
         row = out[ln.customer_id]
         row["revenue"] += ln.quantity * ln.unit_price
         unit_cost = ln.unit_cost if pd.notna(ln.unit_cost) else prod.unit_cost.get(ln.product_id)
         row["cogs"] += ln.quantity * unit_cost if pd.notna(unit_cost) else np.nan
-        if not ln.is_credit_note:
+        if not ln.is_credit_note and ln.order_id not in gone:
             row["picking_lines"] += 0.7
             row["picking_units"] += ln.quantity * 0.03
             row["rush"] += 11.0 * ln.rush
     for oid, ol in lines.groupby("order_id"):
-        cust, sales = order_cust[oid], ol[~ol.is_credit_note]
+        cust, sales = order_cust[oid], ol[~ol.is_credit_note & (oid not in gone)]
         if len(sales):
             ch = str(sales.channel.iloc[0]).lower()
             out[cust]["handling"] += {"edi": 1.5, "web": 3.0}.get(ch, 9.0)
@@ -473,8 +494,10 @@ def oracle(f: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, dict[tuple[str, st
         lost = r.quantity * unit * 0.4 if pd.notna(unit) else 0.0
         out[order_cust[r.order_id]]["returns"] += 4.0 + lost
     for _, inv in f["invoices"].iterrows():
-        if inv.customer_id in out:
-            end = inv.paid_date if pd.notna(inv.paid_date) else AS_OF
+        # Only what is known at as-of: later invoices are left out, later payments are open.
+        if inv.customer_id in out and inv.invoice_date <= AS_OF:
+            paid = pd.notna(inv.paid_date) and inv.paid_date <= AS_OF
+            end = inv.paid_date if paid else AS_OF
             days = max((pd.Timestamp(end) - pd.Timestamp(inv.invoice_date)).days, 0)
             out[inv.customer_id]["credit"] += inv.amount * days * 0.09 / 365
     span = (lines.order_date.max() - lines.order_date.min()).days + 1
@@ -612,6 +635,108 @@ def test_an_order_with_two_customers_is_a_contract_error() -> None:
         cost_to_serve(_tables(f))
     with pytest.raises(DataContractError, match="tables has no order_lines"):
         cost_to_serve({})
+
+
+# --- cancellations, sanity warning, as-of ---------------------------------------------------------
+SIMPLE_COLS = ("order_id", "customer_id", "product_id", "order_date", "quantity", "unit_price",
+               "is_credit_note")  # fmt: skip
+SIMPLE_POOLS = {
+    "pools": [
+        {"name": "handling", "driver": "orders", "rate": 10.0},
+        {"name": "lines", "driver": "order_lines", "rate": 1.0},
+        {"name": "units", "driver": "units", "rate": 0.1},
+    ]
+}
+
+
+def cancellation_lines() -> pd.DataFrame:
+    return _lines(
+        [
+            # A: O1 cancelled in full by a credit note of its own (as in Online Retail).
+            ("O1", "A", "P1", D(2024, 1, 1), 5.0, 2.0, False),
+            ("O1", "A", "P2", D(2024, 1, 1), 3.0, 4.0, False),
+            ("CN1", "A", "P1", D(2024, 1, 5), -5.0, 2.0, True),
+            ("CN1", "A", "P2", D(2024, 1, 5), -3.0, 4.0, True),
+            # B: 2 of 5 credited: a partial cancellation keeps its costs.
+            ("O2", "B", "P1", D(2024, 1, 2), 5.0, 2.0, False),
+            ("CN2", "B", "P1", D(2024, 1, 6), -2.0, 2.0, True),
+            # C: two equal orders, one credit: the latest purchase (O4) is the one cancelled.
+            ("O3", "C", "P1", D(2024, 1, 1), 4.0, 2.0, False),
+            ("O4", "C", "P1", D(2024, 1, 3), 4.0, 2.0, False),
+            ("CN3", "C", "P1", D(2024, 1, 4), -4.0, 2.0, True),
+        ],
+        SIMPLE_COLS,
+    )
+
+
+def test_fully_cancelled_orders_carry_no_order_line_or_unit_costs() -> None:
+    tables = _tables({"order_lines": cancellation_lines()})
+    gone = fully_cancelled_orders(tables["order_lines"]).to_pandas().set_index("order_id")
+    assert sorted(gone.index) == ["O1", "O4"]
+    assert gone.loc["O1", "purchased"] == 8.0
+    res = cost_to_serve(tables, cost_to_serve_settings(SIMPLE_POOLS), as_of=D(2024, 1, 31))
+    c = res.customer.set_index("customer_id")
+    # A: nothing left to pick; revenue nets to 0.
+    assert c.loc["A", ["handling", "lines", "units"]].tolist() == [0.0, 0.0, 0.0]
+    assert c.loc["A", "revenue"] == 0.0
+    # B: one order, one line, 5 units picked (the credit does not un-pick them).
+    assert c.loc["B", ["handling", "lines", "units"]].tolist() == pytest.approx([10.0, 1.0, 0.5])
+    # C: only O3.
+    assert c.loc["C", ["handling", "lines", "units"]].tolist() == pytest.approx([10.0, 1.0, 0.4])
+    o = res.order.set_index("order_id")
+    assert o.loc["O4", "cts_total"] == 0.0
+    assert o.loc["O4", "revenue"] == 8.0  # a sale that a later credit note nets
+    assert any("2 order(s) fully cancelled by credit notes" in n for n in res.notes)
+    _assert_levels_add_up(res, ["handling", "lines", "units"])
+
+
+def test_cts_above_revenue_for_many_customers_is_a_warning_naming_pools() -> None:
+    # CDNOW-like: one 15-dollar order of one CD per customer; the built-in rates (12 per order,
+    # 50 per customer-year, ...) exceed what the customers spend.
+    rows = [(f"O{i}", f"C{i}", "cd", D(2024, 1, 1) + dt.timedelta(days=i), 1.0, 15.0, False)
+            for i in range(20)]  # fmt: skip
+    tables = _tables({"order_lines": _lines(rows, SIMPLE_COLS)})
+    res = cost_to_serve(tables, as_of=D(2024, 12, 31))
+    assert len(res.warnings) == 1
+    w = res.warnings[0]
+    assert "exceeds revenue for 20 of 20 customers (100% > cost_to_serve.warn_share_above" in w
+    assert "order_handling" in w
+    assert "account_service" in w
+    assert "built-in order-of-magnitude defaults" in w
+    assert "set cost_to_serve.pools rates" in w
+    # Rates the user set: the warning points at supplyseg.yaml instead; none when they fit.
+    dear = {"pools": [{"name": "handling", "driver": "orders", "rate": 20.0}]}
+    mine = cost_to_serve(tables, cost_to_serve_settings(dear), as_of=D(2024, 12, 31))
+    assert "mostly handling 100% of their costs; check those pools' rates" in mine.warnings[0]
+    fits = {"pools": [{"name": "handling", "driver": "orders", "rate": 1.0}]}
+    assert not cost_to_serve(tables, cost_to_serve_settings(fits)).warnings
+    # The threshold is a setting: 100 % never warns.
+    lax = cost_to_serve_settings({**dear, "warn_share_above_revenue": 1.0})
+    assert not cost_to_serve(tables, lax).warnings
+
+
+def test_as_of_defaults_to_the_last_order_date_not_invoice_or_payment_dates() -> None:
+    lines = _lines([("O1", "A", "P1", D(2024, 3, 1), 1.0, 100.0, False)], SIMPLE_COLS)
+    invoices = pd.DataFrame(
+        {
+            "invoice_id": ["I1", "I2", "I3"],
+            "customer_id": ["A", "A", "A"],
+            "invoice_date": [D(2024, 3, 1), D(2024, 2, 1), D(2024, 5, 1)],
+            "due_date": [D(2024, 3, 31), D(2024, 3, 2), D(2024, 5, 31)],
+            "amount": [100.0, 50.0, 70.0],
+            # I2 is paid after the last order date: still open at as-of; I3 is dated after it.
+            "paid_date": [None, D(2024, 6, 30), None],
+        }
+    )
+    pools = {"pools": [{"name": "credit", "driver": "receivable_days", "rate": 0.365}]}
+    res = cost_to_serve(_tables({"order_lines": lines, "invoices": invoices}),
+                        cost_to_serve_settings(pools))  # fmt: skip
+    # as-of = 2024-03-01 (the order date): I1 0 days, I2 29 days (Feb 1 -> Mar 1, leap year),
+    # I3 left out; x 0.365 / 365.
+    b = res.breakdown.set_index("pool")
+    assert b.loc["credit", "driver_quantity"] == pytest.approx(50.0 * 29)
+    assert b.loc["credit", "cost"] == pytest.approx(50.0 * 29 * 0.001)
+    assert not any("unpaid invoices run to" in n for n in res.notes)
 
 
 @given(st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=1, max_size=40))

@@ -12,6 +12,7 @@ from supplyseg.config.cost_to_serve import (
     CostToServeSettings,
     CustomDriver,
     cost_to_serve_settings,
+    cts_assumptions,
 )
 from supplyseg.errors import ConfigError
 
@@ -148,3 +149,37 @@ def test_fields_of_another_driver_names_and_missing_rates_are_errors() -> None:
     msg = _error(_pools({"name": "c", "driver": "units", "rate": 1, "colour": "red"}))
     assert "pools.2.colour (value 'red'): Extra inputs are not permitted" in msg
     assert "expected a mapping with `pools:`" in _error(["orders"])
+
+
+def test_cts_assumptions_say_which_rates_are_built_in() -> None:
+    # Nothing in the YAML: every pool rate is a built-in default, listed with its value.
+    rows = {r["setting"]: r for r in cts_assumptions(CostToServeSettings())}
+    assert rows["cost_to_serve.pools.order_handling.rate"] == {
+        "setting": "cost_to_serve.pools.order_handling.rate",
+        "value": 12.0,
+        "source": "built-in default",
+    }
+    assert rows["cost_to_serve.pools.order_handling.rate_by_channel"]["value"] == {
+        "edi": 2.0,
+        "web": 4.0,
+    }
+    assert rows["cost_to_serve.pools.credit.terms_days"]["value"] == 30.0
+    assert {r["source"] for r in rows.values()} == {"built-in default"}
+    # Pools from the YAML: what the user wrote is theirs, the fields left out are defaults.
+    settings = cost_to_serve_settings({**yaml.safe_load(YAML), "warn_share_above_revenue": 0.5})
+    rows = {r["setting"]: r for r in cts_assumptions(settings, origin="shop/supplyseg.yaml")}
+    assert rows["cost_to_serve.pools.handling.rate"]["source"] == "shop/supplyseg.yaml"
+    assert rows["cost_to_serve.pools.credit.terms_days"]["source"] == "shop/supplyseg.yaml"
+    lost = rows["cost_to_serve.pools.returns.lost_value_share"]
+    assert (lost["value"], lost["source"]) == (0.25, "shop/supplyseg.yaml")
+    years = rows["cost_to_serve.pools.key_account.years"]
+    assert (years["value"], years["source"]) == (None, "built-in default")
+    share = rows["cost_to_serve.warn_share_above_revenue"]
+    assert (share["value"], share["source"]) == (0.5, "shop/supplyseg.yaml")
+    assert "cost_to_serve.pools.lines.basis" not in rows  # only the fields a driver uses
+
+
+def test_warn_share_above_revenue_is_a_share() -> None:
+    assert CostToServeSettings().warn_share_above_revenue == 0.2
+    with pytest.raises(ConfigError, match=r"cost_to_serve\.warn_share_above_revenue \(value 2"):
+        cost_to_serve_settings({"warn_share_above_revenue": 2})

@@ -15,19 +15,28 @@ unit (weeks by default).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Literal
+from typing import ClassVar, Literal
 
 import ibis
 import ibis.expr.types as ir
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy.optimize import minimize
-from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
+from scipy.special import digamma, gammaln
 
+from supplyseg.analytics._btyd import (
+    PurchaseCountFit,
+    check,
+    count_objective,
+    customers,
+    fit_counts,
+    minimise,
+    simulate_counts,
+    vector,
+)
 from supplyseg.errors import ConfigError, DataContractError
 
 __all__ = [
@@ -51,234 +60,26 @@ TIME_UNIT_DAYS: dict[str, float] = {"D": 1.0, "W": 7.0, "M": 365.25 / 12.0}
 _DAYS_PER_YEAR = 365.25
 
 
-# --------------------------------------------------------------------------- validation helpers
-
-
-def _vector(name: str, values: ArrayLike, *, n: int | None = None) -> FloatArray:
-    arr = np.asarray(values, dtype=np.float64)
-    if arr.ndim == 0:
-        arr = arr.reshape(1)
-    if arr.ndim != 1:
-        raise DataContractError(f"{name}: expected a 1-d array, got shape {arr.shape}")
-    if n is not None and arr.shape[0] != n:
-        raise DataContractError(f"{name}: length {arr.shape[0]} differs from frequency's {n}")
-    bad = np.flatnonzero(~np.isfinite(arr))
-    if bad.size:
-        i = int(bad[0])
-        raise DataContractError(f"{name}[{i}] = {float(arr[i])!r}: values must be finite numbers")
-    return arr
-
-
-def _check(name: str, arr: FloatArray, ok: npt.NDArray[np.bool_], allowed: str) -> None:
-    bad = np.flatnonzero(~ok)
-    if bad.size:
-        i = int(bad[0])
-        raise DataContractError(
-            f"{name}[{i}] = {float(arr[i])!r}: {allowed} ({bad.size} offending value(s))"
-        )
-
-
-def _customers(
-    frequency: ArrayLike,
-    recency: ArrayLike,
-    T: ArrayLike,  # noqa: N803
-) -> tuple[FloatArray, FloatArray, FloatArray]:
-    x = _vector("frequency", frequency)
-    tx = _vector("recency", recency, n=x.shape[0])
-    big_t = _vector("T", T, n=x.shape[0])
-    _check("frequency", x, (x >= 0) & (x == np.floor(x)), "must be a whole number >= 0")
-    _check("T", big_t, big_t >= 0, "must be >= 0")
-    _check("recency", tx, (tx >= 0) & (tx <= big_t), "must lie in [0, T]")
-    _check("recency", tx, (x > 0) | (tx == 0), "must be 0 when frequency is 0")
-    return x, tx, big_t
-
-
-def _horizon(t: float) -> float:
-    if not np.isfinite(t) or t < 0:
-        raise ConfigError(f"t = {t!r}: the prediction horizon must be a finite number >= 0")
-    return float(t)
-
-
 # --------------------------------------------------------------------------- BG/NBD
 
 
-def _bgnbd_objective(
-    x: FloatArray, tx: FloatArray, big_t: FloatArray, w: FloatArray
-) -> Callable[[FloatArray], tuple[float, FloatArray]]:
-    """Weighted BG/NBD negative log-likelihood and gradient in the log-parameters.
+@dataclass(frozen=True)
+class BGNBDFit(PurchaseCountFit):
+    """A fitted BG/NBD model (Fader, Hardie & Lee 2005); see `PurchaseCountFit`.
 
-    Per customer, L = exp(A) (exp(t1) + exp(t2)) with (Fader, Hardie & Lee 2005, eq. 6)
-    A = ln G(r+x) - ln G(r) + r ln alpha - ln B(a, b),
-    t1 = ln B(a, b+x) - (r+x) ln(alpha+T),
-    t2 = ln B(a+1, b+x-1) - (r+x) ln(alpha+t_x) for x > 0 (no term for x = 0).
-    The special functions depend on x only, so they are evaluated once per distinct x and
-    gathered; per customer only logs and exps remain (fast for a million customers).
+    A customer without repeat purchases has P(alive) = 1 however long silent (the model lets
+    customers drop out only after a repeat purchase); `supplyseg.analytics.mbgnbd` does not.
     """
-    ux, xi = np.unique(x, return_inverse=True)
-    n_x = np.bincount(xi, weights=w, minlength=ux.size)
-    uxm = np.maximum(ux, 1.0)  # keeps betaln's argument positive where the term is masked out
-    total = float(w.sum())
 
-    def fun(logp: FloatArray) -> tuple[float, FloatArray]:
-        params = np.exp(logp)
-        r, alpha, a, b = params
-        b2 = np.where(ux > 0, betaln(a + 1.0, b + uxm - 1.0), -np.inf)
-        rx = r + x
-        log_at = np.log(alpha + big_t)
-        log_atx = np.log(alpha + tx)
-        t1 = betaln(a, b + ux)[xi] - rx * log_at
-        t2 = b2[xi] - rx * log_atx
-        lse = np.logaddexp(t1, t2)
-        ll = (
-            n_x @ gammaln(r + ux)
-            + total * (r * np.log(alpha) - gammaln(r) - betaln(a, b))
-            + w @ lse
-        )
-        w1 = w * np.exp(t1 - lse)  # posterior weight of "alive at T" per customer
-        w2 = w * np.exp(t2 - lse)
-        w1_x = np.bincount(xi, weights=w1, minlength=ux.size)
-        w2_x = np.bincount(xi, weights=w2, minlength=ux.size)
-        psi_abx = digamma(a + b + ux)
-        g_r = (
-            n_x @ digamma(r + ux)
-            + total * (np.log(alpha) - digamma(r))
-            - w1 @ log_at
-            - w2 @ log_atx
-        )
-        g_alpha = total * r / alpha - (w1 * rx) @ (1.0 / (alpha + big_t))
-        g_alpha -= (w2 * rx) @ (1.0 / (alpha + tx))
-        g_a = -total * (digamma(a) - digamma(a + b)) + w1_x @ (digamma(a) - psi_abx)
-        g_a += w2_x @ (digamma(a + 1.0) - psi_abx)
-        g_b = -total * (digamma(b) - digamma(a + b)) + w1_x @ (digamma(b + ux) - psi_abx)
-        g_b += w2_x @ (digamma(b + uxm - 1.0) - psi_abx)
-        grad = np.array([g_r, g_alpha, g_a, g_b]) * params
-        return -float(ll), -grad
-
-    return fun
+    MODEL: ClassVar[str] = "bgnbd"
+    MODIFIED: ClassVar[bool] = False
 
 
 def _bgnbd_negll(
     logp: FloatArray, x: FloatArray, tx: FloatArray, big_t: FloatArray, w: FloatArray
 ) -> tuple[float, FloatArray]:
     """Weighted negative log-likelihood and its gradient with respect to the log-parameters."""
-    return _bgnbd_objective(x, tx, big_t, w)(logp)
-
-
-def _log_alive_odds(
-    params: FloatArray, x: FloatArray, tx: FloatArray, big_t: FloatArray
-) -> FloatArray:
-    """log of a/(b+x-1) * ((alpha+T)/(alpha+t_x))^(r+x); -inf when x = 0 (alive for sure)."""
-    r, alpha, a, b = params
-    xm = np.maximum(x, 1.0)
-    odds = np.log(a) - np.log(b + xm - 1.0) + (r + x) * (np.log(alpha + big_t) - np.log(alpha + tx))
-    return np.where(x > 0, odds, -np.inf)
-
-
-def _expected_purchases_at(
-    params: FloatArray, ts: Sequence[float], x: FloatArray, tx: FloatArray, big_t: FloatArray
-) -> list[FloatArray]:
-    """E[Y(t) | x, t_x, T] for each horizon t in ``ts`` (Fader, Hardie & Lee 2005, eq. 10).
-
-    Written overflow-safe: Euler's transformation 2F1(A, B; C; z) = (1-z)^(C-A-B)
-    2F1(C-A, C-B; C; z) turns ((alpha+T)/(alpha+T+t))^(r+x) * 2F1(r+x, b+x; a+b+x-1; z) into
-    (1-z)^(a-1) * 2F1(a+b-1-r, a-1; a+b+x-1; z), whose parameters stay small for large x
-    (the original grows like (1-z)^(-(r+x)) and overflows). The P(alive) factor does not
-    depend on t and is computed once.
-    """
-    r, alpha, a, b = params
-    if abs(a - 1.0) < 1e-4:
-        # The formula is 0/0 at a = 1 but smooth through it: interpolate linearly between
-        # a = 1 -+ 2e-4, where cancellation still leaves ~12 correct digits.
-        h = 2e-4
-        lo, hi = params.copy(), params.copy()
-        lo[2], hi[2] = 1.0 - h, 1.0 + h
-        w = float((a - (1.0 - h)) / (2.0 * h))
-        below = _expected_purchases_at(lo, ts, x, tx, big_t)
-        above = _expected_purchases_at(hi, ts, x, tx, big_t)
-        return [(1.0 - w) * lo_t + w * hi_t for lo_t, hi_t in zip(below, above, strict=True)]
-    factor = (a + b + x - 1.0) / (a - 1.0) * expit(-_log_alive_odds(params, x, tx, big_t))
-    # hyp2f1 is the costly part and depends on (x, T) only: evaluate it per distinct pair.
-    pairs, inverse = np.unique(x + 1j * big_t, return_inverse=True)
-    ux, ut = pairs.real, pairs.imag
-    c = a + b + ux - 1.0
-    out: list[FloatArray] = []
-    for t in ts:
-        z = t / (alpha + ut + t)
-        tail = np.exp((a - 1.0) * np.log1p(-z)) * hyp2f1(a + b - 1.0 - r, a - 1.0, c, z)
-        out.append(factor * (1.0 - tail[inverse]))
-    return out
-
-
-@dataclass(frozen=True)
-class BGNBDFit:
-    """A fitted BG/NBD model: purchase rate lambda ~ Gamma(r, alpha), dropout p ~ Beta(a, b).
-
-    ``alpha`` is in the time unit of the data it was fitted on (weeks for ``rfm_summary``'s
-    default). ``log_likelihood`` is the maximised sum over customers in that unit.
-    """
-
-    r: float
-    alpha: float
-    a: float
-    b: float
-    log_likelihood: float
-    converged: bool
-    n_customers: int
-    message: str = ""
-
-    @property
-    def params(self) -> FloatArray:
-        """(r, alpha, a, b) as an array."""
-        return np.array([self.r, self.alpha, self.a, self.b])
-
-    def expected_purchases(
-        self,
-        t: float,
-        frequency: ArrayLike,
-        recency: ArrayLike,
-        T: ArrayLike,  # noqa: N803
-    ) -> FloatArray:
-        """Expected repeat purchases in the next ``t`` time units for customers (x, t_x, T)."""
-        x, tx, big_t = _customers(frequency, recency, T)
-        return _expected_purchases_at(self.params, [_horizon(t)], x, tx, big_t)[0]
-
-    def expected_purchases_new(self, t: ArrayLike) -> FloatArray:
-        """E[X(t)]: expected repeat purchases in (0, t] of a customer who has just made a first."""
-        ts = _vector("t", t)
-        _check("t", ts, ts >= 0, "must be >= 0")
-        zero = np.zeros(1)
-        at = _expected_purchases_at(self.params, [float(s) for s in ts], zero, zero, zero)
-        return np.array([e[0] for e in at])
-
-    def p_alive(
-        self,
-        frequency: ArrayLike,
-        recency: ArrayLike,
-        T: ArrayLike,  # noqa: N803
-    ) -> FloatArray:
-        """P(customer still active at T | x, t_x, T); 1 for customers without repeat purchases."""
-        x, tx, big_t = _customers(frequency, recency, T)
-        out: FloatArray = expit(-_log_alive_odds(self.params, x, tx, big_t))
-        return out
-
-
-def _minimise(
-    fun: Callable[[FloatArray], tuple[float, FloatArray]], start: FloatArray
-) -> tuple[FloatArray, float, bool, str]:
-    """L-BFGS-B with the analytic gradient; Nelder-Mead polishes if it stops short."""
-    bounds = [(-20.0, 20.0)] * start.shape[0]  # exp(+-20): far outside any sensible value
-    res = minimize(fun, start, jac=True, method="L-BFGS-B", bounds=bounds)
-    if res.success:
-        return np.asarray(res.x), float(res.fun), True, str(res.message)
-    nm = minimize(
-        lambda p: fun(p)[0],
-        res.x,
-        method="Nelder-Mead",
-        options={"xatol": 1e-8, "fatol": 1e-8, "maxiter": 4000},
-    )
-    better = nm.fun <= res.fun
-    best = np.asarray(nm.x if better else res.x)
-    return best, float(min(nm.fun, res.fun)), bool(nm.success), f"{res.message}; {nm.message}"
+    return count_objective(x, tx, big_t, w, modified=False)(logp)
 
 
 def fit_bgnbd(
@@ -292,33 +93,7 @@ def fit_bgnbd(
     Time is rescaled internally so the mean T is 1 (a well-conditioned alpha); the returned
     alpha and log-likelihood are in the input's time unit.
     """
-    x, tx, big_t = _customers(frequency, recency, T)
-    if x.shape[0] < 2:
-        raise DataContractError(
-            f"frequency: {x.shape[0]} customer(s); the BG/NBD fit needs at least 2"
-        )
-    if not np.any(big_t > 0):
-        raise DataContractError("T: all values are 0; the BG/NBD fit needs observed time")
-    scale = 1.0 / float(np.mean(big_t))
-    # Start from a unit-scale prior whose mean rate matches the observed repeat rate.
-    rate = max(float(np.sum(x) / np.sum(big_t * scale)), 1e-3)
-    start = np.log(np.array([1.0, 1.0 / rate, 1.0, 1.0]))
-
-    fun = _bgnbd_objective(x, tx * scale, big_t * scale, np.ones_like(x))
-    best, nll, ok, msg = _minimise(fun, start)
-    r, alpha_s, a, b = np.exp(best)
-    # alpha^r / (alpha + T)^(r + x) picks up scale^(-x) under t -> scale * t: undo it.
-    ll = -nll + float(np.sum(x)) * np.log(scale)
-    return BGNBDFit(
-        r=float(r),
-        alpha=float(alpha_s / scale),
-        a=float(a),
-        b=float(b),
-        log_likelihood=float(ll),
-        converged=ok,
-        n_customers=int(x.shape[0]),
-        message=msg,
-    )
+    return BGNBDFit(**fit_counts(frequency, recency, T, modified=False))  # type: ignore[arg-type]
 
 
 # --------------------------------------------------------------------------- Gamma-Gamma
@@ -398,10 +173,10 @@ class GammaGammaFit:
                 f"q = {self.q!r}: the expected spend is infinite for q <= 1; the Gamma-Gamma"
                 " model does not fit this data (too few repeat customers or heavy-tailed spend)"
             )
-        x = _vector("frequency", frequency)
-        m = _vector("monetary_value", monetary_value, n=x.shape[0])
-        _check("frequency", x, (x >= 0) & (x == np.floor(x)), "must be a whole number >= 0")
-        _check("monetary_value", m, (m > 0) | (x == 0), "must be > 0 when frequency > 0")
+        x = vector("frequency", frequency)
+        m = vector("monetary_value", monetary_value, n=x.shape[0])
+        check("frequency", x, (x >= 0) & (x == np.floor(x)), "must be a whole number >= 0")
+        check("monetary_value", m, (m > 0) | (x == 0), "must be > 0 when frequency > 0")
         m = np.where(x > 0, m, 0.0)
         out: FloatArray = self.p * (self.v + x * m) / (self.p * x + self.q - 1.0)
         return out
@@ -413,17 +188,17 @@ def fit_gamma_gamma(frequency: ArrayLike, monetary_value: ArrayLike) -> GammaGam
     Pass repeat customers only: ``frequency`` >= 1 repeat transactions and ``monetary_value`` > 0,
     their average spend per repeat transaction. Spend is rescaled internally to mean 1.
     """
-    x = _vector("frequency", frequency)
-    m = _vector("monetary_value", monetary_value, n=x.shape[0])
-    _check("frequency", x, (x >= 1) & (x == np.floor(x)), "must be a whole number >= 1")
-    _check("monetary_value", m, m > 0, "must be > 0")
+    x = vector("frequency", frequency)
+    m = vector("monetary_value", monetary_value, n=x.shape[0])
+    check("frequency", x, (x >= 1) & (x == np.floor(x)), "must be a whole number >= 1")
+    check("monetary_value", m, m > 0, "must be > 0")
     if x.shape[0] < 2:
         raise DataContractError(
             f"frequency: {x.shape[0]} repeat customer(s); the Gamma-Gamma fit needs at least 2"
         )
     scale = float(np.mean(m))
     fun = _gg_objective(x, m / scale, np.ones_like(x))
-    best, nll, ok, msg = _minimise(fun, np.zeros(3))
+    best, nll, ok, msg = minimise(fun, np.zeros(3))
     p, q, v = np.exp(best)
     # Each spend density picks up 1/scale under m -> m / scale: undo it.
     ll = -nll - x.shape[0] * np.log(scale)
@@ -442,7 +217,7 @@ def fit_gamma_gamma(frequency: ArrayLike, monetary_value: ArrayLike) -> GammaGam
 
 
 def customer_lifetime_value(
-    bgnbd: BGNBDFit,
+    purchase_model: PurchaseCountFit,
     gamma_gamma: GammaGammaFit,
     frequency: ArrayLike,
     recency: ArrayLike,
@@ -461,7 +236,8 @@ def customer_lifetime_value(
     round(months * 52 / 12) steps of about a week); the expected purchases falling in step k,
     E[Y(t_k)] - E[Y(t_(k-1))], times the Gamma-Gamma expected spend times ``margin`` are
     discounted by (1 + annual_discount_rate)^(-t_k in years) and summed.
-    ``time_unit`` is the unit the BG/NBD model was fitted in.
+    ``purchase_model`` is a fitted BG/NBD or MBG/NBD model (`supplyseg.analytics.mbgnbd`) and
+    ``time_unit`` the unit it was fitted in. With ``margin`` = 1 the value is revenue.
     """
     if time_unit not in TIME_UNIT_DAYS:
         raise ConfigError(f"time_unit = {time_unit!r}: allowed {sorted(TIME_UNIT_DAYS)}")
@@ -475,13 +251,13 @@ def customer_lifetime_value(
         )
     if not np.isfinite(margin) or margin < 0:
         raise ConfigError(f"margin = {margin!r}: must be a number >= 0 (1 = revenue)")
-    x, tx, big_t = _customers(frequency, recency, T)
+    x, tx, big_t = customers(frequency, recency, T)
     value = gamma_gamma.conditional_expected_average_value(x, monetary_value)
     n_steps = months if step == "month" else round(months * 52 / 12)
     horizon_days = months * _DAYS_PER_YEAR / 12.0
     unit = TIME_UNIT_DAYS[time_unit]
     days = [horizon_days * k / n_steps for k in range(1, n_steps + 1)]
-    cumulative = _expected_purchases_at(bgnbd.params, [d / unit for d in days], x, tx, big_t)
+    cumulative = purchase_model.expected_purchases_at([d / unit for d in days], x, tx, big_t)
     total = np.zeros_like(x)
     previous = np.zeros_like(x)
     for d, now in zip(days, cumulative, strict=True):
@@ -627,32 +403,4 @@ def simulate_bgnbd(
     as a Poisson(lambda) process and after each one the customer drops out with probability p.
     Returns frequency, recency, T, alive (still active at T) and holdout_purchases.
     """
-    for name, val in (("r", r), ("alpha", alpha), ("a", a), ("b", b)):
-        if not np.isfinite(val) or val <= 0:
-            raise ConfigError(f"{name} = {val!r}: BG/NBD parameters must be > 0")
-    big_t = _vector("T", T)
-    _check("T", big_t, big_t > 0, "must be > 0")
-    if not np.isfinite(holdout) or holdout < 0:
-        raise ConfigError(f"holdout = {holdout!r}: must be >= 0")
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    n = big_t.shape[0]
-    lam = rng.gamma(r, 1.0 / alpha, size=n)
-    p = rng.beta(a, b, size=n)
-    lives = rng.geometric(p)  # repeat purchase after which the customer drops out
-    arrivals = rng.poisson(lam * big_t)  # Poisson arrivals in (0, T] had the customer lived
-    x = np.minimum(lives, arrivals)
-    alive = lives > arrivals
-    # The x-th of `arrivals` uniform arrival times on (0, T] is T * Beta(x, arrivals - x + 1).
-    safe_x = np.maximum(x, 1)
-    tx = np.where(x > 0, big_t * rng.beta(safe_x, np.maximum(arrivals - safe_x + 1, 1)), 0.0)
-    future = rng.poisson(lam * holdout)
-    holdout_purchases = np.where(alive, np.minimum(lives - x, future), 0)
-    return pd.DataFrame(
-        {
-            "frequency": x.astype(np.float64),
-            "recency": tx,
-            "T": big_t,
-            "alive": alive,
-            "holdout_purchases": holdout_purchases.astype(np.float64),
-        }
-    )
+    return simulate_counts((r, alpha, a, b), T, holdout=holdout, seed=seed, modified=False)

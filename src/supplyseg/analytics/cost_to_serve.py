@@ -24,24 +24,36 @@ Customers are those with order lines; costs of others (e.g. invoices only) are l
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from functools import partial
 from typing import Any
 
 import ibis
 import pandas as pd
-import pyarrow as pa
 
+from supplyseg.analytics._cts_base import (
+    BREAKDOWN_COLUMNS,
+    Expr,
+    Fn,
+    _col,
+    _concat,
+    _flag,
+    _left,
+    _pandas,
+    _Run,
+)
+from supplyseg.analytics._cts_customer import _customer_rows
+from supplyseg.analytics.cancellations import fully_cancelled_orders
+from supplyseg.analytics.cts_checks import cts_sanity_warnings
 from supplyseg.analytics.whale import customer_profitability, with_profit
-from supplyseg.config.cost_to_serve import CostPool, CostToServeSettings, CustomDriver
+from supplyseg.config.cost_to_serve import CostPool, CostToServeSettings
 from supplyseg.engine import cached
 from supplyseg.errors import DataContractError
 
 __all__ = ["BREAKDOWN_COLUMNS", "CostToServeResult", "cost_to_serve"]
 
-BREAKDOWN_COLUMNS = ["customer_id", "pool", "driver", "driver_quantity", "rate", "cost"]
 _CP = ["customer_id", "product_id"]
 _ORDER_GRAIN = ("orders", "order_lines", "units", "shipments", "freight", "rush_lines")
 _BASIS = {1: ("weight", "weight_elig"), 2: ("value", "value_elig"), 3: ("lines", "alloc_n")}
@@ -49,15 +61,10 @@ _BASIS = {1: ("weight", "weight_elig"), 2: ("value", "value_elig"), 3: ("lines",
 _COUNTS = {"order_lines": ("n_elig", "lines"), "units": ("units", "units"),
            "rush_lines": ("rush_n", "rush"), "shipments": ("n_ship", "lines")}  # fmt: skip
 
-_STR = pd.StringDtype("pyarrow")  # Arrow-backed: converts from Arrow without a copy
-_TYPES: dict[str, Any] = dict(zip(BREAKDOWN_COLUMNS, [_STR] * 3 + ["float64"] * 3, strict=True))
-Expr = Any  # Ibis expressions are untyped for mypy
-Fn = Callable[[Expr], Expr]
-
 
 @dataclass(frozen=True)
 class CostToServeResult:
-    """The cost-to-serve tables and the notes on what was skipped or estimated (for the manifest).
+    """The cost-to-serve tables, notes on what was skipped or estimated, and warnings.
 
     ``customer``: customer_id, revenue, cogs, gross_margin, one column per pool, cts_total,
     net_profit, cts_pct_revenue, net_margin_pct (% of revenue), profit_rank, cum_profit_share;
@@ -72,6 +79,7 @@ class CostToServeResult:
     customer_product: pd.DataFrame
     order: pd.DataFrame
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     def frames(self) -> dict[str, pd.DataFrame]:
         """The tables under the names the pipeline writes to ``out/<run_id>/``."""
@@ -100,45 +108,6 @@ class _OrderPool:
     basis: Fn | None = None  # freight: per-order basis code, 1 weight, 2 value, 3 lines
 
 
-@dataclass
-class _Run:
-    """What one call knows about its inputs (tables, priced channels), and the notes it collects."""
-
-    tables: Mapping[str, Expr]
-    as_of: date | None
-    channels: list[str] = field(default_factory=list)  # lower-case; code = index + 1
-    notes: list[str] = field(default_factory=list)
-
-    def has(self, table: str, *columns: str) -> bool:
-        return table in self.tables and all(c in self.tables[table].columns for c in columns)
-
-    def note(self, text: str) -> None:
-        self.notes.append(f"cost_to_serve: {text}")
-
-
-def _left(a: Expr, b: Expr, keys: list[str]) -> Expr:
-    """Left join keeping one copy of the key columns."""
-    return a.left_join(b, keys).drop(*[f"{k}_right" for k in keys])
-
-
-def _flag(cond: Expr) -> Expr:
-    return ibis.cases((cond, 1), else_=0)
-
-
-def _col(t: Expr, name: str) -> Expr:
-    return t[name] if name in t.columns else ibis.null("float64")
-
-
-def _pandas(expr: Expr) -> pd.DataFrame:
-    # Arrow's conversion with Arrow-backed strings, freeing the Arrow table as it goes: several
-    # times faster and smaller than Ibis's for millions of rows.
-    kind = {pa.string(): _STR, pa.large_string(): _STR}.get
-    df: pd.DataFrame = expr.to_pyarrow().to_pandas(
-        date_as_object=False, types_mapper=kind, split_blocks=True, self_destruct=True
-    )
-    return df
-
-
 def _channel_code(run: _Run, channel: Expr) -> Expr:
     """1 + index of the channel among the priced ones (case-insensitive), 0 for any other."""
     low = channel.lower()
@@ -151,11 +120,14 @@ def _lines(run: _Run) -> Expr:
     credit = ol.is_credit_note.fill_null(False) if "is_credit_note" in cols else ol.quantity < 0
     priced = run.channels and "channel" in cols
     t = ol.select(
-        "order_id", "customer_id", "product_id", "order_date", qty=ol.quantity, elig=~credit,
+        "order_id", "customer_id", "product_id", "order_date", qty=ol.quantity, sale=~credit,
         value=ol.quantity * ol.unit_price, line_cost=_col(ol, "unit_cost"),
         rush=ol.rush.fill_null(False) if "rush" in cols else ibis.literal(False),
         ch=_channel_code(run, ol.channel) if priced else ibis.literal(0),
     )  # fmt: skip
+    # Lines of fully cancelled orders are sales (revenue, COGS) but drive no activity.
+    t = _left(t, run.cancelled.mutate(_gone=ibis.literal(True)), ["order_id"])
+    t = t.mutate(elig=t.sale & ~t._gone.fill_null(False)).drop("_gone")
     p_cost = p_weight = ibis.null("float64")
     if run.has("products", "unit_cost") or run.has("products", "unit_weight"):
         p = run.tables["products"]
@@ -290,7 +262,7 @@ def _returns_table(run: _Run, lines: Expr, orders: Expr, pools: list[CostPool]) 
     """Returns per (order, product) with customer, unit value and each returns pool's cost."""
     keys, r = ["order_id", "product_id"], run.tables["returns"]
     r = r.group_by(keys).aggregate(n_ret=r.count(), ret_qty=r.quantity.sum())
-    v = lines.filter(lines.elig).semi_join(r, keys)
+    v = lines.filter(lines.sale).semi_join(r, keys)
     v = v.group_by(keys).aggregate(q=v.qty.sum(), val=v.value.sum(), cg=v.cogs.sum(),
                                    miss=v.cost_missing.sum())  # fmt: skip
     r = _left(r, v, keys)
@@ -313,71 +285,6 @@ def _returns_table(run: _Run, lines: Expr, orders: Expr, pools: list[CostPool]) 
     return r.mutate(**cols)
 
 
-def _credit_rows(run: _Run, pool: CostPool, ca: pd.DataFrame, orders: Expr) -> pd.DataFrame:
-    """Σ receivable × days outstanding per customer, from invoices or else payment terms."""
-    if run.has("invoices"):
-        inv = run.tables["invoices"]
-        paid, as_of = "paid_date" in inv.columns, run.as_of
-        if as_of is None:
-            cols = ["invoice_date", "paid_date"] if paid else ["invoice_date"]
-            found = [d for c in cols if (d := inv[c].max().to_pyarrow().as_py()) is not None]
-            as_of = max(found, default=date.today())
-            run.note(f"pool {pool.name!r}: as_of not given; unpaid invoices run to {as_of}")
-        end = inv.paid_date.fill_null(ibis.literal(as_of)) if paid else ibis.literal(as_of)
-        days = ibis.greatest(end.delta(inv.invoice_date, unit="day"), 0)
-        q = inv.group_by("customer_id").aggregate(driver_quantity=(inv.amount * days).sum())
-        out = _pandas(q).assign(driver="receivable_days_invoices")
-    else:
-        out = ca[["customer_id"]].assign(terms=pool.terms_days)
-        if run.has("customers", "payment_terms_days"):
-            c = _pandas(run.tables["customers"].select("customer_id", "payment_terms_days"))
-            out = out.merge(c, on="customer_id", how="left")
-            out["terms"] = out.pop("payment_terms_days").fillna(pool.terms_days)
-        out["driver_quantity"] = ca["revenue"].clip(lower=0).to_numpy() * out.pop("terms")
-        out["driver"] = "receivable_days_terms"
-        run.note(f"pool {pool.name!r}: no invoices table; receivables are revenue × terms")
-    return out.assign(rate=(pool.rate or 0.0) / 365.0)
-
-
-def _where(t: Expr, column: str, value: Any) -> Expr:
-    return t[column].isin(value) if isinstance(value, list) else t[column] == value
-
-
-def _years_rows(run: _Run, pool: CostPool, ca: pd.DataFrame, _o: Expr) -> pd.DataFrame | None:
-    """The horizon in years (first to last order date, 365 days a year) for matching customers."""
-    ids = ca["customer_id"]
-    if pool.where:
-        if not run.has("customers", *pool.where):
-            run.note(f"pool {pool.name!r} skipped: customers table or a `where` column is absent")
-            return None
-        c = run.tables["customers"]
-        c = c.filter([_where(c, k, v) for k, v in pool.where.items()]).select("customer_id")
-        ids = ids[ids.isin(_pandas(c)["customer_id"])]
-    days = (ca["last_date"].max() - ca["order_date"].min()).days + 1 if len(ca) else 0
-    years = pool.years if pool.years is not None else days / 365.0
-    return pd.DataFrame({"customer_id": ids.to_numpy(), "driver": "customer_years"}).assign(
-        driver_quantity=years, rate=pool.rate or 0.0
-    )
-
-
-def _custom_rows(run: _Run, pool: CostPool, _ca: pd.DataFrame, orders: Expr) -> pd.DataFrame | None:
-    """A user-defined count or sum per customer over the rows matching ``where``."""
-    d = pool.driver
-    assert isinstance(d, CustomDriver)
-    if not run.has(d.table, d.column, *d.where):
-        run.note(f"pool {pool.name!r} skipped: table {d.table} or a column it names is absent")
-        return None
-    t = run.tables[d.table]
-    if d.where:
-        t = t.filter([_where(t, k, v) for k, v in d.where.items()])
-    if "customer_id" not in t.columns:  # shipments, returns: the customer of the order
-        t = t.inner_join(orders.select("order_id", "customer_id"), "order_id")
-    col = t[d.column]
-    agg = getattr(col, {"sum": "sum", "count_distinct": "nunique", "count": "count"}[d.agg])()
-    q = _pandas(t.group_by("customer_id").aggregate(driver_quantity=agg.cast("float64")))
-    return q.fillna({"driver_quantity": 0.0}).assign(driver=d.label, rate=pool.rate or 0.0)
-
-
 def _part_rows(per: pd.DataFrame, name: str, parts: list[tuple[str, float | None]]) -> pd.DataFrame:
     """Breakdown rows of one pool from the per-customer sums of its parts' q__/c__ columns."""
     frames = []
@@ -391,14 +298,6 @@ def _part_rows(per: pd.DataFrame, name: str, parts: list[tuple[str, float | None
         row = {"customer_id": per["customer_id"], "pool": name, "driver": driver}
         frames.append(pd.DataFrame(row | {"driver_quantity": q, "rate": shown, "cost": cost}))
     return pd.concat(frames, ignore_index=True)
-
-
-def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    """Breakdown rows without all-zero rows; typed even when there are none."""
-    out = [f[(f["driver_quantity"] != 0) | (f["cost"] != 0)] for f in frames]
-    if out := [f[BREAKDOWN_COLUMNS].astype(_TYPES) for f in out if len(f)]:
-        return pd.concat(out, ignore_index=True)
-    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in _TYPES.items()})
 
 
 def _customer_aggregate(run: _Run, o: Expr) -> pd.DataFrame:
@@ -445,23 +344,6 @@ def _returns_rows(run: _Run, returns: Expr, pools: list[CostPool]) -> list[pd.Da
         parts = [("returned_lines", pool.rate), (value, pool.lost_value_share)]
         rows.append(_part_rows(per, pool.name, parts))
     return rows
-
-
-def _customer_rows(run: _Run, pools: list[CostPool], ca: pd.DataFrame, o: Expr) -> pd.DataFrame:
-    """Breakdown rows of the customer-level pools, restricted to customers with order lines."""
-    frames, make = [], {"receivable_days": _credit_rows, "customer_years": _years_rows}
-    for pool in pools:
-        rows = make.get(pool.driver_name, _custom_rows)(run, pool, ca, o)
-        if rows is None:
-            continue
-        known = rows["customer_id"].isin(ca["customer_id"])
-        if not known.all():
-            lost = float(rows.loc[~known, "driver_quantity"].sum())
-            run.note(f"pool {pool.name!r}: {int((~known).sum())} customers without order lines"
-                     f" left out (driver quantity {lost:.2f})")  # fmt: skip
-        q = rows.loc[known, "driver_quantity"].astype("float64")
-        frames.append(rows[known].assign(pool=pool.name, driver_quantity=q, cost=q * rows["rate"]))
-    return _concat(frames)
 
 
 def _customer_factors(cl: pd.DataFrame, ca: pd.DataFrame, names: list[str]) -> Expr | None:
@@ -544,7 +426,12 @@ def cost_to_serve(
     settings
         The ``cost_to_serve:`` section; default pools when ``None``.
     as_of
-        End date for unpaid invoices; default the latest invoice or payment date.
+        The analysis date, by default the last order date (never a due, invoice or payment
+        date): invoices dated later are left out, and unpaid invoices run to it.
+
+    Orders fully cancelled by credit notes (`supplyseg.analytics.cancellations`) keep their
+    revenue but carry no order, line, unit or rush-line costs. ``warnings`` flag results the
+    user must check (see `supplyseg.analytics.cts_checks`).
     """
     if "order_lines" not in tables:
         raise DataContractError(
@@ -552,7 +439,14 @@ def cost_to_serve(
             f" names to Ibis tables, found {sorted(tables)}"
         )
     settings = settings if settings is not None else CostToServeSettings()
-    run = _Run(tables, as_of)
+    ol = tables["order_lines"]
+    if as_of is None:
+        last = ol.order_date.max().to_pyarrow().as_py()
+        as_of = last.date() if isinstance(last, datetime) else last or date.today()
+    run = _Run(tables, as_of, cancelled=cached(fully_cancelled_orders(ol).select("order_id")))
+    if n_gone := int(run.cancelled.count().to_pyarrow().as_py()):
+        run.note(f"{n_gone} order(s) fully cancelled by credit notes (latest purchases of the"
+                 " customer and product first) carry no order, line or unit costs")  # fmt: skip
     if run.has("order_lines", "channel") or run.has("customers", "channel"):
         run.channels = sorted({k.lower() for p in settings.pools for k in p.rate_by_channel})
     lines = _lines(run)
@@ -600,4 +494,7 @@ def cost_to_serve(
     order = finish(o, ["customer_id", "order_id", "order_date"], sort=True)
     customer = customer_profitability(ca, breakdown, names)
     cp_df = finish(cp, _CP, sort=False)  # millions of rows: left in the engine's order
-    return CostToServeResult(customer, breakdown[BREAKDOWN_COLUMNS], cp_df, order, run.notes)
+    warnings = cts_sanity_warnings(customer, settings)
+    return CostToServeResult(
+        customer, breakdown[BREAKDOWN_COLUMNS], cp_df, order, run.notes, warnings
+    )

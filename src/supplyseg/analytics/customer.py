@@ -20,19 +20,29 @@ Definitions (``as_of`` defaults to the last order date; later rows are ignored):
   ``interpurchase_days_median``: median days between consecutive purchase days.
 - ``churned``: recency_days > max(churn.window_days, churn.interpurchase_multiple x the
   customer's own median inter-purchase days); ``churn_risk`` = 1 - p_alive when CLV is fitted.
-- OTIF per purchase line with quantity > 0 (see `otif_lines`), rolled up per customer as shares
-  of the lines due: ``on_time``, ``in_full``, ``otif``; ``lines_due`` is that denominator,
-  ``lines_delivered`` the due lines delivered by as_of, ``lines_not_due`` the excluded lines.
+  The rule and the model are separate estimates; a warning is raised when more than
+  `CHURN_CONFLICT_SHARE` (10 %) of the churned customers have p_alive > 0.5. Under MBG/NBD (the
+  default) p_alive falls with silence, so the two agree for the long-silent one-time buyers
+  that BG/NBD leaves at p_alive = 1.
+- OTIF (`supplyseg.analytics.otif`, the one definition): per purchase line with quantity > 0;
+  early deliveries are on time unless ``otif.early_tolerance_days`` is set. Per customer
+  ``otif``, ``on_time``, ``in_full`` are shares of ``lines_due``; the counts ``lines_otif``,
+  ``lines_on_time``, ``lines_in_full``, ``lines_early`` (due lines delivered before the due
+  date), ``lines_delivered`` (due lines delivered by as_of) and ``lines_not_due`` (excluded)
+  let any group's OTIF be computed exactly as sum(lines_otif) / sum(lines_due)
+  (`supplyseg.analytics.otif.otif_summary`), never as a mean of customer shares.
 - DSO from invoices dated by as_of with amount > 0 (see `dso_by_customer`): ``dso_days``,
   ``days_past_due`` (both amount-weighted means), ``open_amount``; invoices of customers
   without purchases are not reported.
 - ``channel_share_<channel>``: share of the customer's gross purchase revenue (or distinct
   orders) per order_lines.channel over all history, the ``channels.max_channels`` largest
   channels by revenue, the rest as ``other``; null channel = ``unknown``.
-- CLV (see `supplyseg.analytics.clv`): BG/NBD on purchase days (frequency = days - 1, time in
-  ``clv.time_unit``) and Gamma-Gamma on the mean gross value of repeat purchase days, calibrated
-  on everything up to as_of; ``expected_purchases_12m``, ``p_alive``, ``expected_avg_value`` and
-  ``clv_12m`` (discounted, times ``clv.margin``).
+- CLV (see `supplyseg.analytics.customer_clv`): MBG/NBD (``clv.model``, or BG/NBD) on purchase
+  days (frequency = days - 1, time in ``clv.time_unit``) and Gamma-Gamma on the mean gross value
+  of repeat purchase days, calibrated on everything up to as_of; ``expected_purchases_12m``,
+  ``p_alive``, ``expected_avg_value`` and ``clv_12m`` (discounted, times ``clv.margin``);
+  ``clv_basis`` is "revenue" when clv.margin = 1, else "margin". An untrustworthy fit leaves
+  them NaN (unknown) with a warning.
 """
 
 from __future__ import annotations
@@ -50,22 +60,19 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from supplyseg.analytics.clv import (
-    TIME_UNIT_DAYS,
-    BGNBDFit,
-    GammaGammaFit,
-    customer_lifetime_value,
-    fit_bgnbd,
-    fit_gamma_gamma,
-    purchase_occasions,
+from supplyseg.analytics._btyd import PurchaseCountFit
+from supplyseg.analytics.clv import GammaGammaFit, purchase_occasions
+from supplyseg.analytics.customer_clv import CLV_COLUMNS, clv_columns
+from supplyseg.analytics.otif import (
+    OTIF_COUNT_COLUMNS,
+    _is_purchase,
+    _otif_counts,
+    _otif_shares,
+    _otif_skip_reason,
+    _require,
+    _with_otif_flags,
 )
-from supplyseg.config.customer import (
-    ChannelSettings,
-    ClvSettings,
-    CustomerSettings,
-    OtifSettings,
-    RfmSegmentRule,
-)
+from supplyseg.config.customer import ChannelSettings, CustomerSettings, RfmSegmentRule
 from supplyseg.errors import ConfigError, DataContractError
 
 __all__ = [
@@ -74,8 +81,6 @@ __all__ = [
     "churned",
     "customer_metrics",
     "dso_by_customer",
-    "otif_by_customer",
-    "otif_lines",
     "quintile_scores",
     "rfm_segments",
 ]
@@ -99,37 +104,37 @@ CUSTOMER_METRICS_COLUMNS: tuple[str, ...] = (
     "otif",
     "on_time",
     "in_full",
-    "lines_delivered",
-    "lines_due",
-    "lines_not_due",
+    *OTIF_COUNT_COLUMNS,
     "dso_days",
     "days_past_due",
     "open_amount",
     # channel_share_<channel> columns go here
-    "clv_12m",
-    "p_alive",
-    "expected_purchases_12m",
-    "expected_avg_value",
+    *CLV_COLUMNS,
 )
 """Columns of `customer_metrics` in order; the channel shares sit before ``clv_12m``."""
 
 _REQUIRED_LINES = ("order_id", "customer_id", "order_date", "quantity", "unit_price")
+CHURN_CONFLICT_SHARE = 0.10
+"""Warn when more than this share of churned customers has p_alive > 0.5 (see `_assemble`)."""
 _REQUIRED_INVOICES = ("invoice_id", "customer_id", "invoice_date", "due_date", "amount")
 # Strings stay Arrow-backed: converting a million ids to Python objects is slow.
 _STRINGS = {pa.string(): pd.StringDtype("pyarrow"), pa.large_string(): pd.StringDtype("pyarrow")}
-# Relative slack when comparing delivered with ordered quantities: absorbs float noise only.
-_QTY_EPS = 1e-9
 
 
 @dataclass(frozen=True)
 class CustomerMetricsResult:
-    """`customer_metrics`' output: the table, notes for the manifest, and the fitted models."""
+    """`customer_metrics`' output: the table, notes and warnings for the manifest, the models.
+
+    ``warnings`` are findings the user must act on (an untrustworthy CLV fit, churn flags that
+    contradict p_alive); ``notes`` say what was skipped or assumed.
+    """
 
     table: pd.DataFrame
     notes: list[str] = field(default_factory=list)
-    clv_fit: BGNBDFit | None = None
+    clv_fit: PurchaseCountFit | None = None
     spend_fit: GammaGammaFit | None = None
     as_of: date | None = None
+    warnings: list[str] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- scoring (pandas)
@@ -204,153 +209,6 @@ def churned(
 
 
 # --------------------------------------------------------------------------- engine expressions
-
-
-def _require(t: ir.Table, table: str, cols: Sequence[str]) -> None:
-    missing = [c for c in cols if c not in t.columns]
-    if missing:
-        raise DataContractError(
-            f"{table}: missing column(s) {missing}; columns present: {list(t.columns)}"
-        )
-
-
-def _is_purchase(lines: ir.Table) -> ir.BooleanValue:
-    if "is_credit_note" in lines.columns:
-        out: ir.BooleanValue = ~lines.is_credit_note.fill_null(False)
-        return out
-    return ibis.literal(True)
-
-
-def _reference_column(settings: OtifSettings) -> str:
-    return f"{settings.reference_date}_date"
-
-
-def _otif_skip_reason(lines: ir.Table, settings: OtifSettings) -> str | None:
-    ref = _reference_column(settings)
-    missing = [c for c in (ref, settings.delivery_date) if c not in lines.columns]
-    if not missing:
-        return None
-    return (
-        f"otif: skipped, order_lines has no {' or '.join(missing)} column"
-        f" (otif.reference_date = {settings.reference_date},"
-        f" otif.delivery_date = {settings.delivery_date}); map the column(s) to measure OTIF"
-    )
-
-
-def _with_otif_flags(t: ir.Table, settings: OtifSettings, as_of: date) -> ir.Table:
-    """Add never-null boolean OTIF flags (_eligible, _has_ref, _not_due, _measured, _delivered,
-    _on_time, _in_full) to order lines; lines that are not purchases with quantity > 0 get
-    False everywhere. Staged mutates keep each flag computed once in the generated SQL."""
-    ref, when = _reference_column(settings), settings.delivery_date
-    t = t.mutate(
-        _eligible=(_is_purchase(t) & (t.quantity > 0)).fill_null(False),
-        _due=t[ref],
-        _when=t[when],
-        _delivered=(t[when] <= as_of).fill_null(False),
-        _got=t.delivered_quantity.fill_null(t.quantity)
-        if "delivered_quantity" in t.columns
-        else t.quantity,
-    )
-    open_until = as_of - timedelta(days=settings.late_tolerance_days)
-    t = t.mutate(
-        _has_ref=t._eligible & t._due.notnull(),
-        _not_due=(
-            t._eligible & ((t._due > as_of) | (~t._delivered & (t._due > open_until)))
-        ).fill_null(False),
-        _lateness=t._when.delta(t._due, unit="day"),
-    )
-    need = 1.0 - settings.in_full_tolerance_pct / 100.0 - _QTY_EPS
-    return t.mutate(
-        _measured=t._has_ref & ~t._not_due,
-        _on_time=(
-            t._eligible
-            & t._delivered
-            & (t._lateness >= -settings.early_tolerance_days)
-            & (t._lateness <= settings.late_tolerance_days)
-        ).fill_null(False),
-        _in_full=(t._eligible & t._delivered & (t._got >= t.quantity * need)).fill_null(False),
-    )
-
-
-def otif_lines(order_lines: ir.Table, settings: OtifSettings, as_of: date) -> ir.Table:
-    """Per purchase line with quantity > 0 ordered by as_of: its OTIF flags (Ibis expression).
-
-    Columns: customer_id, order_id, due_date (the reference date), delivery_date, has_reference,
-    not_due, measured, delivered, on_time, in_full, otif (booleans, never null).
-
-    - delivered: a delivery date on or before as_of (a later one is not yet known at as_of).
-    - not_due (excluded): the due date is after as_of, or the line is undelivered and its late
-      tolerance has not run out (due_date + late_tolerance_days > as_of), so an open line is
-      never failed before it could still arrive on time.
-    - measured: has a due date and is not ``not_due``; due lines never delivered are failures.
-    - on_time: delivered within [due - early_tolerance_days, due + late_tolerance_days].
-    - in_full: delivered_quantity >= quantity x (1 - in_full_tolerance_pct / 100); without the
-      delivered_quantity column, or where it is null, a delivered line counts as in full.
-    """
-    _require(order_lines, "order_lines", _REQUIRED_LINES)
-    reason = _otif_skip_reason(order_lines, settings)
-    if reason:
-        raise DataContractError(reason)
-    t = _with_otif_flags(order_lines.filter(order_lines.order_date <= as_of), settings, as_of)
-    t = t.filter(t._eligible)
-    return t.select(
-        customer_id=t.customer_id,
-        order_id=t.order_id,
-        due_date=t._due,
-        delivery_date=t._when,
-        has_reference=t._has_ref,
-        not_due=t._not_due,
-        measured=t._measured,
-        delivered=t._delivered,
-        on_time=t._on_time,
-        in_full=t._in_full,
-        otif=t._on_time & t._in_full,
-    )
-
-
-def _otif_counts(t: ir.Table) -> dict[str, ir.Value]:
-    """Per-group OTIF counts from `_with_otif_flags` columns."""
-    return {
-        "lines_due": t.count(where=t._measured),
-        "lines_delivered": t.count(where=t._measured & t._delivered),
-        "lines_not_due": t.count(where=t._not_due),
-        "lines_no_reference": t.count(where=t._eligible & ~t._has_ref),
-        "_n_on_time": t.count(where=t._measured & t._on_time),
-        "_n_in_full": t.count(where=t._measured & t._in_full),
-        "_n_otif": t.count(where=t._measured & t._on_time & t._in_full),
-    }
-
-
-def _otif_shares(t: ir.Table) -> dict[str, ir.Value]:
-    denominator = t.lines_due.nullif(0).cast("float64")
-    return {
-        "on_time": t._n_on_time / denominator,
-        "in_full": t._n_in_full / denominator,
-        "otif": t._n_otif / denominator,
-    }
-
-
-def otif_by_customer(order_lines: ir.Table, settings: OtifSettings, as_of: date) -> ir.Table:
-    """OTIF rolled up per customer (Ibis expression); flags as in `otif_lines`.
-
-    Columns: customer_id, lines_due (measured lines), lines_delivered, lines_not_due,
-    lines_no_reference, on_time, in_full, otif (shares of lines_due; null when it is 0).
-    """
-    _require(order_lines, "order_lines", _REQUIRED_LINES)
-    reason = _otif_skip_reason(order_lines, settings)
-    if reason:
-        raise DataContractError(reason)
-    t = order_lines.filter(order_lines.order_date <= as_of)
-    t = _with_otif_flags(t.filter(_is_purchase(t) & (t.quantity > 0)), settings, as_of)
-    per = t.group_by("customer_id").agg(**_otif_counts(t))
-    return per.select(
-        "customer_id",
-        "lines_due",
-        "lines_delivered",
-        "lines_not_due",
-        "lines_no_reference",
-        **_otif_shares(per),
-    )
 
 
 def dso_by_customer(invoices: ir.Table, as_of: date) -> ir.Table:
@@ -465,86 +323,6 @@ def _attach(base: ir.Table, other: ir.Table) -> ir.Table:
     """Left-join ``other`` on customer_id without a second key column."""
     right = other.rename(_key="customer_id")
     return base.left_join(right, base.customer_id == right._key).drop("_key")
-
-
-# --------------------------------------------------------------------------- CLV (pandas/numpy)
-
-
-def _clv_columns(
-    df: pd.DataFrame, settings: ClvSettings, notes: list[str]
-) -> tuple[pd.DataFrame, BGNBDFit | None, GammaGammaFit | None]:
-    n = len(df)
-    out = pd.DataFrame(
-        {
-            c: np.full(n, np.nan)
-            for c in ("clv_12m", "p_alive", "expected_purchases_12m", "expected_avg_value")
-        },
-        index=df.index,
-    )
-    if not settings.enabled:
-        notes.append("clv: disabled (clv.enabled = false)")
-        return out, None, None
-    if n < settings.min_customers:
-        notes.append(
-            f"clv: skipped, {n} customer(s) < clv.min_customers = {settings.min_customers}"
-        )
-        return out, None, None
-    unit = TIME_UNIT_DAYS[settings.time_unit]
-    x = df["occasions"].to_numpy(np.float64) - 1.0
-    tx = df["occasion_span_days"].to_numpy(np.float64) / unit
-    big_t = df["age_days"].to_numpy(np.float64) / unit
-    repeat_total = df["total_value"].to_numpy(np.float64) - df["first_value"].to_numpy(np.float64)
-    m = np.where(x > 0, repeat_total / np.maximum(x, 1.0), 0.0)
-    try:
-        bg = fit_bgnbd(x, tx, big_t)
-    except DataContractError as exc:
-        notes.append(f"clv: skipped, the BG/NBD fit is impossible on this data ({exc})")
-        return out, None, None
-    if not bg.converged:
-        notes.append(f"clv: BG/NBD fit did not converge ({bg.message}); predictions may be off")
-    notes.append(
-        f"clv: BG/NBD r={bg.r:.4g}, alpha={bg.alpha:.4g} ({settings.time_unit}), a={bg.a:.4g},"
-        f" b={bg.b:.4g}, log-likelihood {bg.log_likelihood:.2f} on {n} customers"
-    )
-    year = 12 * TIME_UNIT_DAYS["M"] / unit
-    out["p_alive"] = bg.p_alive(x, tx, big_t)
-    out["expected_purchases_12m"] = bg.expected_purchases(year, x, tx, big_t)
-    spenders = (x > 0) & (m > 0)
-    if int(spenders.sum()) < settings.min_repeat_customers:
-        notes.append(
-            f"clv: Gamma-Gamma skipped, {int(spenders.sum())} repeat customer(s) with positive"
-            f" spend < clv.min_repeat_customers = {settings.min_repeat_customers}; no clv_12m"
-        )
-        return out, bg, None
-    gg = fit_gamma_gamma(x[spenders], m[spenders])
-    if gg.q <= 1.0 or not gg.converged:
-        notes.append(
-            f"clv: Gamma-Gamma unusable (q = {gg.q:.4g}, converged = {gg.converged}); spend too"
-            " heavy-tailed for the model; no clv_12m"
-        )
-        return out, bg, gg
-    corr = float(np.corrcoef(x[spenders], m[spenders])[0, 1]) if spenders.sum() > 2 else 0.0
-    if abs(corr) > 0.3:
-        notes.append(
-            f"clv: Gamma-Gamma assumes spend independent of frequency; their correlation among"
-            f" repeat customers is {corr:.2f}, so expected_avg_value may be biased"
-        )
-    notes.append(f"clv: Gamma-Gamma p={gg.p:.4g}, q={gg.q:.4g}, v={gg.v:.4g}")
-    out["expected_avg_value"] = gg.conditional_expected_average_value(x, m)
-    out["clv_12m"] = customer_lifetime_value(
-        bg,
-        gg,
-        x,
-        tx,
-        big_t,
-        m,
-        months=12,
-        time_unit=settings.time_unit,
-        annual_discount_rate=settings.annual_discount_rate,
-        step=settings.discount_step,
-        margin=settings.margin,
-    )
-    return out, bg, gg
 
 
 # --------------------------------------------------------------------------- assembly
@@ -662,7 +440,7 @@ def _assemble(
     )
     for c in ("otif", "on_time", "in_full"):
         col[c] = df[c].to_numpy(np.float64) if has_otif else np.full(n, np.nan)
-    for c in ("lines_delivered", "lines_due", "lines_not_due"):
+    for c in OTIF_COUNT_COLUMNS:
         col[c] = df[c].fillna(0).astype("Int64") if has_otif else pd.array([pd.NA] * n, "Int64")
     if has_otif:
         not_due = int(df["lines_not_due"].sum())
@@ -680,11 +458,49 @@ def _assemble(
         total = np.where(total > 0, total, np.nan)
         for i, name in enumerate(channels):
             col[name] = df[f"_ch{i}"].fillna(0.0).to_numpy(np.float64) / total
-    clv, bg, gg = _clv_columns(df, settings.clv, notes)
-    col.update({c: clv[c].to_numpy() for c in clv.columns})
-    col["churn_risk"] = 1.0 - clv["p_alive"].to_numpy()
+    clv = clv_columns(df, settings.clv)
+    notes.extend(clv.notes)
+    warnings = list(clv.warnings)
+    col.update({c: clv.table[c].to_numpy() for c in clv.table.columns})
+    p_alive = clv.table["p_alive"].to_numpy()
+    col["churn_risk"] = 1.0 - p_alive
+    warnings.extend(_churn_conflicts(col["churned"], p_alive, settings))  # type: ignore[arg-type]
     order = [c for c in CUSTOMER_METRICS_COLUMNS if c != "clv_12m"]
     at = order.index("open_amount") + 1
     order = [*order[:at], *channels, "clv_12m", *order[at:]]
     table = pd.DataFrame({c: col[c] for c in order})
-    return CustomerMetricsResult(table=table, notes=notes, clv_fit=bg, spend_fit=gg, as_of=as_of)
+    return CustomerMetricsResult(
+        table=table,
+        notes=notes,
+        clv_fit=clv.purchase_fit,
+        spend_fit=clv.spend_fit,
+        as_of=as_of,
+        warnings=warnings,
+    )
+
+
+def _churn_conflicts(
+    is_churned: npt.NDArray[np.bool_], p_alive: npt.NDArray[np.float64], settings: CustomerSettings
+) -> list[str]:
+    """A warning when many churned customers are still probably alive by the CLV model.
+
+    ``churned`` is a rule on silence; ``p_alive`` the model's probability. They may disagree
+    for a few customers; more than `CHURN_CONFLICT_SHARE` of the churned means the two tell
+    the user different stories (typically BG/NBD, where one-time buyers keep p_alive = 1).
+    """
+    known = np.isfinite(p_alive)
+    n_churned = int((is_churned & known).sum())
+    conflict = int((is_churned & known & (p_alive > 0.5)).sum())
+    if not n_churned or conflict <= CHURN_CONFLICT_SHARE * n_churned:
+        return []
+    fix = (
+        "use clv.model: mbgnbd (with bgnbd one-time buyers keep p_alive = 1)"
+        if settings.clv.model == "bgnbd"
+        else "check churn.window_days against how often customers buy"
+    )
+    return [
+        f"customer: {conflict} of {n_churned} churned customers ({conflict / n_churned:.0%})"
+        f" have p_alive > 0.5 ({settings.clv.model}); the churn rule (silent >"
+        f" max({settings.churn.window_days} days, {settings.churn.interpurchase_multiple:g} x"
+        f" own median gap)) and the CLV model disagree; fix: {fix}"
+    ]

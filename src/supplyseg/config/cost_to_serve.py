@@ -50,6 +50,7 @@ __all__ = [
     "DriverName",
     "WhereValue",
     "cost_to_serve_settings",
+    "cts_assumptions",
 ]
 
 DriverName = Literal[
@@ -331,9 +332,22 @@ def _default_pools() -> list[CostPool]:
 
 
 class CostToServeSettings(_Model):
-    """The ``cost_to_serve:`` section: the list of cost pools (defaults: typical B2B pools)."""
+    """The ``cost_to_serve:`` section: the list of cost pools (defaults: typical B2B pools).
+
+    The built-in pools' rates are order-of-magnitude assumptions for a European B2B distributor,
+    not facts about any business: `cts_assumptions` lists which rates are built-in, and a run
+    warns when cost-to-serve exceeds revenue for more than ``warn_share_above_revenue`` of the
+    customers.
+    """
 
     pools: list[CostPool] = Field(default_factory=_default_pools)
+    warn_share_above_revenue: float = Field(
+        default=0.2,
+        ge=0,
+        le=1,
+        description="Warn when cost-to-serve exceeds revenue for more than this share of the"
+        " customers (a sign the rates do not fit the business).",
+    )
 
     @model_validator(mode="after")
     def _unique(self) -> CostToServeSettings:
@@ -388,3 +402,47 @@ def cost_to_serve_settings(
             shown = ""  # the deeper validator's message names the value itself
         more = f" [+{exc.error_count() - 1} more]" if exc.error_count() > 1 else ""
         raise ConfigError(f"{origin}: {where}{shown}: {msg}{more}") from None
+
+
+# Per driver, the pool fields besides ``rate`` whose values are assumptions.
+_POOL_ASSUMPTIONS: dict[str, tuple[str, ...]] = {
+    "orders": ("rate_by_channel",),
+    "freight": ("basis",),
+    "returned_lines": ("lost_value_share", "lost_value_basis"),
+    "receivable_days": ("terms_days",),
+    "customer_years": ("years",),
+}
+
+
+def cts_assumptions(
+    settings: CostToServeSettings, *, origin: str = "supplyseg.yaml"
+) -> list[dict[str, Any]]:
+    """The cost-to-serve rates and settings that are assumptions, with where each came from.
+
+    One dict per setting: ``setting`` (e.g. ``cost_to_serve.pools.order_handling.rate``),
+    ``value`` and ``source``: ``origin`` when the user set it in the YAML, else
+    ``"built-in default"`` (pydantic's ``model_fields_set``; every pool is built-in when
+    ``pools`` is not given). For the run manifest's ``assumptions`` list.
+    """
+    user_pools = "pools" in settings.model_fields_set
+    out: list[dict[str, Any]] = []
+    for pool in settings.pools:
+        fields = ("rate", *_POOL_ASSUMPTIONS.get(pool.driver_name, ()))
+        for name in fields:
+            given = user_pools and name in pool.model_fields_set
+            out.append(
+                {
+                    "setting": f"cost_to_serve.pools.{pool.name}.{name}",
+                    "value": getattr(pool, name),
+                    "source": origin if given else "built-in default",
+                }
+            )
+    given = "warn_share_above_revenue" in settings.model_fields_set
+    out.append(
+        {
+            "setting": "cost_to_serve.warn_share_above_revenue",
+            "value": settings.warn_share_above_revenue,
+            "source": origin if given else "built-in default",
+        }
+    )
+    return out

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -16,6 +16,7 @@ __all__ = [
     "OtifSettings",
     "RfmSegmentRule",
     "RfmSettings",
+    "customer_assumptions",
 ]
 
 
@@ -89,14 +90,26 @@ class RfmSettings(_Model):
 
 
 class OtifSettings(_Model):
-    """On time in full per order line: which dates are compared and the tolerances."""
+    """On time in full per order line: which dates are compared and the tolerances.
+
+    A line is on time when delivered no later than due + late_tolerance_days; an early delivery
+    is on time (common practice) unless early_tolerance_days sets an early window, beyond which
+    an early delivery fails. See `supplyseg.analytics.otif` for the whole definition.
+    """
 
     reference_date: Literal["requested", "promised"] = Field(
         default="requested", description="Due date: requested_date or promised_date."
     )
     delivery_date: Literal["delivered_date", "ship_date"] = "delivered_date"
-    early_tolerance_days: int = Field(default=0, ge=0)
-    late_tolerance_days: int = Field(default=0, ge=0)
+    early_tolerance_days: int | None = Field(
+        default=None,
+        ge=0,
+        description="Days a delivery may come before the due date and still be on time;"
+        " None (default) = any early delivery is on time.",
+    )
+    late_tolerance_days: int = Field(
+        default=0, ge=0, description="Days after the due date a delivery still counts on time."
+    )
     in_full_tolerance_pct: float = Field(
         default=0.0,
         ge=0,
@@ -130,16 +143,29 @@ class ChannelSettings(_Model):
 
 
 class ClvSettings(_Model):
-    """BG/NBD + Gamma-Gamma customer lifetime value over the next 12 months."""
+    """Customer lifetime value over the next 12 months: purchase-count model + Gamma-Gamma.
+
+    ``model: mbgnbd`` (default) lets a customer drop out after any purchase, so one-time buyers'
+    P(alive) falls with silence; ``bgnbd`` keeps them at P(alive) = 1 for ever (see
+    `supplyseg.analytics.mbgnbd`). With ``margin`` = 1 the CLV is revenue, not profit.
+    """
 
     enabled: bool = True
+    model: Literal["mbgnbd", "bgnbd"] = Field(
+        default="mbgnbd",
+        description="Purchase-count model: mbgnbd (Batislam et al. 2007) or bgnbd (Fader,"
+        " Hardie & Lee 2005).",
+    )
     time_unit: Literal["D", "W", "M"] = Field(
         default="W", description="Unit the models are fitted in (W = weeks, as Fader-Hardie)."
     )
     annual_discount_rate: float = Field(default=0.10, ge=0, lt=10)
     discount_step: Literal["month", "week"] = "month"
     margin: float = Field(
-        default=1.0, ge=0, description="Share of revenue counted as value (1 = revenue CLV)."
+        default=1.0,
+        ge=0,
+        description="Share of revenue counted as value; 1 (default) = the CLV is revenue, not"
+        " margin (customer_metrics' clv_basis says which).",
     )
     min_customers: int = Field(
         default=30, ge=2, description="Skip the fit (with a note) below this many customers."
@@ -158,3 +184,43 @@ class CustomerSettings(_Model):
     churn: ChurnSettings = ChurnSettings()
     channels: ChannelSettings = ChannelSettings()
     clv: ClvSettings = ClvSettings()
+
+
+# The settings whose values are assumptions about the business, as (section, field) pairs.
+_ASSUMPTIONS: tuple[tuple[str, str], ...] = (
+    ("otif", "reference_date"),
+    ("otif", "delivery_date"),
+    ("otif", "early_tolerance_days"),
+    ("otif", "late_tolerance_days"),
+    ("otif", "in_full_tolerance_pct"),
+    ("churn", "window_days"),
+    ("churn", "interpurchase_multiple"),
+    ("rfm", "window_days"),
+    ("clv", "model"),
+    ("clv", "time_unit"),
+    ("clv", "annual_discount_rate"),
+    ("clv", "margin"),
+)
+
+
+def customer_assumptions(
+    settings: CustomerSettings, *, origin: str = "supplyseg.yaml"
+) -> list[dict[str, Any]]:
+    """The customer settings that are assumptions, each with where its value came from.
+
+    One dict per setting: ``setting`` (YAML path, e.g. ``customer.otif.early_tolerance_days``),
+    ``value`` and ``source``: ``origin`` when the user set it, else ``"built-in default"``
+    (pydantic's ``model_fields_set``). For the run manifest's ``assumptions`` list.
+    """
+    out = []
+    for section, name in _ASSUMPTIONS:
+        model = getattr(settings, section)
+        given = section in settings.model_fields_set and name in model.model_fields_set
+        out.append(
+            {
+                "setting": f"customer.{section}.{name}",
+                "value": getattr(model, name),
+                "source": origin if given else "built-in default",
+            }
+        )
+    return out
