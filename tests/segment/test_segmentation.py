@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from supplyseg.config.segmentation import SegmentationSettings
 from supplyseg.errors import ConfigError
-from supplyseg.segment.segmentation import customer_feature_table, segmentation
+from supplyseg.segment.segmentation import customer_feature_table, segment_summary, segmentation
 
 CTS = pd.DataFrame(
     {
@@ -135,3 +136,31 @@ def test_no_fallback_leaves_no_customer_segments_and_says_so() -> None:
             SegmentationSettings(extra_schemes=[], customer_fallback=["abc_xyz"]),
             customers=customers,
         )
+
+
+def test_summary_pools_otif_over_due_lines_and_keeps_unknown_margins() -> None:
+    segments = pd.DataFrame(
+        {
+            "customer_id": ["a", "b", "c"],
+            "scheme": "s",
+            "segment": ["x", "x", "y"],
+            "primary": True,
+        }
+    )
+    metrics = pd.DataFrame(
+        {
+            "customer_id": ["a", "b", "c"],
+            "revenue": [100.0, 50.0, 10.0],
+            "gross_margin": [float("nan")] * 3,  # no unit costs
+            "otif": [1.0, 0.0, float("nan")],
+            "lines_otif": [9, 0, 0],
+            "lines_due": [9, 1, 0],
+        }
+    )
+    out = segment_summary(segments, metrics, "customer").set_index("segment")
+    # Nine of ten due lines OTIF in x (a mean of customer percentages would say 50 %).
+    assert out.loc["x", "otif"] == pytest.approx(0.9)
+    assert np.isnan(out.loc["y", "otif"])  # nothing due: unknown
+    assert out["gross_margin"].isna().all()
+    assert out["margin_pct"].isna().all()
+    assert out.loc["x", "revenue_share"] == pytest.approx(150 / 160)

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel
-
+from supplyseg.config.cost_to_serve import cts_assumptions
+from supplyseg.config.customer import customer_assumptions
 from supplyseg.config.workspace import Workspace
 
 __all__ = ["BUILT_IN", "FROM_CONFIG", "assumptions"]
@@ -28,66 +28,29 @@ _POLICY_FIELDS = (
     "holding_rate",
     "fallback_cover_days",
 )
-_OTIF_FIELDS = ("late_tolerance_days", "early_tolerance_days", "in_full_tolerance_pct")
-_CHURN_FIELDS = ("window_days", "interpurchase_multiple")
-_CLV_FIELDS = ("annual_discount_rate", "margin", "model")
 
 
 def _entry(setting: str, value: Any, given: bool) -> dict[str, Any]:
     return {"setting": setting, "value": value, "source": FROM_CONFIG if given else BUILT_IN}
 
 
-def _fields(
-    model: BaseModel, prefix: str, names: tuple[str, ...], given: bool = True
-) -> list[dict[str, Any]]:
-    """One entry per field of ``model`` that exists; ``given`` False marks a defaulted parent."""
-    return [
-        _entry(f"{prefix}.{name}", getattr(model, name), given and name in model.model_fields_set)
-        for name in names
-        if name in type(model).model_fields
-    ]
-
-
-def _cost_pools(ws: Workspace) -> list[dict[str, Any]]:
-    cts = ws.cost_to_serve
-    given = "cost_to_serve" in ws.model_fields_set and "pools" in cts.model_fields_set
-    out = []
-    for pool in cts.pools:
-        prefix = f"cost_to_serve.pools.{pool.name}"
-        if pool.rate is not None:
-            out.append(_entry(f"{prefix}.rate", pool.rate, given))
-        if pool.rate_by_channel:
-            out.append(_entry(f"{prefix}.rate_by_channel", dict(pool.rate_by_channel), given))
-    return out
-
-
 def assumptions(ws: Workspace) -> list[dict[str, Any]]:
     """Every business assumption in force: ``setting, value, source`` (built-in or yaml)."""
-    set_ = ws.model_fields_set
-    customer = ws.customer
-    c_set = "customer" in set_
-    out = _cost_pools(ws)
-    out += _fields(
-        customer.otif, "customer.otif", _OTIF_FIELDS, c_set and "otif" in customer.model_fields_set
-    )
-    out += _fields(
-        customer.churn,
-        "customer.churn",
-        _CHURN_FIELDS,
-        c_set and "churn" in customer.model_fields_set,
-    )
-    out += _fields(
-        customer.clv, "customer.clv", _CLV_FIELDS, c_set and "clv" in customer.model_fields_set
-    )
+    # A section the YAML leaves out is the default model, whose model_fields_set is empty.
+    out = cts_assumptions(ws.cost_to_serve, origin=FROM_CONFIG)
+    out += customer_assumptions(ws.customer, origin=FROM_CONFIG)
     policies = ws.policies
-    out += _fields(policies, "policies", _POLICY_FIELDS, "policies" in set_)
+    out += [
+        _entry(f"policies.{name}", getattr(policies, name), name in policies.model_fields_set)
+        for name in _POLICY_FIELDS
+    ]
     if policies.builtin_defaults:
         out.append(
             _entry(
                 "policies.builtin_defaults",
                 "service targets and rules of segments not listed under policies.product /"
                 " policies.customer come from the built-in templates",
-                "policies" in set_ and "builtin_defaults" in policies.model_fields_set,
+                "builtin_defaults" in policies.model_fields_set,
             )
         )
     return out

@@ -283,9 +283,11 @@ def segment_summary(segments: pd.DataFrame, metrics: pd.DataFrame, entity: str) 
     data["_one"] = 1.0
     sums = {c: c for c in ("revenue", "gross_margin", "cts_total", "net_profit") if c in data}
     grouped = data.groupby(["scheme", "segment"], sort=True)
-    out = grouped.agg(entities=("_one", "sum"), **{k: (v, "sum") for k, v in sums.items()})
+    out = grouped.agg(entities=("_one", "sum"))
+    for name in sums:  # unknown stays unknown: a sum of nothing known is NaN, not 0
+        out[name] = grouped[name].sum(min_count=1)
     out["entities"] = out["entities"].astype(int)
-    totals = out.groupby(level="scheme").transform("sum")
+    totals = out.groupby(level="scheme").transform(lambda c: c.sum(min_count=1))
     out["share_entities"] = out["entities"] / totals["entities"]
     if "revenue" in out:
         out["revenue_share"] = out["revenue"] / totals["revenue"].replace(0, np.nan)
@@ -293,7 +295,12 @@ def segment_summary(segments: pd.DataFrame, metrics: pd.DataFrame, entity: str) 
             out["margin_pct"] = 100 * out["gross_margin"] / out["revenue"].replace(0, np.nan)
         if "cts_total" in out:
             out["cts_pct"] = 100 * out["cts_total"] / out["revenue"].replace(0, np.nan)
-    if "otif" in data:
+    if {"lines_otif", "lines_due"} <= set(data):
+        # One OTIF definition: the segment's due lines delivered on time and in full
+        # (supplyseg.analytics.otif), never a mean of customer percentages.
+        due = grouped["lines_due"].sum(min_count=1)
+        out["otif"] = grouped["lines_otif"].sum(min_count=1) / due.where(due > 0)
+    elif "otif" in data:
         out["otif"] = grouped["otif"].mean()
     pattern = (
         "pattern" if "pattern" in data else "demand_pattern" if "demand_pattern" in data else None
