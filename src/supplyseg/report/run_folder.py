@@ -31,6 +31,9 @@ TABLE_ORDER = (
     "segment_migration",
     "policies",
     "stock_to_service",
+    "policy_simulation",
+    "obsolete_stock",
+    "demand_cleansing",
     "forecast_accuracy",
     "rejects",
 )
@@ -44,6 +47,9 @@ _STEP_PREFIXES: dict[str, tuple[str, ...]] = {
     "segment": ("segment", "segments", "segmentation"),
     "policies": ("policy", "policies", "inventory"),
     "stock_to_service": ("policy", "policies", "stock_to_service", "inventory"),
+    "policy_simulation": ("policy", "simulation", "policy_simulation"),
+    "obsolete_stock": ("policy", "obsolete", "inventory"),
+    "demand_cleansing": ("demand", "cleansing", "forecast"),
     "forecast": ("forecast", "forecast_accuracy"),
 }
 _DEFAULT_REASONS = {
@@ -83,6 +89,45 @@ class RunFolder:
     def notes(self) -> list[str]:
         notes = self.manifest.get("notes") or []
         return [str(n) for n in notes]
+
+    @property
+    def warnings(self) -> list[str]:
+        """The run's warnings (``manifest["warnings"]``): things that limit what figures mean."""
+        found = self.manifest.get("warnings") or []
+        return [str(w) for w in found] if isinstance(found, list) else [str(found)]
+
+    @property
+    def assumptions(self) -> list[dict[str, Any]]:
+        """``manifest["assumptions"]``: ``{setting, value, source}`` per setting in force
+        (source "built-in default" or "supplyseg.yaml"); [] for runs made before it existed."""
+        found = self.manifest.get("assumptions") or []
+        if not isinstance(found, list):
+            return []
+        return [
+            {
+                "setting": str(a.get("setting", "")),
+                "value": a.get("value"),
+                "source": str(a.get("source", "")),
+            }
+            for a in found
+            if isinstance(a, dict)
+        ]
+
+    @property
+    def defaults_in_force(self) -> list[dict[str, Any]]:
+        """The assumptions that are built-in defaults, not set in supplyseg.yaml."""
+        return [a for a in self.assumptions if "default" in a["source"].lower()]
+
+    def summary(self, name: str) -> Any:
+        """``manifest["summaries"][name]`` or None."""
+        summaries = self.manifest.get("summaries") or {}
+        return summaries.get(name) if isinstance(summaries, dict) else None
+
+    @property
+    def segmentation(self) -> dict[str, Any]:
+        """``manifest["segmentation"]`` (customer_scheme, requested, fallback, reason) or {}."""
+        found = self.manifest.get("segmentation") or {}
+        return found if isinstance(found, dict) else {}
 
     @property
     def currency(self) -> str:
