@@ -130,15 +130,6 @@ def test_clv_histogram_counts_every_customer_once() -> None:
     assert fig.data[0].y[-1] >= 1
 
 
-def test_forecast_accuracy_computes_relative_mae_when_absent() -> None:
-    acc = pd.DataFrame(
-        {"pattern": ["smooth", "lumpy"], "mae": [3.0, 6.0], "baseline_mae": [4.0, 0]}
-    )
-    fig = fg.forecast_accuracy_by_pattern(acc, Palette.build([]))
-    assert list(fig.data[0].y[:1]) == [0.75]
-    assert np.isnan(fig.data[0].y[1])
-
-
 def test_category_labels_that_look_like_numbers_stay_categories() -> None:
     sizes = pd.DataFrame({"segment": ["1", "2"], "entity_share": [60.0, 40.0]})
     fig = fg.segment_size_revenue(sizes, Palette.build([["1", "2"]]), "customers")
