@@ -170,6 +170,6 @@ def test_a_run_from_before_the_replay_still_renders_and_says_what_is_missing(
     page = ReportPage(render_html(read_run_folder(path)))
     assert "forecast_accuracy" in page.charts
     assert "service_replay" not in page.charts
-    assert page.missing["service_replay"].endswith("the table was not produced by this run.")
+    assert "no policy_simulation.parquet" in page.missing["service_replay"]
     assert "no target_met column" in page.missing["target_not_met"]
     assert not {"policy_items", "target_not_met", "obsolete_stock"} & set(page.kpis)

@@ -29,6 +29,7 @@ __all__ = [
 ]
 
 TOP_ROWS = 15
+_WORDS = {"clv_12m": "customer lifetime value (a discounted margin)", "cogs": "COGS"}
 
 
 @dataclass
@@ -117,7 +118,7 @@ class Context:
         naming = [n for n in notes if any(w in n.lower() for w in words)]
         unknown = [c for c in empty if c in COST_DERIVED and c in frame.columns]
         if not naming and self.cost_unknown and unknown:
-            what = " and ".join(c.replace("_", " ") for c in unknown)
+            what = " and ".join(_WORDS.get(c, c.replace("_", " ")) for c in unknown)
             return f"{what} is unknown: {NO_UNIT_COST}"
         return (naming or notes or [f"{table} has no {', '.join(empty)} values"])[0]
 

@@ -319,13 +319,21 @@ def cts_margin_scatter(
 
 def cost_by_pool(cts: pd.DataFrame, pools: Sequence[str], currency: str = "") -> go.Figure:
     """Total cost-to-serve per cost pool, largest at the top, labelled with % of revenue."""
-    totals = cts[list(pools)].sum().sort_values()
+    # min_count=1: a pool whose cost is unknown for every customer gets no bar, not a 0 bar.
+    sums = cts[list(pools)].sum(min_count=1)
+    unknown = [str(p).replace("_", " ") for p in sums.index[sums.isna()]]
+    totals = sums.dropna().sort_values()
     revenue = float(cts["revenue"].clip(lower=0).sum())
     share = totals / revenue * 100 if revenue > 0 else totals * np.nan
-    text = [f"{v:,.0f} ({p:.1f} % of revenue)" for v, p in zip(totals, share, strict=True)]
+    text = [
+        f"{v:,.0f} ({p:.1f} % of revenue)" if np.isfinite(p) else f"{v:,.0f}"
+        for v, p in zip(totals, share, strict=True)
+    ]
     labels = [p.replace("_", " ") for p in totals.index]
     fig = _totals_bar(labels, totals.to_numpy(dtype="float64"), "#E15759", text)
     fig.update_layout(xaxis_title=money_title("Cost-to-serve", currency))
+    if unknown:
+        add_note(fig, f"Cost unknown for every customer, not drawn: {', '.join(unknown)}.")
     return fig
 
 
@@ -336,7 +344,12 @@ def profit_waterfall(row: pd.Series, pools: Sequence[str], currency: str = "") -
     if np.isfinite(cogs):
         steps.append(("COGS", "relative", -cogs))
         steps.append(("Gross margin", "total", 0.0))
-    steps += [(p.replace("_", " "), "relative", -float(row[p])) for p in pools if row[p] != 0]
+    # An unknown pool cost would break the running sum: it is left out.
+    steps += [
+        (p.replace("_", " "), "relative", -float(row[p]))
+        for p in pools
+        if pd.notna(row[p]) and row[p] != 0
+    ]
     steps.append(("Net profit", "total", 0.0))
     # Totals are drawn from the running sum; label every bar with its own amount.
     labels, running = [], 0.0

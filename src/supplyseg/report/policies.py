@@ -111,7 +111,9 @@ def _forecast_blocks(ctx: Context) -> list[Block]:
         Chart(
             "forecast_accuracy", title,
             f"{_FVA_WORDS} Bars: FVA per demand pattern (hover for the share of series that beat"
-            " the naive forecast); dashed line: all patterns together." + apart,
+            " the naive forecast)"
+            + ("; dashed line: all patterns together." if fva.overall is not None else ".")
+            + apart,
             fp.fva_by_pattern(known, ctx.palette, fva.overall),
         )
     ]  # fmt: skip

@@ -54,6 +54,10 @@ _STEP_PREFIXES: dict[str, tuple[str, ...]] = {
 }
 _DEFAULT_REASONS = {
     "segment_migration": "there is no earlier run to compare with",
+    "policy_simulation": "the run did not replay the policies against past demand (no"
+    " policy_simulation.parquet; runs before the replay existed have none)",
+    "obsolete_stock": "the run wrote no obsolete_stock.parquet (runs before lifecycles existed"
+    " have none)",
 }
 _SKIP_WORDS = re.compile(r"skip|disabled|not |no |absent|missing|cannot|unavailable", re.I)
 

@@ -360,7 +360,8 @@ def _segment_sizes(ctx: Context) -> list[tuple[str, str, pd.DataFrame]]:
             sizes = part.groupby("segment").size().rename("n").to_frame()
             sizes["entity_share"] = 100.0 * sizes["n"] / sizes["n"].sum()
             if rev is not None:
-                r = part.assign(_r=rev.reindex(part[ids]).to_numpy()).groupby("segment")["_r"].sum()
+                grouped = part.assign(_r=rev.reindex(part[ids]).to_numpy()).groupby("segment")
+                r = grouped["_r"].sum(min_count=1)
                 total = float(r.sum())
                 sizes["revenue_share"] = 100.0 * r / total if total else np.nan
             out.append((str(scheme), entity, sizes.reset_index()))
