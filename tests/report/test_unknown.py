@@ -46,11 +46,13 @@ def test_cost_cards_read_unknown_with_the_reason(page: ReportPage) -> None:
 
 
 def test_charts_that_need_costs_say_why_instead_of_empty_axes(page: ReportPage) -> None:
-    for key in ("inventory_by_policy", "inventory_by_segment", "stock_to_service", "clv"):
+    for key in ("inventory_by_policy", "inventory_by_segment", "stock_to_service"):
         assert key not in page.charts
         assert "unknown: the data has no unit cost" in page.missing[key], key
     assert "profitability" in page.missing
-    assert {"cost_by_pool", "service_replay", "forecast_accuracy", "otif_dso"} <= set(page.charts)
+    assert {"cost_by_pool", "service_replay", "forecast_accuracy", "otif_dso", "clv"} <= set(
+        page.charts
+    )  # none of them needs a unit cost
 
 
 def test_table_cells_of_unknown_costs_read_unknown(page: ReportPage) -> None:
@@ -133,3 +135,31 @@ def test_footer_totals_every_step_and_says_when_the_report_is_not_in_it(tmp_path
     del manifest["timings_seconds"]["report"]
     (path / "manifest.json").write_text(json.dumps(manifest))
     assert "run time 4.5 s before the report" in render_html(read_run_folder(path))
+
+
+def test_zeros_written_for_unknown_costs_do_not_pass_for_figures(tmp_path: Path) -> None:
+    # As the Online Retail run wrote them: make-to-order items at 0, the stocked ones null,
+    # the stock-to-service curves summed to 0, notes prefixed with their step.
+    path = write_synthetic_run(
+        tmp_path / "r",
+        unit_costs=False,
+        notes=["customer: otif: skipped, order_lines has no delivered_date column"],
+    )
+    pol = pd.read_parquet(path / "policies.parquet")
+    pol.loc[pol["inventory_rule"] == "make_to_order", "inventory_value"] = 0.0
+    pol.to_parquet(path / "policies.parquet")
+    sts = pd.read_parquet(path / "stock_to_service.parquet")
+    sts["inventory_value"] = 0.0
+    sts.to_parquet(path / "stock_to_service.parquet")
+    metrics = pd.read_parquet(path / "customer_metrics.parquet")
+    metrics["otif"] = float("nan")
+    metrics.to_parquet(path / "customer_metrics.parquet")
+    html = render_html(read_run_folder(path))
+    page = ReportPage(html)
+    assert page.kpis["inventory"]["text"] == "unknown (no unit cost)"
+    assert "items with stock have no inventory value" in page.kpis["inventory"]["detail"]
+    for key in ("inventory_by_policy", "inventory_by_segment", "stock_to_service"):
+        assert key not in page.charts
+        assert "no unit cost" in page.missing[key], key
+    # The step's note, found under its step prefix, explains the OTIF bars that are missing.
+    assert "OTIF: order_lines has no delivered_date column." in html

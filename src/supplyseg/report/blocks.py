@@ -29,7 +29,7 @@ __all__ = [
 ]
 
 TOP_ROWS = 15
-_WORDS = {"clv_12m": "customer lifetime value (a discounted margin)", "cogs": "COGS"}
+_WORDS = {"cogs": "COGS"}
 
 
 @dataclass
@@ -110,6 +110,10 @@ class Context:
         if frame is None:
             return self.run.reason_absent(table)
         empty = [c for c in columns if c not in frame.columns or frame[c].isna().all()]
+        if self.cost_unknown:
+            # Without any unit cost a cost column's values are unknown even where an older
+            # step wrote 0 (a pandas sum of nothing).
+            empty += [c for c in columns if c in COST_DERIVED and c not in empty]
         if not empty:
             return None
         notes = self.run.notes_about(*prefixes) if prefixes else []
@@ -117,7 +121,7 @@ class Context:
         words = [w for c in empty for w in (c, c.replace("_", " "))]
         naming = [n for n in notes if any(w in n.lower() for w in words)]
         unknown = [c for c in empty if c in COST_DERIVED and c in frame.columns]
-        if not naming and self.cost_unknown and unknown:
+        if self.cost_unknown and unknown and len(unknown) == len(empty):
             what = " and ".join(_WORDS.get(c, c.replace("_", " ")) for c in unknown)
             return f"{what} is unknown: {NO_UNIT_COST}"
         return (naming or notes or [f"{table} has no {', '.join(empty)} values"])[0]
@@ -134,7 +138,7 @@ def _missing(value: object) -> bool:
 
 
 def plural(n: int, word: str) -> str:
-    return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
+    return f"{n:,} {word}" if n == 1 or word.endswith("s") else f"{n:,} {word}s"
 
 
 def table_block(

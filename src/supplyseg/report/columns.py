@@ -133,7 +133,8 @@ COLUMNS: dict[str, Column] = {
     "days_past_due": _c("Days past due (amount-weighted).", "days"),
     "open_amount": _c("Invoiced amount not yet paid.", "currency"),
     "clv_12m": _c(
-        "Customer lifetime value over the next 12 months (discounted margin).", "currency"
+        "Customer lifetime value over the next 12 months (discounted revenue × clv.margin).",
+        "currency",
     ),
     "p_alive": _c("Probability the customer is still active (BG/NBD).", "fraction"),
     "expected_purchases_12m": _c("Expected purchases in the next 12 months (BG/NBD).", "number"),
@@ -141,6 +142,9 @@ COLUMNS: dict[str, Column] = {
     # segments
     "entities": _c("Number of customers or products.", "count"),
     "entity_share": _c("Share of all entities in the scheme.", "fraction"),
+    "share_entities": _c("Share of all entities in the scheme.", "fraction"),
+    "margin_pct": _c("Gross margin as % of revenue.", "percent"),
+    "pattern_mix": _c("Demand patterns of the segment's items and their shares.", "text"),
     "revenue_share": _c("Share of revenue.", "fraction"),
     "cts_pct": _c("Cost-to-serve as % of revenue.", "percent"),
     # policies and forecasts

@@ -17,7 +17,7 @@ from supplyseg.report.columns import format_value
 from supplyseg.report.run_folder import RunFolder
 from supplyseg.report.unknown import NO_UNIT_COST, cost_unknown_reason, known_total
 
-__all__ = ["headline_numbers", "headline_section"]
+__all__ = ["headline_numbers", "headline_section", "inventory_unknown"]
 
 
 def _customertable_block(run: RunFolder) -> pd.DataFrame | None:
@@ -49,8 +49,12 @@ def _inventory_kpi(run: RunFolder, cost_why: str | None) -> Kpi:
         why = run.reason_absent("policies")
         return Kpi("inventory", "Inventory investment", None, "—", f"not computed because {why}")
     total = known_total(pol["inventory_value"])
-    if np.isnan(total):
-        why = NO_UNIT_COST if cost_why else "no item has a known inventory value"
+    missing = int(pol["inventory_value"].isna().sum())
+    if np.isnan(total) or (missing and total == 0):
+        # Known values of 0 only (make-to-order items hold no stock) say nothing of the rest.
+        why = NO_UNIT_COST if cost_why else "no stocked item has a known inventory value"
+        if missing:
+            why += f"; {missing:,} items with stock have no inventory value"
         return _unknown_kpi("inventory", "Inventory investment", why, no_cost=bool(cost_why))
     by = "service_type" if "service_type" in pol.columns else None
     parts = (
@@ -60,12 +64,12 @@ def _inventory_kpi(run: RunFolder, cost_why: str | None) -> Kpi:
         f"{k}: {format_value(float(v), 'currency', cur) if pd.notna(v) else 'unknown'}"
         for k, v in parts.items()
     )
-    missing = int(pol["inventory_value"].isna().sum())
+    text = format_value(total, "currency", cur)
     if missing:
+        # A lower bound: the items without a unit cost would add to it.
+        text = f"≥ {text}"
         detail += f" · {missing:,} items without a unit cost are not included"
-    return Kpi(
-        "inventory", "Inventory investment", total, format_value(total, "currency", cur), detail
-    )
+    return Kpi("inventory", "Inventory investment", total, text, detail)
 
 
 def _make_to_order_kpi(run: RunFolder) -> Kpi:
@@ -228,6 +232,19 @@ def _data_quality(ctx: Context) -> list[Block]:
     return blocks
 
 
+def inventory_unknown(ctx: Context) -> str | None:
+    """Why no inventory chart can be drawn although some values are known: every known value
+    is 0 (make-to-order items) and the stocked items' values are unknown."""
+    pol = ctx.run.table("policies")
+    if pol is None or "inventory_value" not in pol.columns:
+        return None
+    values = pol["inventory_value"]
+    if values.fillna(0).ne(0).any() or not values.isna().any():
+        return None
+    cause = NO_UNIT_COST if ctx.cost_unknown else "their value is not known"
+    return f"inventory value is unknown for every item with stock: {cause}"
+
+
 def headline_section(ctx: Context) -> Section:
     """Section 1: the KPI cards, inventory by policy and the data-quality blocks."""
     sec = Section(
@@ -235,7 +252,7 @@ def headline_section(ctx: Context) -> Section:
         "The size of the business analysed, where profit leaks, and how clean the input data was.",
         kpis=headline_numbers(ctx.run),
     )  # fmt: skip
-    why = ctx.lacks("policies", ["inventory_value"])
+    why = ctx.lacks("policies", ["inventory_value"]) or inventory_unknown(ctx)
     if why:
         sec.blocks.append(Missing("inventory_by_policy", "Inventory investment by policy", why))
     else:

@@ -11,7 +11,8 @@ from supplyseg.report import figures_policy as fp
 from supplyseg.report.blocks import TOP_ROWS, Block, Chart, Context, Missing, Section, plural
 from supplyseg.report.blocks import table_block as _table
 from supplyseg.report.columns import fraction_scale
-from supplyseg.report.trust import forecast_value_added, policy_kpis, trust_blocks
+from supplyseg.report.headline import inventory_unknown
+from supplyseg.report.trust import forecast_value_added, fva_column, policy_kpis, trust_blocks
 
 __all__ = ["policies_section"]
 
@@ -43,7 +44,7 @@ def _inventory_blocks(ctx: Context) -> list[Block]:
     target = summary.get("service_target", pd.Series(np.nan, index=summary.index))
     summary["service_target_pct"] = target.astype("float64") * scale
     blocks: list[Block] = []
-    why = ctx.lacks("policies", ["inventory_value"], "policy")
+    why = ctx.lacks("policies", ["inventory_value"], "policy") or inventory_unknown(ctx)
     if why:
         blocks.append(Missing("inventory_by_segment", "Service target vs inventory", why))
     else:
@@ -126,10 +127,14 @@ def _forecast_blocks(ctx: Context) -> list[Block]:
                 fp.fva_by_segment(fva.per_segment),
             )
         )  # fmt: skip
-    rows = acc
+    rows = acc.assign(fva=fva_column(acc))
+    unscored = rows["pattern"].astype(str).eq("insufficient_history")
+    if "scored" in rows.columns:
+        unscored |= rows["scored"].eq(False)
+    rows.loc[unscored, "fva"] = np.nan  # not scored: no FVA, whatever the ratio says
     if "segment" in acc.columns:
-        rows = acc[acc["segment"].isna() | acc["segment"].astype(str).eq("all")]
-        rows = rows if len(rows) else acc
+        totals = rows[rows["segment"].isna() | rows["segment"].astype(str).eq("all")]
+        rows = totals if len(totals) else rows
     blocks.append(
         _table(
             ctx, "forecast_accuracy_table", "Forecast accuracy: all measures",

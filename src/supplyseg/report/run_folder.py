@@ -40,6 +40,9 @@ TABLE_ORDER = (
 
 # Manifest-note prefixes of the step that writes each table (notes read "<step>: <what>").
 _STEP_PREFIXES: dict[str, tuple[str, ...]] = {
+    "policy_simulation": ("simulation", "policy_simulation", "replay"),
+    "obsolete_stock": ("obsolete", "obsolete_stock", "lifecycle", "inventory"),
+    "demand_cleansing": ("cleansing", "demand_cleansing"),
     "demand": ("demand",),
     "cost_to_serve": ("cost_to_serve", "cts"),
     "cts": ("cost_to_serve", "cts"),
@@ -47,9 +50,6 @@ _STEP_PREFIXES: dict[str, tuple[str, ...]] = {
     "segment": ("segment", "segments", "segmentation"),
     "policies": ("policy", "policies", "inventory"),
     "stock_to_service": ("policy", "policies", "stock_to_service", "inventory"),
-    "policy_simulation": ("policy", "simulation", "policy_simulation"),
-    "obsolete_stock": ("policy", "obsolete", "inventory"),
-    "demand_cleansing": ("demand", "cleansing", "forecast"),
     "forecast": ("forecast", "forecast_accuracy"),
 }
 _DEFAULT_REASONS = {
@@ -75,6 +75,15 @@ def _strip_prefix(note: str, prefix: str) -> str:
         return f"no {note[: len(prefix)]} table was provided"
     rest = re.sub(r"^skipped\s*[:,;-]?\s*", "", rest, flags=re.I)
     return rest.rstrip(". ")
+
+
+def _match(note: str, prefixes: tuple[str, ...]) -> str | None:
+    """The longest of ``prefixes`` the note starts with (followed by ``:`` or a space)."""
+    low = note.lower()
+    for prefix in sorted(prefixes, key=len, reverse=True):
+        if low.startswith(prefix.lower()) and low[len(prefix) : len(prefix) + 1] in (":", " "):
+            return prefix
+    return None
 
 
 @dataclass
@@ -168,13 +177,14 @@ class RunFolder:
         with the prefix removed; notes that say something was skipped come first."""
         found: list[str] = []
         for note in self.notes:
-            low = note.lower()
-            for prefix in sorted(prefixes, key=len, reverse=True):
-                if low.startswith(prefix.lower()) and low[len(prefix) : len(prefix) + 1] in (
-                    ":",
-                    " ",
-                ):
-                    found.append(_strip_prefix(note, prefix))
+            # The pipeline prefixes its steps' notes with the step ("customer: otif: skipped"):
+            # the note is also tried without that first word.
+            head, _, rest = note.partition(": ")
+            tries = [rest, note] if rest and " " not in head else [note]
+            for text in tries:
+                hit = _match(text, prefixes)
+                if hit is not None:
+                    found.append(_strip_prefix(text, hit))
                     break
         return sorted(found, key=lambda n: not _SKIP_WORDS.search(n))
 

@@ -325,9 +325,10 @@ def _customers(ctx: Context) -> Section:
         if why
         else Chart(
             "clv", "Customer lifetime value over the next 12 months",
-            "How many customers (bars) are expected to bring how much discounted margin in the"
-            " next 12 months (BG/NBD and Gamma-Gamma models). A long right tail means a few"
-            " customers hold most of the future value.",
+            "How many customers (bars) are expected to bring how much discounted value in the"
+            " next 12 months (BG/NBD and Gamma-Gamma models; value = revenue × clv.margin,"
+            " revenue by default). A long right tail means a few customers hold most of the"
+            " future value.",
             fg.clv_distribution(m["clv_12m"], ctx.cur),
         )
     )  # fmt: skip

@@ -24,6 +24,7 @@ from supplyseg.report.unknown import known_total
 __all__ = [
     "ForecastValueAdded",
     "forecast_value_added",
+    "fva_column",
     "policy_kpis",
     "replay_sentence",
     "simulation_by_segment",
@@ -334,7 +335,8 @@ class ForecastValueAdded:
     unscored_rows: int
 
 
-def _fva(d: pd.DataFrame) -> pd.Series:
+def fva_column(d: pd.DataFrame) -> pd.Series:
+    """FVA per row: the ``fva`` column, else 1 - ``relative_mae``, else 1 - mae / baseline_mae."""
     if "fva" in d.columns:
         return pd.to_numeric(d["fva"], errors="coerce").astype("float64")
     if "relative_mae" in d.columns:
@@ -364,7 +366,7 @@ def forecast_value_added(accuracy: pd.DataFrame) -> ForecastValueAdded:
     ``relative_mae`` or the MAEs of older runs). Rows of series without enough history
     (``pattern == "insufficient_history"`` or ``scored`` false) are counted apart, never drawn
     as a ratio."""
-    d = accuracy.assign(fva=_fva(accuracy))
+    d = accuracy.assign(fva=fva_column(accuracy))
     unscored = d["pattern"].astype(str).eq("insufficient_history")
     if "scored" in d.columns:
         unscored |= d["scored"].eq(False)

@@ -5,6 +5,7 @@ A column that is null for every row is unknown, not zero: pandas sums it to 0 un
 ``min_count=1``, so every total in the report goes through `known_total`. A run without unit
 costs leaves margin, COGS, net profit and stock values null; older runs sometimes summed them to
 0 in summary tables, so in such a run the report shows every cost-derived column as unknown.
+(CLV is revenue × ``clv.margin``: it needs no unit cost.)
 """
 
 from __future__ import annotations
@@ -28,17 +29,18 @@ NO_UNIT_COST = (
 # Columns whose values need a unit cost (COGS, margins, stock and CLV values).
 COST_DERIVED = frozenset(
     {
-        "cogs", "margin", "gross_margin", "net_profit", "net_margin_pct", "profit_rank",
-        "cum_profit_share", "inventory_value", "avg_on_hand_value", "unit_cost", "value",
-        "clv_12m", "expected_avg_value",
+        "cogs", "margin", "gross_margin", "net_profit", "net_margin_pct", "margin_pct",
+        "gross_margin_pct", "profit_rank", "cum_profit_share", "inventory_value",
+        "avg_on_hand_value", "unit_cost", "value",
     }
 )  # fmt: skip
-# Where a known cost shows: any known value here means the run had unit costs (for some items).
+# Where a known cost shows: a known value here means the run had unit costs (for some items).
+# A make-to-order item's inventory value is 0 whatever its cost, so there only non-zero counts,
+# and only when the policies carry no unit_cost column of their own.
 _COST_EVIDENCE = (
     ("cost_to_serve_customer", "cogs"),
     ("cost_to_serve_customer", "gross_margin"),
     ("demand_product", "margin"),
-    ("policies", "inventory_value"),
     ("policies", "unit_cost"),
 )
 _COST_WORDS = ("unit_cost", "unit cost", "unit costs")
@@ -61,6 +63,11 @@ def cost_unknown_reason(run: RunFolder) -> str | None:
             continue
         seen = True
         if frame[column].notna().any():
+            return None
+    pol = run.table("policies")
+    if pol is not None and "unit_cost" not in pol.columns and "inventory_value" in pol.columns:
+        seen = True
+        if pol["inventory_value"].fillna(0).ne(0).any():
             return None
     seg = run.manifest.get("segmentation") or {}
     seg_reason = str(seg.get("reason") or "") if isinstance(seg, dict) else ""
