@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import synthetic_trust as trust
 
 POOLS = ("orders", "order_lines", "freight", "receivable_days")
 PATTERN_CUTS = (1.32, 0.49)
@@ -159,6 +160,7 @@ def customer_metrics(rng: np.random.Generator, customers: pd.DataFrame) -> pd.Da
             "on_time": np.minimum(1.0, otif + 0.05),
             "in_full": np.minimum(1.0, otif + 0.03),
             "lines_delivered": rng.integers(1, 300, n),
+            "lines_due": rng.integers(1, 300, n),
             "dso_days": rng.gamma(6.0, 7.0, n),
             "channel_share_online": online,
             "channel_share_retail": 1 - online,
@@ -190,8 +192,16 @@ def write_synthetic_run(
     seed: int = 7,
     omit: Iterable[str] = (),
     notes: Iterable[str] = (),
+    unit_costs: bool = True,
+    legacy: bool = False,
 ) -> Path:
-    """Write a complete fake run folder at ``path`` (minus the ``omit`` tables); returns it."""
+    """Write a complete fake run folder at ``path`` (minus the ``omit`` tables); returns it.
+
+    ``unit_costs=False`` writes the run of data without unit costs: every cost-derived column
+    (margin, COGS, net profit, inventory and stock values, CLV) is null and customers fall back
+    to RFM segments. ``legacy=True`` writes the folder as runs did before the assumptions,
+    simulation, lifecycle and FVA outputs existed.
+    """
     rng = np.random.default_rng(seed)
     omit = set(omit)
     path.mkdir(parents=True, exist_ok=True)
@@ -287,6 +297,13 @@ def write_synthetic_run(
     pol["safety_stock"] = rng.gamma(2.0, 30.0, len(pol)).round(1)
     pol["reorder_point"] = pol["safety_stock"] + rng.gamma(2.0, 50.0, len(pol)).round(1)
     pol["inventory_value"] = (pol["safety_stock"] * rng.uniform(5, 40, len(pol))).round(2)
+    if not legacy:
+        pol = trust.with_policy_trust(rng, pol)
+        sim = trust.policy_simulation(rng, pol)
+        pol = trust.mark_target_met(pol, sim)
+        tables["policy_simulation"] = sim
+        tables["obsolete_stock"] = trust.obsolete_stock(rng, pol)
+        tables["demand_cleansing"] = trust.demand_cleansing(rng, pol)
     tables["policies"] = pol
     grid = np.asarray([0.80, 0.85, 0.90, 0.95, 0.97, 0.98, 0.99, 0.995])
     z = np.asarray([0.84, 1.04, 1.28, 1.64, 1.88, 2.05, 2.33, 2.58])
@@ -305,16 +322,22 @@ def write_synthetic_run(
         ],
         ignore_index=True,
     )
-    acc = pd.DataFrame({"pattern": ["smooth", "erratic", "intermittent", "lumpy"]})
-    acc["baseline_mae"] = [4.0, 9.0, 2.5, 6.0]
-    acc["mae"] = acc["baseline_mae"] * np.asarray([0.7, 0.9, 0.95, 1.1])
-    acc["rmse"] = acc["mae"] * 1.3
-    acc["bias"] = [0.2, -0.5, 0.1, 0.8]
-    acc["mase"] = acc["mae"] / 3.0
-    acc["relative_mae"] = acc["mae"] / acc["baseline_mae"]
-    tables["forecast_accuracy"] = acc[
-        ["pattern", "mae", "rmse", "bias", "mase", "baseline_mae", "relative_mae"]
-    ]
+    if legacy:
+        acc = pd.DataFrame({"pattern": ["smooth", "erratic", "intermittent", "lumpy"]})
+        acc["baseline_mae"] = [4.0, 9.0, 2.5, 6.0]
+        acc["mae"] = acc["baseline_mae"] * np.asarray([0.7, 0.9, 0.95, 1.1])
+        acc["rmse"] = acc["mae"] * 1.3
+        acc["bias"] = [0.2, -0.5, 0.1, 0.8]
+        acc["mase"] = acc["mae"] / 3.0
+        acc["relative_mae"] = acc["mae"] / acc["baseline_mae"]
+        tables["forecast_accuracy"] = acc[
+            ["pattern", "mae", "rmse", "bias", "mase", "baseline_mae", "relative_mae"]
+        ]
+    else:
+        segments = sorted(dp["abc_class"].unique())
+        tables["forecast_accuracy"] = trust.forecast_accuracy(rng, segments)
+    if not unit_costs:
+        trust.drop_unit_costs(tables)
 
     rejects = []
     row = 10
@@ -374,7 +397,20 @@ def write_synthetic_run(
         },
         "timings_seconds": {"load": 1.5, "load.order_lines": 1.2, "demand": 0.7},
         "outputs": sorted(f"{n}.parquet" for n in tables if n not in omit),
-        "notes": ["products: not provided; steps that need it are skipped", *notes],
+        "notes": [
+            "products: not provided; steps that need it are skipped",
+            *([] if unit_costs else [trust.NO_COST_NOTE]),
+            *notes,
+        ],
     }
+    if not legacy:
+        manifest["timings_seconds"] |= {"policy": 2.25, "report": 4.0}
+        manifest["assumptions"] = trust.ASSUMPTIONS
+        manifest["warnings"] = trust.WARNINGS
+        manifest["segmentation"] = trust.segmentation(unit_costs)
+        manifest["summaries"] = {
+            "simulation": trust.simulation_summary(tables["policy_simulation"]),
+            "policy": trust.policy_summary(tables["policies"], tables["obsolete_stock"]),
+        }
     (path / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     return path

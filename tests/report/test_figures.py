@@ -130,15 +130,6 @@ def test_clv_histogram_counts_every_customer_once() -> None:
     assert fig.data[0].y[-1] >= 1
 
 
-def test_forecast_accuracy_computes_relative_mae_when_absent() -> None:
-    acc = pd.DataFrame(
-        {"pattern": ["smooth", "lumpy"], "mae": [3.0, 6.0], "baseline_mae": [4.0, 0]}
-    )
-    fig = fg.forecast_accuracy_by_pattern(acc, Palette.build([]))
-    assert list(fig.data[0].y[:1]) == [0.75]
-    assert np.isnan(fig.data[0].y[1])
-
-
 def test_category_labels_that_look_like_numbers_stay_categories() -> None:
     sizes = pd.DataFrame({"segment": ["1", "2"], "entity_share": [60.0, 40.0]})
     fig = fg.segment_size_revenue(sizes, Palette.build([["1", "2"]]), "customers")
@@ -153,3 +144,13 @@ def test_cost_by_pool_sums_each_pool_and_gives_its_share_of_revenue() -> None:
     assert bars == {"orders": 30.0, "freight": 5.0}
     # Hand-computed: 30 of 1000 positive revenue = 3.0 %; largest pool drawn at the top.
     assert list(fig.data[0].text) == ["5 (0.5 % of revenue)", "30 (3.0 % of revenue)"]
+
+
+def test_a_pool_of_unknown_cost_gets_no_bar_and_a_note_instead_of_zero() -> None:
+    cts = pd.DataFrame(
+        {"revenue": [100.0, 300.0], "orders": [10.0, 30.0], "freight": [np.nan, np.nan]}
+    )
+    fig = fg.cost_by_pool(cts, ["orders", "freight"])
+    assert list(fig.data[0].y) == ["orders"]
+    assert list(fig.data[0].x) == [40.0]
+    assert "Cost unknown for every customer, not drawn: freight." in _notes(fig)

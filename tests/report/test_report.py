@@ -10,7 +10,7 @@ from synthetic_run import write_synthetic_run
 from supplyseg.errors import DataContractError
 from supplyseg.report import read_run_folder, write_html, write_report
 
-MAX_BYTES = 15 * 1024 * 1024
+MAX_BYTES = 10 * 1024 * 1024
 
 
 def test_write_report_writes_the_page_and_the_workbook_into_the_run_folder(
@@ -29,7 +29,7 @@ def test_a_folder_without_a_manifest_is_refused_with_the_fix(tmp_path: Path) -> 
         write_report(tmp_path)
 
 
-def test_report_for_100k_customers_stays_under_15_mb(tmp_path: Path) -> None:
+def test_report_for_100k_customers_stays_under_10_mb(tmp_path: Path) -> None:
     path = write_synthetic_run(
         tmp_path / "big", n_customers=100_000, n_products=5_000, omit={"demand_customer_product"}
     )

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from html_parts import ReportPage
 from synthetic_run import write_synthetic_run
 
@@ -18,7 +19,7 @@ ALL_CHARTS = {
     "cost_by_pool", "whale_curve", "cts_margin", "waterfall_best", "waterfall_worst",
     "rfm_map", "otif_dso", "clv", "segment_sizes_cts_margin", "segment_sizes_rfm",
     "segment_sizes_abc_xyz", "migration_", "inventory_by_segment", "stock_to_service",
-    "forecast_accuracy",
+    "forecast_accuracy", "forecast_fva_segment", "service_replay",
 }  # fmt: skip
 
 
@@ -149,5 +150,38 @@ def test_unknown_profit_keeps_the_cost_chart_and_names_the_cause(tmp_path: Path)
     assert "cost_by_pool" in page.charts
     assert not {"whale_curve", "cts_margin", "waterfall_best"} & set(page.charts)
     assert page.missing["profitability"].endswith(f"not computed because {cause} unknown (NaN).")
-    assert page.kpis["unprofitable"]["text"] == "—"
-    assert page.kpis["unprofitable"]["detail"] == f"not computed because {cause} unknown (NaN)"
+    # Some costs are known (stock values), so the card says "unknown" with the step's cause.
+    assert page.kpis["unprofitable"]["text"] == "unknown"
+    assert page.kpis["unprofitable"]["detail"] == f"unknown because {cause} unknown (NaN)"
+
+
+def test_otif_is_one_figure_in_the_chart_and_the_table(run_dir: Path) -> None:
+    run = read_run_folder(run_dir)
+    blocks = {b.key: b for s in report_sections(run) for b in s.blocks}
+    chart = blocks["otif_dso"]
+    assert isinstance(chart, Chart)
+    bars = dict(zip(chart.figure.data[0].x, chart.figure.data[0].y, strict=True))
+    # Oracle: the segment's OTIF lines over its due lines, from customer_metrics alone.
+    metrics = pd.read_parquet(run_dir / "customer_metrics.parquet")
+    seg = pd.read_parquet(run_dir / "segments_customer.parquet")
+    seg = seg[seg["scheme"] == "cts_margin"].merge(metrics, on="customer_id")
+    seg["otif_lines"] = seg["otif"] * seg["lines_due"]
+    sums = seg.groupby("segment")[["otif_lines", "lines_due"]].sum()
+    expected = 100 * sums["otif_lines"] / sums["lines_due"]
+    for segment, value in expected.items():
+        assert bars[segment] == pytest.approx(value), segment
+    page = ReportPage(render_html(run))
+    rows = [r for r in page.tables["segment_profile"] if r and r[0] == "cts_margin"]
+    otif = page.headers["segment_profile"].index("otif")
+    assert {r[1]: r[otif] for r in rows} == {s: f"{v:.1f} %" for s, v in expected.items()}
+    assert "early counts as on time" in chart.caption
+
+
+def test_a_partly_unknown_inventory_value_is_summed_over_the_known_items(run_dir: Path) -> None:
+    pol = pd.read_parquet(run_dir / "policies.parquet")
+    pol.loc[pol.index[:5], "inventory_value"] = None
+    pol.to_parquet(run_dir / "policies.parquet")
+    page = ReportPage(render_html(read_run_folder(run_dir)))
+    card = page.kpis["inventory"]
+    assert float(card["value"]) == pytest.approx(pol["inventory_value"].sum())
+    assert "5 items without a unit cost are not included" in card["detail"]

@@ -18,8 +18,8 @@ def test_one_sheet_per_table_with_every_row(full_report: ReportResult, book: Wor
     run = full_report.workbook.parent
     tables = {p.stem: pd.read_parquet(p) for p in run.glob("*.parquet")}
     wb = book
-    assert wb.sheetnames[0] == "README"
-    assert sorted(wb.sheetnames[1:]) == sorted(tables)
+    assert wb.sheetnames[:2] == ["README", "Assumptions"]
+    assert sorted(wb.sheetnames[2:]) == sorted(tables)
     for name, frame in tables.items():
         ws = wb[name]
         header = [c.value for c in ws[1]]

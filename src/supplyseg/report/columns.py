@@ -119,7 +119,11 @@ COLUMNS: dict[str, Column] = {
     "interpurchase_days_median": _c("Median days between purchase days.", "days"),
     "churn_risk": _c("Probability the customer has stopped buying (1 - p_alive).", "fraction"),
     "churned": _c("Silent for longer than the churn window.", "text"),
-    "otif": _c("Share of due lines delivered on time and in full.", "fraction"),
+    "otif": _c(
+        "Share of due lines delivered on time and in full (on time = delivered by the due date"
+        " + tolerance; early counts as on time).",
+        "fraction",
+    ),
     "on_time": _c("Share of due lines delivered on time.", "fraction"),
     "in_full": _c("Share of due lines delivered in full.", "fraction"),
     "lines_delivered": _c("Due lines delivered.", "count"),
@@ -129,7 +133,8 @@ COLUMNS: dict[str, Column] = {
     "days_past_due": _c("Days past due (amount-weighted).", "days"),
     "open_amount": _c("Invoiced amount not yet paid.", "currency"),
     "clv_12m": _c(
-        "Customer lifetime value over the next 12 months (discounted margin).", "currency"
+        "Customer lifetime value over the next 12 months (discounted revenue × clv.margin).",
+        "currency",
     ),
     "p_alive": _c("Probability the customer is still active (BG/NBD).", "fraction"),
     "expected_purchases_12m": _c("Expected purchases in the next 12 months (BG/NBD).", "number"),
@@ -137,6 +142,9 @@ COLUMNS: dict[str, Column] = {
     # segments
     "entities": _c("Number of customers or products.", "count"),
     "entity_share": _c("Share of all entities in the scheme.", "fraction"),
+    "share_entities": _c("Share of all entities in the scheme.", "fraction"),
+    "margin_pct": _c("Gross margin as % of revenue.", "percent"),
+    "pattern_mix": _c("Demand patterns of the segment's items and their shares.", "text"),
     "revenue_share": _c("Share of revenue.", "fraction"),
     "cts_pct": _c("Cost-to-serve as % of revenue.", "percent"),
     # policies and forecasts
@@ -150,6 +158,50 @@ COLUMNS: dict[str, Column] = {
     "mase": _c("Mean absolute scaled error (MAE / in-sample naive MAE).", "number"),
     "baseline_mae": _c("MAE of the naive baseline forecast.", "number"),
     "relative_mae": _c("MAE / baseline MAE (< 1 beats the baseline).", "number"),
+    "series": _c("Number of series (items) in the row.", "count"),
+    "fva": _c(
+        "Forecast value added: 1 - MAE / naive MAE (> 0: the forecast beats the naive one).",
+        "fraction",
+    ),
+    "share_beating_baseline": _c(
+        "Share of the series whose forecast beats the naive forecast.", "fraction"
+    ),
+    "scored": _c("The series had enough history to be backtested.", "text"),
+    "lifecycle": _c("Item lifecycle: new, active, dormant or obsolete.", "text"),
+    "target_met": _c("The replay of past demand met the item's service target.", "text"),
+    "demand_source": _c("Where the policy's demand figures come from.", "text"),
+    "inventory_rule": _c(
+        "Stocking rule (rop_eoq, order_up_to, base_stock, make_to_order, no_stock).", "text"
+    ),
+    "unique_id": _c("Series id (product and location).", "text"),
+    "achieved": _c(
+        "Service the replay achieved, in the policy's measure (fill rate or cycle service).",
+        "fraction",
+    ),
+    "achieved_fill_rate": _c("Fill rate the replay of past demand achieved.", "fraction"),
+    "achieved_cycle_service": _c(
+        "Share of replenishment cycles without a stock-out in the replay.", "fraction"
+    ),
+    "avg_on_hand": _c("Average stock on hand in the replay (units).", "number"),
+    "avg_on_hand_value": _c("Average stock on hand in the replay × unit cost.", "currency"),
+    "stockout_buckets": _c("Periods of the replay that ended out of stock.", "count"),
+    "demand": _c("Demand in the replay (units).", "number"),
+    "shortfall_pct": _c("Service target minus achieved service, in points.", "percent"),
+    "make_to_order_items": _c("Items made to order rather than stocked.", "count"),
+    "no_stock_items": _c("Items not stocked at all (no_stock).", "count"),
+    "on_hand": _c("Stock on hand (units).", "number"),
+    "unit_cost": _c("Cost per unit.", "currency"),
+    "last_demand_date": _c("Date of the last demand.", "date"),
+    "ds": _c("Start of the period.", "date"),
+    "y": _c("Demand in the period as recorded (units).", "number"),
+    "y_clean": _c("Demand in the period after cleansing (units).", "number"),
+}
+# Names that mean something else in one table.
+_TABLE_COLUMNS: dict[tuple[str, str], Column] = {
+    ("obsolete_stock", "value"): _c("Stock value: on hand × unit cost.", "currency"),
+    ("demand_cleansing", "rule"): _c(
+        "Cleansing rule that changed the value (empty: kept as recorded).", "text"
+    ),
 }
 
 
@@ -158,6 +210,8 @@ def column_info(name: str, dtype: Any = None, table: str = "") -> Column:
 
     In the cost-to-serve tables an unlisted numeric column is a cost pool (an amount).
     """
+    if (table, name) in _TABLE_COLUMNS:
+        return _TABLE_COLUMNS[(table, name)]
     if name in COLUMNS:
         return COLUMNS[name]
     numeric = dtype is not None and pd.api.types.is_numeric_dtype(dtype)

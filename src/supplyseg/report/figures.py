@@ -41,9 +41,7 @@ __all__ = [
     "cost_by_pool",
     "cts_margin_scatter",
     "demand_pattern_map",
-    "forecast_accuracy_by_pattern",
     "inventory_by_policy",
-    "inventory_by_segment",
     "otif_dso_by_segment",
     "pareto_curve",
     "profit_waterfall",
@@ -51,7 +49,6 @@ __all__ = [
     "rfm_map",
     "segment_migration_sankey",
     "segment_size_revenue",
-    "stock_to_service_curves",
     "whale_curve",
 ]
 
@@ -97,9 +94,10 @@ def inventory_by_policy(
     policies: pd.DataFrame, by: str, palette: Palette, currency: str = ""
 ) -> go.Figure:
     """Inventory value summed per policy group (``by``: service_type or product_segment)."""
-    total = policies.groupby(by, dropna=False)["inventory_value"].sum().sort_values()
+    # min_count=1: a group whose values are all unknown stays unknown (no bar), never 0.
+    total = policies.groupby(by, dropna=False)["inventory_value"].sum(min_count=1).sort_values()
     labels = [str(v) for v in total.index]
-    text = [f"{v:,.0f}" for v in total.to_numpy()]
+    text = [f"{v:,.0f}" if np.isfinite(v) else "unknown" for v in total.to_numpy()]
     fig = _totals_bar(labels, total.to_numpy(), [palette.segment(s) for s in labels], text)
     fig.update_layout(xaxis_title=money_title("Inventory value", currency))
     return fig
@@ -321,13 +319,21 @@ def cts_margin_scatter(
 
 def cost_by_pool(cts: pd.DataFrame, pools: Sequence[str], currency: str = "") -> go.Figure:
     """Total cost-to-serve per cost pool, largest at the top, labelled with % of revenue."""
-    totals = cts[list(pools)].sum().sort_values()
+    # min_count=1: a pool whose cost is unknown for every customer gets no bar, not a 0 bar.
+    sums = cts[list(pools)].sum(min_count=1)
+    unknown = [str(p).replace("_", " ") for p in sums.index[sums.isna()]]
+    totals = sums.dropna().sort_values()
     revenue = float(cts["revenue"].clip(lower=0).sum())
     share = totals / revenue * 100 if revenue > 0 else totals * np.nan
-    text = [f"{v:,.0f} ({p:.1f} % of revenue)" for v, p in zip(totals, share, strict=True)]
+    text = [
+        f"{v:,.0f} ({p:.1f} % of revenue)" if np.isfinite(p) else f"{v:,.0f}"
+        for v, p in zip(totals, share, strict=True)
+    ]
     labels = [p.replace("_", " ") for p in totals.index]
     fig = _totals_bar(labels, totals.to_numpy(dtype="float64"), "#E15759", text)
     fig.update_layout(xaxis_title=money_title("Cost-to-serve", currency))
+    if unknown:
+        add_note(fig, f"Cost unknown for every customer, not drawn: {', '.join(unknown)}.")
     return fig
 
 
@@ -338,7 +344,12 @@ def profit_waterfall(row: pd.Series, pools: Sequence[str], currency: str = "") -
     if np.isfinite(cogs):
         steps.append(("COGS", "relative", -cogs))
         steps.append(("Gross margin", "total", 0.0))
-    steps += [(p.replace("_", " "), "relative", -float(row[p])) for p in pools if row[p] != 0]
+    # An unknown pool cost would break the running sum: it is left out.
+    steps += [
+        (p.replace("_", " "), "relative", -float(row[p]))
+        for p in pools
+        if pd.notna(row[p]) and row[p] != 0
+    ]
     steps.append(("Net profit", "total", 0.0))
     # Totals are drawn from the running sum; label every bar with its own amount.
     labels, running = [], 0.0
@@ -529,76 +540,4 @@ def segment_migration_sankey(migration: pd.DataFrame, palette: Palette) -> go.Fi
     )
     fig.add_annotation(text="earlier run", x=0, y=1.06, xref="paper", yref="paper", showarrow=False)
     fig.add_annotation(text="this run", x=1, y=1.06, xref="paper", yref="paper", showarrow=False)
-    return fig
-
-
-# --------------------------------------------------------------------------- 6. policies
-
-
-def inventory_by_segment(summary: pd.DataFrame, palette: Palette, currency: str = "") -> go.Figure:
-    """Inventory value per product segment, labelled with its service target
-    (``segment, inventory_value, service_target_pct``)."""
-    labels = summary["segment"].astype(str).tolist()
-    target = summary["service_target_pct"].astype("float64").to_numpy()
-    fig = new_figure(height=400)
-    fig.add_bar(
-        x=labels,
-        y=summary["inventory_value"].to_numpy(dtype="float64"),
-        marker_color=[palette.segment(s) for s in labels],
-        text=[f"target {t:.1f} %" if np.isfinite(t) else "" for t in target],
-        textposition="outside",
-        hovertemplate="%{x}: %{y:,.0f} · %{text}<extra></extra>",
-        showlegend=False,
-    )
-    fig.update_layout(yaxis_title=money_title("Inventory value", currency))
-    fig.update_xaxes(tickangle=-30, automargin=True, type="category")
-    return fig
-
-
-def stock_to_service_curves(
-    curves: pd.DataFrame, palette: Palette, currency: str = ""
-) -> go.Figure:
-    """Inventory value needed for each service target, one line per segment."""
-    d = curves.assign(target=as_percent(curves["service_target"]))
-    fig = new_figure(height=420, legend_title_text="segment")
-    for label, part in d.sort_values("target").groupby("segment", sort=True):
-        fig.add_scatter(
-            x=part["target"].to_numpy(dtype="float64"),
-            y=part["inventory_value"].to_numpy(dtype="float64"),
-            mode="lines+markers",
-            name=str(label),
-            line={"color": palette.segment(label), "width": 2},
-            marker={"size": 5},
-            hovertemplate="%{x:.1f} % → %{y:,.0f}<extra>" + str(label) + "</extra>",
-        )
-    fig.update_layout(
-        xaxis_title="Service target (%)", yaxis_title=money_title("Inventory value", currency)
-    )
-    return fig
-
-
-def forecast_accuracy_by_pattern(accuracy: pd.DataFrame, palette: Palette) -> go.Figure:
-    """Forecast MAE relative to the naive baseline per demand pattern (< 1 beats the baseline)."""
-    d = accuracy.copy()
-    if "relative_mae" not in d.columns:
-        d["relative_mae"] = d["mae"] / d["baseline_mae"].where(d["baseline_mae"] > 0)
-    labels = d["pattern"].astype(str).tolist()
-    fig = new_figure(height=380)
-    fig.add_bar(
-        x=labels,
-        y=d["relative_mae"].to_numpy(dtype="float64"),
-        marker_color=[palette.pattern(p) for p in labels],
-        texttemplate="%{y:.2f}",
-        textposition="outside",
-        hovertemplate="%{x}: relative MAE %{y:.2f}<extra></extra>",
-        showlegend=False,
-    )
-    fig.add_hline(
-        y=1.0,
-        line={"color": INK, "dash": "dash", "width": 1},
-        annotation_text="naive baseline = 1",
-        annotation_position="top left",
-    )
-    fig.update_layout(yaxis={"title": "MAE / baseline MAE", "rangemode": "tozero"})
-    fig.update_xaxes(type="category")
     return fig

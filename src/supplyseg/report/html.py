@@ -15,7 +15,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from supplyseg import __version__
-from supplyseg.report.blocks import Block, Chart, Section, Table
+from supplyseg.report.blocks import Block, Chart, Note, Section, Table
 from supplyseg.report.run_folder import RunFolder
 from supplyseg.report.sections import report_sections
 
@@ -52,14 +52,51 @@ def _view(block: Block, n: int) -> dict[str, Any]:
         }
     if isinstance(block, Table):
         return {"kind": "table", **vars(block)}
+    if isinstance(block, Note):
+        return {"kind": "note", "key": block.key, "text": block.text, "tone": block.tone}
     return {"kind": "missing", "key": block.key, "title": block.title,
             "reason": block.reason.rstrip(". ")}  # fmt: skip
 
 
 def _timings(manifest: dict[str, Any]) -> str:
+    """The run's time over all its steps (``load.<table>`` are parts of ``load``).
+
+    The pipeline writes this report before it knows the report's own time: then the total says
+    it covers the steps before the report.
+    """
     timings = manifest.get("timings_seconds") or {}
-    total = sum(float(v) for k, v in timings.items() if "." not in str(k))
-    return f"{total:,.1f} s" if total else ""
+    steps = {str(k): float(v) for k, v in timings.items() if "." not in str(k)}
+    total = sum(steps.values())
+    if not total:
+        return ""
+    if "report" in steps:
+        return f"run time {total:,.1f} s (all steps, report included)"
+    return f"run time {total:,.1f} s before the report (the report's own time is in manifest.json)"
+
+
+_BANNER_SHOWN = 8  # defaults named in the banner; the workbook's Assumptions sheet has all
+
+
+def _value_text(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, list | tuple):
+        return ", ".join(_value_text(v) for v in value)
+    return str(value)
+
+
+def _assumptions(run: RunFolder) -> dict[str, Any]:
+    """The banner's content: the built-in defaults in force (first few) and how many more."""
+    defaults = run.defaults_in_force
+    return {
+        "count": len(defaults),
+        "shown": [
+            {"setting": a["setting"], "value": _value_text(a["value"])}
+            for a in defaults[:_BANNER_SHOWN]
+        ],
+        "more": max(0, len(defaults) - _BANNER_SHOWN),
+        "recorded": bool(run.assumptions),
+    }
 
 
 def render_html(run: RunFolder, sections: list[Section] | None = None) -> str:
@@ -90,6 +127,8 @@ def render_html(run: RunFolder, sections: list[Section] | None = None) -> str:
             config_hash=m.get("config_hash", ""),
             currency=run.currency,
             timings=_timings(m),
+            assumptions=_assumptions(run),
+            warnings=run.warnings,
             notes=run.notes,
             sections=views,
         )

@@ -31,12 +31,18 @@ TABLE_ORDER = (
     "segment_migration",
     "policies",
     "stock_to_service",
+    "policy_simulation",
+    "obsolete_stock",
+    "demand_cleansing",
     "forecast_accuracy",
     "rejects",
 )
 
 # Manifest-note prefixes of the step that writes each table (notes read "<step>: <what>").
 _STEP_PREFIXES: dict[str, tuple[str, ...]] = {
+    "policy_simulation": ("simulation", "policy_simulation", "replay"),
+    "obsolete_stock": ("obsolete", "obsolete_stock", "lifecycle", "inventory"),
+    "demand_cleansing": ("cleansing", "demand_cleansing"),
     "demand": ("demand",),
     "cost_to_serve": ("cost_to_serve", "cts"),
     "cts": ("cost_to_serve", "cts"),
@@ -48,6 +54,10 @@ _STEP_PREFIXES: dict[str, tuple[str, ...]] = {
 }
 _DEFAULT_REASONS = {
     "segment_migration": "there is no earlier run to compare with",
+    "policy_simulation": "the run did not replay the policies against past demand (no"
+    " policy_simulation.parquet; runs before the replay existed have none)",
+    "obsolete_stock": "the run wrote no obsolete_stock.parquet (runs before lifecycles existed"
+    " have none)",
 }
 _SKIP_WORDS = re.compile(r"skip|disabled|not |no |absent|missing|cannot|unavailable", re.I)
 
@@ -67,6 +77,15 @@ def _strip_prefix(note: str, prefix: str) -> str:
     return rest.rstrip(". ")
 
 
+def _match(note: str, prefixes: tuple[str, ...]) -> str | None:
+    """The longest of ``prefixes`` the note starts with (followed by ``:`` or a space)."""
+    low = note.lower()
+    for prefix in sorted(prefixes, key=len, reverse=True):
+        if low.startswith(prefix.lower()) and low[len(prefix) : len(prefix) + 1] in (":", " "):
+            return prefix
+    return None
+
+
 @dataclass
 class RunFolder:
     """One run's folder: its manifest and (lazily read, cached) Parquet output tables."""
@@ -83,6 +102,45 @@ class RunFolder:
     def notes(self) -> list[str]:
         notes = self.manifest.get("notes") or []
         return [str(n) for n in notes]
+
+    @property
+    def warnings(self) -> list[str]:
+        """The run's warnings (``manifest["warnings"]``): things that limit what figures mean."""
+        found = self.manifest.get("warnings") or []
+        return [str(w) for w in found] if isinstance(found, list) else [str(found)]
+
+    @property
+    def assumptions(self) -> list[dict[str, Any]]:
+        """``manifest["assumptions"]``: ``{setting, value, source}`` per setting in force
+        (source "built-in default" or "supplyseg.yaml"); [] for runs made before it existed."""
+        found = self.manifest.get("assumptions") or []
+        if not isinstance(found, list):
+            return []
+        return [
+            {
+                "setting": str(a.get("setting", "")),
+                "value": a.get("value"),
+                "source": str(a.get("source", "")),
+            }
+            for a in found
+            if isinstance(a, dict)
+        ]
+
+    @property
+    def defaults_in_force(self) -> list[dict[str, Any]]:
+        """The assumptions that are built-in defaults, not set in supplyseg.yaml."""
+        return [a for a in self.assumptions if "default" in a["source"].lower()]
+
+    def summary(self, name: str) -> Any:
+        """``manifest["summaries"][name]`` or None."""
+        summaries = self.manifest.get("summaries") or {}
+        return summaries.get(name) if isinstance(summaries, dict) else None
+
+    @property
+    def segmentation(self) -> dict[str, Any]:
+        """``manifest["segmentation"]`` (customer_scheme, requested, fallback, reason) or {}."""
+        found = self.manifest.get("segmentation") or {}
+        return found if isinstance(found, dict) else {}
 
     @property
     def currency(self) -> str:
@@ -119,13 +177,14 @@ class RunFolder:
         with the prefix removed; notes that say something was skipped come first."""
         found: list[str] = []
         for note in self.notes:
-            low = note.lower()
-            for prefix in sorted(prefixes, key=len, reverse=True):
-                if low.startswith(prefix.lower()) and low[len(prefix) : len(prefix) + 1] in (
-                    ":",
-                    " ",
-                ):
-                    found.append(_strip_prefix(note, prefix))
+            # The pipeline prefixes its steps' notes with the step ("customer: otif: skipped"):
+            # the note is also tried without that first word.
+            head, _, rest = note.partition(": ")
+            tries = [rest, note] if rest and " " not in head else [note]
+            for text in tries:
+                hit = _match(text, prefixes)
+                if hit is not None:
+                    found.append(_strip_prefix(text, hit))
                     break
         return sorted(found, key=lambda n: not _SKIP_WORDS.search(n))
 

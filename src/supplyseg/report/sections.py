@@ -15,14 +15,17 @@ from supplyseg.report.blocks import (
     Chart,
     Context,
     Missing,
+    Note,
     Section,
     plural,
     table_block,
 )
 from supplyseg.report.columns import fraction_scale
 from supplyseg.report.headline import headline_section
+from supplyseg.report.policies import policies_section
 from supplyseg.report.run_folder import RunFolder
 from supplyseg.report.style import Palette
+from supplyseg.report.unknown import cost_unknown_reason
 from supplyseg.report.workbook import sheet_names
 
 __all__ = ["report_sections"]
@@ -225,6 +228,38 @@ def _weighted(values: pd.Series, weights: pd.Series | None) -> float:
     return float(np.average(values[ok].astype("float64"), weights=weights[ok].astype("float64")))
 
 
+OTIF_DEFINITION = "on time = delivered by the due date + tolerance; early counts as on time"
+
+
+def segment_otif(metrics: pd.DataFrame, segment: pd.Series) -> pd.DataFrame:
+    """OTIF per segment from the one OTIF figure, ``customer_metrics.otif`` (``otif``,
+    ``customers``): the share of the segment's due lines delivered on time and in full, i.e.
+    the customers' OTIF weighted by their ``lines_due``; the plain mean over customers when the
+    run has no ``lines_due``. Customers whose OTIF is unknown are left out."""
+    if "otif" not in metrics.columns:
+        return pd.DataFrame(columns=["otif", "customers"])
+    d = metrics.assign(segment=segment.reindex(metrics["customer_id"]).to_numpy())
+    d = d.dropna(subset=["segment", "otif"])
+    due = d["lines_due"] if "lines_due" in d.columns else None
+    rows = {
+        s: {"otif": _weighted(g["otif"], None if due is None else due.loc[g.index]),
+            "customers": len(g)}
+        for s, g in d.groupby("segment", sort=True)
+    }  # fmt: skip
+    return pd.DataFrame.from_dict(rows, orient="index", columns=["otif", "customers"])
+
+
+def otif_words(metrics: pd.DataFrame) -> str:
+    """What the report's OTIF per segment is, in one sentence with the definition."""
+    how = (
+        "share of the segment's due order lines delivered on time and in full"
+        if "lines_due" in metrics.columns
+        else "average over the segment's customers of their share of due lines delivered on"
+        " time and in full"
+    )
+    return f"OTIF, the {how} ({OTIF_DEFINITION})."
+
+
 def _customers(ctx: Context) -> Section:
     sec = Section(
         "customers", "4. Customers",
@@ -257,17 +292,14 @@ def _customers(ctx: Context) -> Section:
         sec.blocks.append(Missing("otif_dso", "OTIF and DSO by segment", reason))
     else:
         df = m.assign(segment=seg.reindex(m["customer_id"]).to_numpy()).dropna(subset=["segment"])
-        lines = df["lines_delivered"] if "lines_delivered" in df.columns else None
         money = df["monetary"] if "monetary" in df.columns else None
-        otif_scale = fraction_scale(df["otif"]) if "otif" in df.columns else 100.0
+        otif = segment_otif(m, seg)
+        scale = fraction_scale(m["otif"]) if "otif" in m.columns else 100.0
         stats = pd.DataFrame(
             [
                 {
                     "segment": s,
-                    "otif_pct": otif_scale
-                    * _weighted(g["otif"], None if lines is None else lines.loc[g.index])
-                    if "otif" in g.columns
-                    else np.nan,
+                    "otif_pct": scale * otif["otif"].get(s, np.nan) if len(otif) else np.nan,
                     "dso_days": _weighted(
                         g["dso_days"], None if money is None else money.loc[g.index]
                     )
@@ -280,9 +312,9 @@ def _customers(ctx: Context) -> Section:
         sec.blocks.append(
             Chart(
                 "otif_dso", f"OTIF and DSO by segment ({scheme})",
-                "Left: share of due order lines delivered on time and in full, over all the"
-                " segment's lines. Right: days sales outstanding, weighted by revenue. Higher"
-                " OTIF and lower DSO are better." + (f" OTIF: {why_otif}." if why_otif else "")
+                f"Left: {otif_words(m)} Right: days sales outstanding, weighted by revenue."
+                " Higher OTIF and lower DSO are better."
+                + (f" OTIF: {why_otif}." if why_otif else "")
                 + (f" DSO: {why_dso}." if why_dso else ""),
                 fg.otif_dso_by_segment(stats, ctx.palette),
             )
@@ -293,9 +325,10 @@ def _customers(ctx: Context) -> Section:
         if why
         else Chart(
             "clv", "Customer lifetime value over the next 12 months",
-            "How many customers (bars) are expected to bring how much discounted margin in the"
-            " next 12 months (BG/NBD and Gamma-Gamma models). A long right tail means a few"
-            " customers hold most of the future value.",
+            "How many customers (bars) are expected to bring how much discounted value in the"
+            " next 12 months (BG/NBD and Gamma-Gamma models; value = revenue × clv.margin,"
+            " revenue by default). A long right tail means a few customers hold most of the"
+            " future value.",
             fg.clv_distribution(m["clv_12m"], ctx.cur),
         )
     )  # fmt: skip
@@ -328,11 +361,60 @@ def _segment_sizes(ctx: Context) -> list[tuple[str, str, pd.DataFrame]]:
             sizes = part.groupby("segment").size().rename("n").to_frame()
             sizes["entity_share"] = 100.0 * sizes["n"] / sizes["n"].sum()
             if rev is not None:
-                r = part.assign(_r=rev.reindex(part[ids]).to_numpy()).groupby("segment")["_r"].sum()
+                grouped = part.assign(_r=rev.reindex(part[ids]).to_numpy()).groupby("segment")
+                r = grouped["_r"].sum(min_count=1)
                 total = float(r.sum())
                 sizes["revenue_share"] = 100.0 * r / total if total else np.nan
             out.append((str(scheme), entity, sizes.reset_index()))
     return out
+
+
+_SCHEME_WORDS = {
+    "rfm": "RFM (recency, frequency, monetary value)",
+    "cts_margin": "cost-to-serve and net margin",
+    "behavioural": "buying behaviour",
+}
+
+
+def segmentation_fallback(run: RunFolder) -> str | None:
+    """The sentence saying customers are not segmented by the requested scheme, and why (from
+    ``manifest["segmentation"]``), or None when the requested scheme was used."""
+    seg = run.segmentation
+    if not seg.get("fallback"):
+        return None
+    used = str(seg.get("customer_scheme") or "another scheme")
+    requested = seg.get("requested")
+    reason = str(seg.get("reason") or "the requested scheme could not be computed").rstrip(". ")
+    text = f"Customers are segmented by {_SCHEME_WORDS.get(used, used)}"
+    if requested:
+        text += f", not by {_SCHEME_WORDS.get(str(requested), str(requested))} as configured,"
+    text += f" because {reason}."
+    if "cost" in reason.lower() or "margin" in reason.lower():
+        text += (
+            " Map unit costs (order_lines.unit_cost or products.unit_cost) to segment by profit."
+        )
+    return text
+
+
+def _summary_with_report_otif(ctx: Context, summary: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """The segment profiles with OTIF per customer segment recomputed from
+    ``customer_metrics.otif`` as in the OTIF chart, so the page shows one OTIF figure."""
+    metrics, seg = ctx.run.table("customer_metrics"), ctx.run.table("segments_customer")
+    if (
+        metrics is None or seg is None or "otif" not in metrics.columns
+        or not {"scheme", "segment"} <= set(summary.columns) or "scheme" not in seg.columns
+    ):  # fmt: skip
+        return summary, ""
+    out = summary.copy()
+    if "otif" not in out.columns:
+        out["otif"] = np.nan
+    out["otif"] = out["otif"].astype("float64")
+    for scheme, part in seg.groupby("scheme", sort=False):
+        segment = part.drop_duplicates("customer_id").set_index("customer_id")["segment"]
+        otif = segment_otif(metrics, segment)["otif"]
+        rows = out["scheme"] == scheme
+        out.loc[rows, "otif"] = out.loc[rows, "segment"].map(otif).astype("float64").to_numpy()
+    return out, f" {otif_words(metrics)}"
 
 
 def _segments(ctx: Context) -> Section:
@@ -341,17 +423,21 @@ def _segments(ctx: Context) -> Section:
         "The segments each scheme put customers and products in: how big they are, how much"
         " of the business they carry, and who moved since the earlier run.",
     )  # fmt: skip
+    fallback = segmentation_fallback(ctx.run)
+    if fallback:
+        sec.blocks.append(Note("segmentation_fallback", fallback, tone="warn"))
     summary = ctx.run.table("segment_summary")
     if summary is None:
         sec.blocks.append(
             Missing("segment_profile", "Segment profiles", ctx.run.reason_absent("segment_summary"))
         )
     else:
+        summary, otif_note = _summary_with_report_otif(ctx, summary)
         sec.blocks.append(
             table_block(
                 ctx, "segment_profile", "Segment profiles",
                 "One row per segment: its size, share of revenue and its service and cost"
-                " figures.",
+                " figures." + otif_note,
                 summary.head(60), list(summary.columns), total=len(summary),
                 source="segment_summary",
             )
@@ -391,90 +477,6 @@ def _segments(ctx: Context) -> Section:
     return sec
 
 
-# --------------------------------------------------------------------------- 6. policies
-
-
-def _policies(ctx: Context) -> Section:
-    sec = Section(
-        "policies", "6. Stocking policies",
-        "The service level set per product segment, what it costs in inventory, and how"
-        " accurate the forecasts behind it are.",
-    )  # fmt: skip
-    why = ctx.lacks("policies", ["product_segment", "inventory_value"], "policy")
-    if why:
-        sec.blocks.append(Missing("inventory_by_segment", "Service target vs inventory", why))
-    else:
-        pol = ctx.run.table("policies")
-        assert pol is not None
-        agg = {"inventory_value": ("inventory_value", "sum"), "items": ("product_segment", "size")}
-        for col in ("safety_stock", "service_target"):
-            if col in pol.columns:
-                agg[col] = (col, "sum" if col == "safety_stock" else "mean")
-        summary = pol.groupby("product_segment").agg(**agg).reset_index()
-        summary = summary.rename(columns={"product_segment": "segment"})
-        summary = summary.sort_values("inventory_value", ascending=False)
-        scale = fraction_scale(pol["service_target"]) if "service_target" in pol.columns else 1.0
-        target = summary.get("service_target", pd.Series(np.nan, index=summary.index))
-        summary["service_target_pct"] = target.astype("float64") * scale
-        sec.blocks.append(
-            Chart(
-                "inventory_by_segment", "Service target vs inventory value per segment",
-                "Bar height: inventory the policy holds for the segment; label: its average"
-                " service target. High targets on erratic items cost the most stock.",
-                fg.inventory_by_segment(summary, ctx.palette, ctx.cur),
-            )
-        )  # fmt: skip
-        sec.blocks.append(
-            table_block(
-                ctx, "policy_summary", "Policies per segment",
-                "Items, safety stock (units), average service target and inventory value.",
-                summary.head(TOP_ROWS),
-                ["segment", "items", "service_target", "safety_stock", "inventory_value"],
-                total=len(summary),
-            )
-        )  # fmt: skip
-    why = ctx.lacks("stock_to_service", ["segment", "service_target", "inventory_value"], "policy")
-    sts = ctx.run.table("stock_to_service")
-    sec.blocks.append(
-        Missing("stock_to_service", "Stock-to-service curves", why or "")
-        if why or sts is None
-        else Chart(
-            "stock_to_service", "Stock-to-service curves",
-            "Inventory value needed for each service target, per segment. The curves steepen"
-            " near 100 %: the last points of service are the most expensive.",
-            fg.stock_to_service_curves(sts, ctx.palette, ctx.cur),
-        )
-    )  # fmt: skip
-    why = ctx.lacks("forecast_accuracy", ["pattern"], "forecast")
-    acc = ctx.run.table("forecast_accuracy")
-    if why or acc is None:
-        sec.blocks.append(Missing("forecast_accuracy", "Forecast accuracy", why or ""))
-    elif "relative_mae" not in acc.columns and not {"mae", "baseline_mae"} <= set(acc.columns):
-        sec.blocks.append(
-            Missing(
-                "forecast_accuracy", "Forecast accuracy", "forecast_accuracy has no MAE columns"
-            )
-        )
-    else:
-        sec.blocks.append(
-            Chart(
-                "forecast_accuracy", "Forecast accuracy by demand pattern",
-                "Forecast error (MAE) divided by the error of a naive forecast: below the"
-                " dashed line at 1 the forecast beats the naive one.",
-                fg.forecast_accuracy_by_pattern(acc, ctx.palette),
-            )
-        )  # fmt: skip
-        sec.blocks.append(
-            table_block(
-                ctx, "forecast_accuracy_table", "Forecast accuracy: all measures",
-                "Errors in units of demand per period; bias > 0 means over-forecasting.",
-                acc, ["pattern", "mae", "rmse", "bias", "mase", "baseline_mae", "relative_mae"],
-                source="forecast_accuracy",
-            )
-        )  # fmt: skip
-    return sec
-
-
 def _label_groups(run: RunFolder) -> list[list[str]]:
     """Labels that share a chart (a scheme's segments, a policy column), for distinct colours."""
     groups: list[list[str]] = []
@@ -509,12 +511,12 @@ def _palette(run: RunFolder) -> Palette:
 
 def report_sections(run: RunFolder) -> list[Section]:
     """The six report sections for ``run``, each block present or explained as missing."""
-    ctx = Context(run, _palette(run), sheet_names(run.table_names()))
+    ctx = Context(run, _palette(run), sheet_names(run.table_names()), cost_unknown_reason(run))
     return [
         headline_section(ctx),
         _demand(ctx),
         _cost_to_serve(ctx),
         _customers(ctx),
         _segments(ctx),
-        _policies(ctx),
+        policies_section(ctx),
     ]

@@ -1,4 +1,6 @@
-"""The run's tables as one Excel workbook for the planner: a README sheet, then one sheet per table.
+"""The run's tables as one Excel workbook for the planner: a README sheet, an Assumptions sheet
+(the settings in force and where each came from, and the run's warnings), then one sheet per
+table.
 
 Each data sheet has a bold frozen header, an autofilter over its rows, number formats from the
 column's unit (currency, %, counts, dates) and sensible widths. XlsxWriter writes the workbook in
@@ -17,7 +19,8 @@ What lands on a sheet (the README sheet says it, table by table):
 
 Either way the full table stays in ``<table>.parquet`` in the run folder, next to the workbook.
 
-Cells: numbers as numbers (XlsxWriter keeps 16 significant digits; Excel shows 15), dates and
+Cells: an unknown value (null in the table, e.g. a margin without unit costs) is an empty cell,
+never 0; numbers as numbers (XlsxWriter keeps 16 significant digits; Excel shows 15), dates and
 timestamps as Excel dates (time zones shown in UTC), booleans as TRUE/FALSE, text as text (a
 value starting with ``=`` is never a formula). Non-finite numbers, numbers beyond Excel's
 ±9.99999999999999E+307 and dates outside Excel's 1900-9999 range are empty cells; control
@@ -130,7 +133,7 @@ class _Plan:
 
 def sheet_names(tables: Sequence[str]) -> dict[str, str]:
     """A unique Excel sheet name (≤ 31 characters, no ``[]:*?/\\``) per table name."""
-    used = {"readme"}
+    used = {"readme", "assumptions"}
     names: dict[str, str] = {}
     for table in tables:
         base = _BAD_SHEET_CHARS.sub("_", table)[:31]
@@ -409,6 +412,10 @@ def _readme(
         "Every table is complete in <table>.parquet in the run folder, next to this workbook;"
         " the note below says how many rows each sheet left out."
     )
+    line(
+        "An empty cell is an unknown value (for example a margin or stock value when the data"
+        " has no unit cost), never 0. Sheet Assumptions lists the settings the figures rest on."
+    )
     line()
     line("sheet", "table", "rows", "note", "rows on sheet", "rows left out", strong=True)
     for plan in plans:
@@ -424,6 +431,48 @@ def _readme(
             plan.parquet.schema_arrow, plan.columns, plan.units, strict=True
         ):
             line(plan.info.sheet, f.name, unit, meaning.description)
+
+
+def _cell(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+def _assumptions_sheet(book: Any, run: RunFolder, bold: Any) -> None:
+    """The settings in force (setting, value, source) and the run's warnings."""
+    ws = book.add_worksheet("Assumptions")
+    ws.set_column(0, 0, 48)
+    ws.set_column(1, 1, 18)
+    ws.set_column(2, 2, 20)
+    ws.freeze_panes(1, 0)
+    rows: list[tuple[Any, ...]] = []
+    assumptions = run.assumptions
+    defaults = len(run.defaults_in_force)
+    if assumptions:
+        rows.append(
+            (
+                f"{defaults:,} of these {len(assumptions):,} settings are built-in defaults:"
+                " assumptions until you set them in supplyseg.yaml.",
+            )
+        )
+    else:
+        rows.append(
+            ("This run's manifest records no assumptions (a run made before supplyseg kept them).",)
+        )
+    ws.write_row(0, 0, ("setting", "value", "source"), bold)
+    for i, a in enumerate(assumptions, start=1):
+        ws.write_row(i, 0, (a["setting"], _cell(a["value"]), a["source"]))
+    row = len(assumptions) + 2
+    for values in rows:
+        ws.write_row(row, 0, values)
+        row += 1
+    row += 1
+    warnings = run.warnings
+    ws.write_row(row, 0, (f"Warnings ({len(warnings)})",), bold)
+    for w in warnings or ["none"]:
+        row += 1
+        ws.write_row(row, 0, (w,))
 
 
 def _check_rows(name: str, value: int | None, allow_none: bool) -> None:
@@ -468,7 +517,8 @@ def write_workbook(
 
 
 def _fill(book: Any, run: RunFolder, plans: list[_Plan], detail_max_rows: int | None) -> None:
-    """The README sheet, then one sheet per plan, in that order (constant_memory)."""
+    """The README and Assumptions sheets, then one sheet per plan, in that order
+    (constant_memory: a sheet's rows are written before the next sheet starts)."""
     cache: dict[Unit, Any] = {}
 
     def formats(unit: Unit) -> Any:
@@ -479,7 +529,9 @@ def _fill(book: Any, run: RunFolder, plans: list[_Plan], detail_max_rows: int | 
         return cache[unit]
 
     book.set_properties({"title": f"supplyseg run {run.run_id}"})
-    _readme(book, run, plans, detail_max_rows, book.add_format({"bold": True}))
+    bold = book.add_format({"bold": True})
+    _readme(book, run, plans, detail_max_rows, bold)
+    _assumptions_sheet(book, run, bold)
     header = book.add_format({"bold": True, "bg_color": "#E5E7EB", "valign": "top"})
     for plan in plans:
         _data_sheet(book, plan, formats, header)
