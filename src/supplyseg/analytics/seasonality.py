@@ -118,7 +118,9 @@ def seasonal_strength(values: Sequence[Sequence[float]] | Floats, season_length:
             f" row; give rows of 2 x {m}, 3 x {m}, ... periods"
         )
     if not np.isfinite(y).all():
-        raise ConfigError("values: missing or infinite values; give zeros for periods without demand")
+        raise ConfigError(
+            "values: missing or infinite values; give zeros for periods without demand"
+        )
     return _seasonal_strength(y, int(m))
 
 

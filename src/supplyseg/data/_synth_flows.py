@@ -17,20 +17,25 @@ from supplyseg.data._synth_master import (
     _DAYS,
     _DISCOUNT,
     _LATE,
+    _LIFECYCLE_SHARE,
     _LINE_UNITS,
     _NULL,
     _ORDER_LINES,
+    _OUTLIER_SHARE,
     _PATTERN_LINES,
     _PATTERN_UNITS,
     _PAY_AFTER_DUE,
+    _PEAK_DAY,
     _REQUESTED_LEAD,
     _RETURN_REASONS,
     _RETURNED,
     _RUSH,
+    _SEASONAL_SHARE,
     _TERMS,
     _WEEKS,
     Arr,
     Rng,
+    _classes,
     _dates,
     _frame,
     _ids,
@@ -45,18 +50,53 @@ from supplyseg.data.contract import Reason
 # ---------------------------------------------------------------- demand design
 
 
-def _demand_cells(rng: Rng, pattern: Arr, n_lines: int) -> tuple[Arr, Arr, Arr, Arr]:
-    """Active product-weeks: (product, week, total quantity, line count), sorted by week."""
+def _design(rng: Rng, pattern: Arr) -> dict[str, Arr]:
+    """Designed item properties: lifecycle code (LIFECYCLES order), first and last active week,
+    seasonal and outlier flags (seasonal and outlier items are active smooth items)."""
+    n, h = len(pattern), _WEEKS - 1
+    life = _classes(rng, n, _LIFECYCLE_SHARE, 0)
+    start, stop = np.zeros(n, np.int64), np.full(n, h, np.int64)
+    new, dormant, obsolete = life == 1, life == 2, life == 3
+    start[new] = h - rng.integers(3, 11, int(new.sum()))  # launched 3..10 weeks before the end
+    stop[dormant] = h - rng.integers(15, 22, int(dormant.sum()))  # stopped ~4 months before
+    stop[obsolete] = h - rng.integers(39, 66, int(obsolete.sum()))  # 9..15 months before
+    steady = rng.permutation(np.flatnonzero((life == 0) & (pattern == 0)))
+    n_seasonal = min(len(steady), round(_SEASONAL_SHARE * n))
+    n_outlier = min(len(steady) - n_seasonal, round(_OUTLIER_SHARE * n))
+    seasonal, outlier = np.zeros(n, bool), np.zeros(n, bool)
+    seasonal[steady[:n_seasonal]] = True
+    outlier[steady[n_seasonal : n_seasonal + n_outlier]] = True
+    return {"life": life, "start": start, "stop": stop, "seasonal": seasonal, "outlier": outlier}
+
+
+def _christmas_profile(peak: Arr) -> Arr:
+    """Products x weeks multipliers: 1 + peak at mid-December, a bell of sd 4 weeks."""
+    mid_week = (np.arange(_WEEKS) * 7 + 3.5) / 365.25  # years since 2024-01-01
+    weeks_off = ((mid_week - _PEAK_DAY / 365.25 + 0.5) % 1.0 - 0.5) * 52.18
+    bell: Arr = np.exp(-0.5 * (weeks_off / 4.0) ** 2)
+    return 1.0 + peak[:, None] * bell[None, :]
+
+
+def _demand_cells(
+    rng: Rng, pattern: Arr, design: dict[str, Arr], n_lines: int
+) -> tuple[Arr, Arr, Arr, Arr, Arr]:
+    """Active product-weeks: (product, week, total quantity, line count, outlier quantity),
+    sorted by week; a product is active from its designed start to its stop week only."""
     n = len(pattern)
+    start, stop = design["start"], design["stop"]
     spiky = (pattern == 1) | (pattern == 3)
     p_active = np.where(pattern >= 2, rng.uniform(0.28, 0.45, n), 1.0)
     active = rng.random((n, _WEEKS)) < p_active[:, None]
-    active[:, [0, -1]] = True  # the active horizon is the whole horizon
-    cv2 = np.where(pattern == 0, rng.uniform(0.03, 0.08, n), rng.uniform(0.05, 0.15, n))[:, None]
+    weeks = np.arange(_WEEKS)
+    active &= (weeks >= start[:, None]) & (weeks <= stop[:, None])
+    # The first and last designed week are active: the designed lifecycle holds exactly.
+    active[np.arange(n), start] = active[np.arange(n), stop] = True
+    cv2 = np.where(pattern == 0, rng.uniform(0.03, 0.08, n), rng.uniform(0.05, 0.15, n))
+    cv2 = np.where(design["seasonal"], cv2 * 0.6, cv2)[:, None]  # a clear annual profile
     size = rng.gamma(1.0 / cv2, cv2, (n, _WEEKS))
-    phase = rng.uniform(0.0, 2 * np.pi, n)[:, None]
-    amp = np.where(pattern == 0, rng.uniform(0.0, 0.15, n), 0.0)[:, None]
-    size *= 1.0 + amp * np.sin(2 * np.pi * np.arange(_WEEKS) / 52.18 + phase)
+    # Peaks 2.5..3.5x the base keep a seasonal item smooth (size CV² about 0.15..0.35 < 0.49).
+    profile = _christmas_profile(rng.uniform(1.5, 2.5, n))
+    size = np.where(design["seasonal"][:, None], size * profile, size)
     # Spiky sizes: a steady base with 15..30 % of weeks 6..10x higher; a mixture keeps the sample
     # CV² well above 0.49 even over ~30 active weeks (a lognormal's sample CV² often falls below).
     share = rng.uniform(0.15, 0.30, n)[:, None]
@@ -66,7 +106,13 @@ def _demand_cells(rng: Rng, pattern: Arr, n_lines: int) -> tuple[Arr, Arr, Arr, 
 
     week, prod = np.nonzero(active.T)
     if len(prod) > n_lines:  # too few lines for every active product-week: drop some at random
-        keep = np.sort(rng.choice(len(prod), n_lines, replace=False))
+        forced = np.flatnonzero((week == start[prod]) | (week == stop[prod]))
+        if len(forced) <= n_lines:  # but keep each product's first and last week
+            free = np.setdiff1d(np.arange(len(prod)), forced)
+            extra = rng.choice(free, n_lines - len(forced), replace=False)
+            keep = np.sort(np.concatenate([forced, extra]))
+        else:
+            keep = np.sort(rng.choice(len(prod), n_lines, replace=False))
         week, prod = week[keep], prod[keep]
     size_c = size[prod, week]
     popularity = rng.lognormal(0.0, 1.0, n)
@@ -88,7 +134,24 @@ def _demand_cells(rng: Rng, pattern: Arr, n_lines: int) -> tuple[Arr, Arr, Arr, 
         )
         lines[take] += 1
         deficit -= len(take)
-    return prod, week, total, lines
+    return prod, week, total, lines, _outliers(rng, prod, week, total, design["outlier"])
+
+
+def _outliers(rng: Rng, prod: Arr, week: Arr, total: Arr, outlier: Arr) -> Arr:
+    """Per cell, the extra quantity of one huge order: 4..6x the product's mean weekly total,
+    once, in a week away from the ends, for each outlier product (0 elsewhere)."""
+    n = len(outlier)
+    bump = np.zeros(len(prod))
+    items = np.flatnonzero(outlier)
+    if not len(items) or not len(prod):
+        return bump
+    mean = np.bincount(prod, total, n) / np.maximum(np.bincount(prod, minlength=n), 1)
+    key = week * n + prod  # cells are sorted by week, then product
+    want = rng.integers(8, _WEEKS - 8, len(items)) * n + items
+    idx = np.minimum(np.searchsorted(key, want), len(key) - 1)
+    hit = key[idx] == want  # a cell dropped for lack of lines has no outlier
+    bump[idx[hit]] = np.rint(rng.uniform(4.0, 6.0, int(hit.sum())) * mean[items[hit]])
+    return bump
 
 
 def _order_headers(rng: Rng, kind: Arr, n_lines: int) -> tuple[Arr, Arr]:
@@ -188,7 +251,7 @@ def _sales_lines(
 
     ``home`` is each customer's DC; ``prices`` each product's list price and unit cost.
     """
-    cell_prod, cell_week, cell_total, cell_lines = cells
+    cell_prod, cell_week, cell_total, cell_lines, cell_bump = cells
     list_price, unit_cost = prices
     o_cust, o_day = _order_headers(rng, kind, int(cell_lines.sum()))
     o_kind = kind[o_cust]
@@ -202,10 +265,17 @@ def _sales_lines(
     units = _LINE_UNITS[o_kind[order]] * rng.lognormal(0.0, 0.4, len(order))
     qty = _split(cell_total, cell_lines, units)
     del units
+    # An outlier is one huge line: the cell's first line carries the extra quantity.
+    hit = np.flatnonzero(cell_bump > 0)
+    first = (np.cumsum(cell_lines) - cell_lines)[hit]
+    qty[first] += cell_bump[hit]
+    outlier = np.zeros(len(qty), np.float32)
+    outlier[first] = cell_bump[hit]
     used = np.bincount(order, minlength=len(o_cust)) > 0  # orders left without lines are dropped
     order = (np.cumsum(used) - 1)[order].astype(np.int32)
     by_order = np.argsort(order, kind="stable")
     order, prod, qty = order[by_order], prod[by_order].astype(np.int32), qty[by_order]
+    outlier = outlier[by_order]
     del by_order
     orders = {"customer": o_cust[used], "kind": o_kind[used]}
     orders |= _order_dates(rng, orders["kind"], o_day[used])
@@ -228,6 +298,7 @@ def _sales_lines(
         "unit_price": np.maximum(0.01, np.round(price, 2)),
         "unit_cost": unit_cost[prod],
         "rush": orders["rush"][order],
+        "outlier": outlier,  # the injected extra quantity (truth only, not written)
     }
     return lines, orders
 
@@ -251,6 +322,7 @@ def _credit_notes(rng: Rng, lines: dict[str, Arr], n_cn: int) -> dict[str, Arr]:
         "order_date": day[by_day],
         "quantity": -credit[by_day],
         "rush": np.zeros(n_cn, bool),
+        "outlier": np.zeros(n_cn, np.float32),
     }
     for col in _DATE_COLS[1:]:
         cn[col] = np.full(n_cn, _NULL, np.int32)

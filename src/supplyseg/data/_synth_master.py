@@ -82,6 +82,7 @@ LIFECYCLES = ("active", "new", "dormant", "obsolete")
 _LIFECYCLE_SHARE = (0.88, 0.04, 0.04, 0.04)
 _SEASONAL_SHARE = 0.10  # of all products, drawn from the active smooth ones
 _OUTLIER_SHARE = 0.02  # of all products, drawn from the active smooth non-seasonal ones
+_PEAK_DAY = 349.0  # day of the year of the seasonal items' Christmas peak (15 December)
 
 
 # ---------------------------------------------------------------- small vector helpers

@@ -92,6 +92,7 @@ from supplyseg.data._synth_flows import (
     _bad_rows,
     _credit_notes,
     _demand_cells,
+    _design,
     _interleave,
     _inventory,
     _invoices,
@@ -159,6 +160,7 @@ class SynthCompany:
     truth_customers: pd.DataFrame
     truth_products: pd.DataFrame
     truth_bad_rows: pd.DataFrame
+    truth_outliers: pd.DataFrame
     parameters: dict[str, int | float] = field(default_factory=dict)
 
 
@@ -219,7 +221,8 @@ def synth_company(
     pattern = _classes(rng, products, _PATTERN_SHARE, 0)
     prod_frame, list_price, unit_weight = _products(rng, products)
 
-    cells = _demand_cells(rng, pattern, lines - n_bad - n_cn)
+    design = _design(rng, pattern)
+    cells = _demand_cells(rng, pattern, design, lines - n_bad - n_cn)
     prices = (list_price, prod_frame["unit_cost"].to_numpy())
     sales, orders = _sales_lines(rng, cells, pattern, kind, home, locations, prices)
     credit = _credit_notes(rng, sales, n_cn)  # before deliveries: it grows the sales lines
@@ -268,6 +271,16 @@ def synth_company(
             columns[name] = v.astype(np.int64) if col == "line_no" else v
     order_lines = _frame(**columns)
     del columns
+    extra = rows.pop("outlier")
+    extra[position] = 0.0  # a bad copy of an outlier line is rejected, not an outlier
+    hit = np.flatnonzero(extra > 0)
+    truth_outliers = _frame(
+        product_id=order_lines["product_id"].array[hit],
+        order_id=order_lines["order_id"].array[hit],
+        line_no=order_lines["line_no"].to_numpy()[hit],
+        order_date=order_lines["order_date"].to_numpy()[hit],
+        extra_quantity=extra[hit].astype(np.float64),
+    ).sort_values(["product_id", "order_date"], ignore_index=True)
     truth_bad = _frame(
         table=pa.array(["order_lines"] * n_bad),
         row_number=position + 1,
@@ -292,8 +305,11 @@ def synth_company(
             product_id=prod_frame["product_id"].array,
             pattern=_strings(PATTERNS, pattern),
             abc_design=_strings(("A", "B", "C"), _abc(weekly * list_price)),
+            lifecycle=_strings(LIFECYCLES, design["life"]),
+            seasonal=design["seasonal"],
         ),
         truth_bad_rows=truth_bad,
+        truth_outliers=truth_outliers,
         parameters=params,
     )
 
@@ -342,7 +358,7 @@ def write_workspace(company: SynthCompany, directory: str | Path) -> Path:
         (root / sub).mkdir(parents=True, exist_ok=True)
     for name in TABLE_NAMES:
         _write_parquet(getattr(company, name), root / "data" / f"{name}.parquet")
-    for name in ("customers", "products", "bad_rows"):
+    for name in ("customers", "products", "bad_rows", "outliers"):
         _write_parquet(getattr(company, f"truth_{name}"), root / "truth" / f"{name}.parquet")
     text = _YAML.format(
         call=", ".join(f"{k}={v!r}" for k, v in company.parameters.items()),
