@@ -3,7 +3,8 @@
 `synth_company` builds every canonical table from one seed with vectorised numpy (no per-row
 Python loops: 10 M order lines in well under a minute on two cores); `write_workspace` writes
 them as Parquet next to a ready, commented ``supplyseg.yaml``. The truth tables hold what was
-designed, so tests can check that the analytics recover it.
+designed, so tests can check that the analytics recover it. Master data and shared constants
+live in ``_synth_master``, the flows (demand, orders, lines and what follows) in ``_synth_flows``.
 
 Horizon and network
     731 daily dates 2024-01-01 (a Monday, so ``day // 7`` is the ISO week) .. 2025-12-31 (the
@@ -24,15 +25,25 @@ Customers (``truth_customers``: customer_type, behaviour, cts_level), ids C00001
     Separable per customer by order-interval cv (key < distributor < web, project), rush share,
     order value, product breadth and channel. 3 % of non-project orders come in by phone.
 
-Products (``truth_products``: pattern, abc_design), ids P00001..
+Products (``truth_products``: pattern, abc_design, lifecycle, seasonal), ids P00001..
     Demand patterns smooth / erratic / intermittent / lumpy in shares 40/20/25/15 %, designed on
     the product's total weekly demand net of credit notes (Syntetos-Boylan at weekly buckets):
-    smooth: every week, gamma sizes with CV² 0.03..0.08 and up to ±15 % seasonality;
+    smooth: every week, gamma sizes with CV² 0.03..0.08;
     erratic: every week, sizes with 15..30 % spike weeks 6..10x the base (CV² ≈ 1..2);
     intermittent: active weeks with probability 0.28..0.45 (ADI ≈ 2.2..3.6), CV² 0.05..0.15;
-    lumpy: as intermittent in timing, sizes as erratic. The first and last week are always
-    active, so the product's active horizon is the whole horizon. ``abc_design`` classes the
-    designed net revenue at list price with cut-offs 80/95 %. Margins 15..45 % on list price.
+    lumpy: as intermittent in timing, sizes as erratic. The first and last week of a product's
+    designed life are always active. ``abc_design`` classes the designed net revenue at list
+    price with cut-offs 80/95 %. Margins 15..45 % on list price.
+    Lifecycle (any pattern; shares 88/4/4/4 %, as-of = the week of 2025-12-31): ``active``
+    sells from the first to the last week; ``new`` launched 3..10 weeks before the end;
+    ``dormant`` stopped 15..21 weeks (about 4 months) before it; ``obsolete`` 39..65 weeks
+    (9..15 months) before it. Stopped items keep the stock the inventory table gives them.
+    Seasonal (10 % of products, all active smooth ones): a Christmas peak, 1 + 1.5..2.5 times
+    a bell of sd 4 weeks centred on 15 December, with 40 % less noise (CV² of the sizes stays
+    below 0.49: the items are still smooth). No other item has an annual profile.
+    Outliers (``truth_outliers``: product_id, order_id, line_no, order_date, extra_quantity; 2 %
+    of products, active smooth non-seasonal ones): one line per item carries 4..6x the
+    item's mean weekly demand on top, once, in week 8..96.
 
 How lines are made (the product pattern holds exactly; customer types stay distinguishable)
     1. For every active product-week a total quantity and a line count (at least one line, more
@@ -327,8 +338,9 @@ _YAML = """\
 # supplyseg workspace: a synthetic B2B/B2C distributor written by supplyseg.data.synth.
 # Made by synth_company({call}).
 # Every table under data/ already uses the canonical column names, so no `columns:` mapping is
-# needed. truth/ holds what was designed (customer types, product demand patterns, the
-# deliberately bad order lines); supplyseg does not read it. Those bad lines ({bad}) are
+# needed. truth/ holds what was designed (customer types; product demand patterns, lifecycles
+# and seasonality; injected outlier lines; the deliberately bad order lines); supplyseg does
+# not read it. Those bad lines ({bad}) are
 # meant to land in the run's rejects.parquet, each with the reason truth/bad_rows.parquet names.
 name: synthetic distributor (seed {seed})
 
