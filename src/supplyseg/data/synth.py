@@ -340,8 +340,8 @@ _YAML = """\
 # Every table under data/ already uses the canonical column names, so no `columns:` mapping is
 # needed. truth/ holds what was designed (customer types; product demand patterns, lifecycles
 # and seasonality; injected outlier lines; the deliberately bad order lines); supplyseg does
-# not read it. Those bad lines ({bad}) are
-# meant to land in the run's rejects.parquet, each with the reason truth/bad_rows.parquet names.
+# not read it. Those bad lines ({bad}) are meant to land in the run's rejects.parquet, each
+# with the reason truth/bad_rows.parquet names.
 name: synthetic distributor (seed {seed})
 
 data:
