@@ -21,7 +21,7 @@ from statsmodels.tsa.seasonal import seasonal_decompose
 
 from supplyseg.analytics.demand import (
     GRAINS,
-    SEASONAL_GRAINS,
+    ITEM_GRAINS,
     abc_class,
     demand_outputs,
     demand_pattern,
@@ -639,7 +639,8 @@ def test_demand_outputs_are_the_per_grain_profiles(rows: list[tuple[Any, ...]]) 
     out = demand_outputs(pa.Table.from_pandas(lines, preserve_index=False))
     assert sorted(out.tables) == sorted(f"demand_{g}" for g in GRAINS)
     for g in GRAINS:
-        want = demand_profile(lines, grain=g, seasonality=g in SEASONAL_GRAINS)
+        item = g in ITEM_GRAINS
+        want = demand_profile(lines, grain=g, lifecycle=item, seasonality=item)
         pd.testing.assert_frame_equal(out.tables[f"demand_{g}"], want)
 
 

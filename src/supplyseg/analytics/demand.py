@@ -89,10 +89,10 @@ from supplyseg.errors import ConfigError
 
 __all__ = [
     "GRAINS",
+    "ITEM_GRAINS",
     "OUTPUT_NAMES",
     "PATTERNS",
     "PROFILE_COLUMNS",
-    "SEASONAL_GRAINS",
     "DemandOutputs",
     "abc_class",
     "demand_outputs",
@@ -104,8 +104,9 @@ __all__ = [
 ]
 
 OUTPUT_NAMES: dict[str, str] = {g: f"demand_{g}" for g in GRAINS}
-# Grains whose tables carry seasonality: product series (customer series are not planned).
-SEASONAL_GRAINS = ("product", "product_location")
+# Grains whose tables carry lifecycle and seasonality: the planned product series (for the
+# customer grains they would cost a fifth more time on the largest table, for no consumer).
+ITEM_GRAINS = ("product", "product_location")
 PATTERNS = ("smooth", "erratic", "intermittent", "lumpy", "insufficient_history")
 PROFILE_COLUMNS = (
     "revenue",
@@ -290,11 +291,16 @@ def _abc_extra(s: DemandSettings) -> list[str]:
 
 
 def _profile_table(
-    p: Prepared, s: DemandSettings, bucket: Bucket, horizon: int, repeated: ir.Table | None = None
+    p: Prepared,
+    s: DemandSettings,
+    bucket: Bucket,
+    horizon: int,
+    repeated: ir.Table | None = None,
+    lifecycle: bool = True,
 ) -> ir.Table:
     t = item_profile(p, bucket, horizon, repeated)
     life = lifecycle_columns(t, lifecycle_thresholds(s.lifecycle, bucket), horizon)
-    t = t.mutate(**xyz_columns(t, s), **pattern_columns(t, s), **life)
+    t = t.mutate(**xyz_columns(t, s), **pattern_columns(t, s), **(life if lifecycle else {}))
     return abc_keys(t, p.ids, s)
 
 
@@ -345,6 +351,7 @@ def demand_profile(
     *,
     start: dt.date | str | None = None,
     end: dt.date | str | None = None,
+    lifecycle: bool = True,
     seasonality: bool = True,
 ) -> pd.DataFrame:
     """ABC, XYZ, demand pattern, lifecycle and seasonality per item, ordered by ABC rank.
@@ -352,7 +359,8 @@ def demand_profile(
     ``grain`` is a grain name (product, product_location, customer, customer_product) or id
     columns; default product_id for order lines, unique_id for a long table. ``settings``
     default to revenue ABC (quantity for a long table, which has no prices).
-    ``seasonality=False`` leaves out the seasonality columns (and the query they need).
+    ``lifecycle=False`` / ``seasonality=False`` leave out those columns (and their cost;
+    seasonality needs a query of its own). Seasonality needs the lifecycle.
     """
     b = check_bucket(bucket)
     p, e = in_horizon(prepared(data, grain), start, end)
@@ -360,8 +368,8 @@ def demand_profile(
     _check_measures(p, s, "settings.abc_measures")
     h = horizon_index(p, e, b)
     h0 = h if h is not None else 0
-    season = s.seasonality if seasonality else None
-    return _frame(_profile_table(p, s, b, h0), p, b, s, h0, season)
+    season = s.seasonality if seasonality and lifecycle else None
+    return _frame(_profile_table(p, s, b, h0, lifecycle=lifecycle), p, b, s, h0, season)
 
 
 def abc_class(
@@ -529,8 +537,9 @@ def demand_outputs(
             continue
         p, _ = in_horizon(prepared(lines, g), start, end)
         h0 = h if h is not None else 0
-        season = s.seasonality if g in SEASONAL_GRAINS else None
-        df = _frame(_profile_table(p, s, b, h0, repeated), p, b, s, h0, season)
+        item = g in ITEM_GRAINS
+        season = s.seasonality if item else None
+        df = _frame(_profile_table(p, s, b, h0, repeated, item), p, b, s, h0, season)
         out.tables[name] = df
         summary = demand_summary(df)
         out.summaries[name] = summary
