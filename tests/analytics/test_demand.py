@@ -17,9 +17,11 @@ import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from statsmodels.tsa.seasonal import seasonal_decompose
 
 from supplyseg.analytics.demand import (
     GRAINS,
+    ITEM_GRAINS,
     abc_class,
     demand_outputs,
     demand_pattern,
@@ -28,7 +30,7 @@ from supplyseg.analytics.demand import (
     demand_summary,
     xyz_class,
 )
-from supplyseg.config.demand import DemandSettings
+from supplyseg.config.demand import DemandSettings, LifecycleSettings, SeasonalitySettings
 from supplyseg.errors import ConfigError, DataContractError
 
 D0 = dt.date(2024, 1, 1)  # a Monday
@@ -133,6 +135,7 @@ def oracle_profile(
                 (False, True): "intermittent",
                 (False, False): "lumpy",
             }[(low_adi, low_cv2)]
+        row |= _oracle_lifecycle_and_seasonality([float(v) for v in y], full.index, bucket, s)
         row["_key"] = k
         rows.append(row)
     out = pd.DataFrame(rows)
@@ -173,6 +176,46 @@ def oracle_profile(
         for m in s.abc_measures:
             out[f"abc_{m}"] = [labels[per[m][k][0]] for k in keys]
     return out.drop(columns="_key").sort_values("rank").reset_index(drop=True)
+
+
+def _oracle_lifecycle_and_seasonality(
+    y: list[float], periods: pd.PeriodIndex, bucket: str, s: DemandSettings
+) -> dict[str, Any]:
+    """Lifecycle by scanning the dense series; seasonal strength by statsmodels'
+    ``seasonal_decompose`` (FPP3 4.3: F_S = max(0, 1 - Var(R) / Var(S + R)))."""
+    new, dormant, obsolete = s.lifecycle.resolved(bucket)
+    pos = [i for i, v in enumerate(y) if v > 0]
+    h = len(y) - 1
+    out: dict[str, Any] = {"first_demand_date": pd.NaT, "last_demand_date": pd.NaT}
+    out |= {"buckets_since_demand": math.nan, "seasonal_strength": math.nan}
+    if not pos:
+        out["lifecycle"] = "obsolete"
+    else:
+        out["first_demand_date"] = periods[pos[0]].start_time
+        out["last_demand_date"] = periods[pos[-1]].start_time
+        since = out["buckets_since_demand"] = h - pos[-1]
+        out["lifecycle"] = (
+            "obsolete"
+            if since >= obsolete
+            else "dormant"
+            if since >= dormant
+            else "new"
+            if h - pos[0] < new
+            else "active"
+        )
+        m = s.seasonality.length(bucket)
+        end = pos[-1] if out["lifecycle"] in ("dormant", "obsolete") else h
+        k = (end + 1) // m
+        if k >= s.seasonality.min_seasons:
+            x = np.array(y[end + 1 - k * m : end + 1])
+            d = seasonal_decompose(x, period=m, extrapolate_trend="period")
+            total = np.var(d.resid + d.seasonal)
+            flat = total <= (1e-9 * np.abs(x).max()) ** 2
+            out["seasonal_strength"] = 0.0 if flat else max(0.0, 1 - np.var(d.resid) / total)
+    strength = out["seasonal_strength"]
+    out["seasonal"] = None if math.isnan(strength) else bool(strength >= s.seasonality.min_strength)
+    out["season_length"] = s.seasonality.length(bucket)
+    return out
 
 
 # --- random order lines ------------------------------------------------------------------------
@@ -223,8 +266,10 @@ def assert_matches(got: pd.DataFrame, want: pd.DataFrame, ids: tuple[str, ...]) 
         if c in ids:
             continue
         g, w = got[c], want[c]
-        if c in ("first_period", "last_period"):
-            assert (pd.to_datetime(g) == pd.to_datetime(w)).all(), c
+        if c in ("first_period", "last_period", "first_demand_date", "last_demand_date"):
+            assert ids_of(pd.to_datetime(g)) == ids_of(pd.to_datetime(w)), c
+        elif c in ("seasonal", "lifecycle"):
+            assert ids_of(g) == ids_of(w), c
         elif w.dtype == object or c.endswith("class") or c == "pattern" or c.startswith("abc_"):
             assert g.astype(str).tolist() == w.astype(str).tolist(), c
         else:
@@ -240,6 +285,10 @@ profile_settings = st.sampled_from(
         DemandSettings(abc_measures=("margin",), adi_threshold=1.0, cv2_threshold=0.25),
         DemandSettings(abc_measures=("revenue", "quantity", "order_lines"), abc_rule="worst"),
         DemandSettings(abc_measures=("quantity", "margin"), abc_rule="best"),
+        DemandSettings(
+            lifecycle=LifecycleSettings(new_buckets=4, dormant_buckets=2, obsolete_buckets=5),
+            seasonality=SeasonalitySettings(season_length=3, min_strength=0.6),
+        ),
     ]
 )
 
@@ -590,7 +639,9 @@ def test_demand_outputs_are_the_per_grain_profiles(rows: list[tuple[Any, ...]]) 
     out = demand_outputs(pa.Table.from_pandas(lines, preserve_index=False))
     assert sorted(out.tables) == sorted(f"demand_{g}" for g in GRAINS)
     for g in GRAINS:
-        pd.testing.assert_frame_equal(out.tables[f"demand_{g}"], demand_profile(lines, grain=g))
+        item = g in ITEM_GRAINS
+        want = demand_profile(lines, grain=g, lifecycle=item, seasonality=item)
+        pd.testing.assert_frame_equal(out.tables[f"demand_{g}"], want)
 
 
 @pytest.mark.parametrize(

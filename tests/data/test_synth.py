@@ -65,7 +65,13 @@ def _defects(c: SynthCompany) -> pd.DataFrame:
 
 def test_same_seed_same_tables_other_seed_differs() -> None:
     a, b = (synth_company(customers=60, products=30, lines=4000, seed=5) for _ in range(2))
-    for name in (*TABLE_NAMES, "truth_customers", "truth_products", "truth_bad_rows"):
+    for name in (
+        *TABLE_NAMES,
+        "truth_customers",
+        "truth_products",
+        "truth_bad_rows",
+        "truth_outliers",
+    ):
         pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name))
     other = synth_company(customers=60, products=30, lines=4000, seed=6)
     assert not a.order_lines["quantity"].equals(other.order_lines["quantity"])
@@ -272,6 +278,81 @@ def test_customer_types_are_separable(company: SynthCompany) -> None:
     assert rate.idxmax() == "web_shop"
 
 
+def _weekly(c: SynthCompany) -> pd.DataFrame:
+    """Net demand per product and week (0 = the week of 2024-01-01), products x weeks."""
+    good = _good(c)
+    week = (good["order_date"] - START).dt.days // 7
+    table = good.groupby([good["product_id"], week])["quantity"].sum().unstack(fill_value=0.0)
+    return table.reindex(columns=range(105), fill_value=0.0)
+
+
+def test_designed_lifecycles_seasons_and_outliers(company: SynthCompany) -> None:
+    truth = company.truth_products.set_index("product_id")
+    assert truth["lifecycle"].value_counts().to_dict() == {
+        "active": 440, "new": 20, "dormant": 20, "obsolete": 20,
+    }  # fmt: skip
+    seasonal = truth["seasonal"]
+    assert seasonal.dtype == bool
+    assert seasonal.sum() == 50
+    assert (truth.loc[seasonal, "lifecycle"] == "active").all()
+    assert (truth.loc[seasonal, "pattern"] == "smooth").all()
+    weekly = _weekly(company).reindex(truth.index, fill_value=0.0)
+    positive = weekly.to_numpy() > 0
+    first = positive.argmax(axis=1)
+    since = positive[:, ::-1].argmax(axis=1)  # trailing weeks without demand
+    life = truth["lifecycle"].to_numpy()
+    # Weeks since the last demand and since the first, by design (the as-of week is 104).
+    assert (since[life == "active"] == 0).all()
+    assert (first[life != "new"] == 0).all()
+    assert np.isin(104 - first[life == "new"], range(3, 11)).all()
+    assert np.isin(since[life == "dormant"], range(15, 22)).all()  # about 4 months
+    assert np.isin(since[life == "obsolete"], range(39, 66)).all()  # 9 months and more
+    # Some dormant and obsolete items still have stock on hand: the planner's problem.
+    stock = company.inventory.groupby("product_id")["on_hand"].sum().reindex(truth.index)
+    assert (stock[np.isin(life, ["dormant", "obsolete"])] > 0).mean() > 0.5
+    # Seasonal items peak around Christmas: their December weeks are the year's highest.
+    dec = [w for w in range(105) if (START + pd.Timedelta(weeks=w)).month == 12]
+    ratio = weekly.loc[seasonal, dec].mean(axis=1) / weekly.loc[seasonal].median(axis=1)
+    assert (ratio > 1.8).all()
+    flat = weekly.loc[~seasonal & (truth["lifecycle"] == "active") & (truth["pattern"] == "smooth")]
+    assert (flat[dec].mean(axis=1) / flat.median(axis=1)).between(0.8, 1.25).mean() > 0.95
+
+
+def test_injected_outliers_are_single_huge_lines(company: SynthCompany) -> None:
+    out = company.truth_outliers
+    truth = company.truth_products.set_index("product_id")
+    assert len(out) == 10
+    assert out["product_id"].is_unique
+    assert (truth.loc[out["product_id"], "pattern"] == "smooth").all()
+    assert not truth.loc[out["product_id"], "seasonal"].any()
+    good = _good(company).set_index(["order_id", "line_no"])
+    line = good.loc[list(zip(out["order_id"], out["line_no"], strict=True))]
+    np.testing.assert_array_equal(line["product_id"], out["product_id"])
+    np.testing.assert_array_equal(line["order_date"], out["order_date"])
+    assert (line["quantity"].to_numpy() >= out["extra_quantity"].to_numpy()).all()
+    # A simple independent detector finds every one, in its week, and nowhere else among the
+    # smooth active non-seasonal items: week > median + 10 x MAD of the item's weeks.
+    weekly = _weekly(company)
+    steady = truth.index[
+        (truth["pattern"] == "smooth") & (truth["lifecycle"] == "active") & ~truth["seasonal"]
+    ]
+    y = weekly.loc[steady]
+    med = y.median(axis=1)
+    mad = y.sub(med, axis=0).abs().median(axis=1)
+    flagged = y.gt(med + 10 * mad, axis=0)
+    found = {(p, int(w)) for p, w in zip(*np.nonzero(flagged.to_numpy()), strict=True)}
+    found = {(steady[p], w) for p, w in found}
+    want = {
+        (p, int((d - START).days // 7))
+        for p, d in zip(out["product_id"], out["order_date"], strict=True)
+    }
+    recall = len(found & want) / len(want)
+    precision = len(found & want) / len(found)
+    print(f"\noutliers: recall {recall:.0%}, precision {precision:.0%} ({len(found)} flagged)")
+    assert recall >= 0.9
+    assert precision >= 0.9
+
+
 # ---------------------------------------------------------------- workspace files
 
 
@@ -301,7 +382,7 @@ def test_write_workspace_round_trip(company: SynthCompany, tmp_path: Path) -> No
     assert lines.column("quantity").null_count == company.order_lines["quantity"].isna().sum() > 0
     truth = pd.read_parquet(tmp_path / "ws" / "truth" / "bad_rows.parquet")
     pd.testing.assert_frame_equal(truth, company.truth_bad_rows, check_dtype=False)
-    for name in ("customers", "products"):
+    for name in ("customers", "products", "outliers"):
         assert (tmp_path / "ws" / "truth" / f"{name}.parquet").exists()
 
 

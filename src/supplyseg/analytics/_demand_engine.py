@@ -38,6 +38,7 @@ __all__ = [
     "item_series_stats",
     "null_safe_join",
     "pattern_columns",
+    "period_demand",
     "period_index",
     "period_index_of",
     "period_starts",
@@ -254,19 +255,27 @@ def item_measures(p: Prepared) -> ir.Table:
     return t.group_by(list(p.ids)).aggregate(**aggs)
 
 
+def period_demand(p: Prepared, bucket: Bucket) -> ir.Table:
+    """Net demand per item and period with lines: ``(ids..., _p, y)``, sparse."""
+    t = p.table.mutate(_p=period_index(p.table._day, bucket))
+    return t.group_by([*p.ids, "_p"]).aggregate(y=t._q.sum())
+
+
 def item_series_stats(p: Prepared, bucket: Bucket, horizon: int) -> ir.Table:
     """Per item, from its net demand per period: sums that give mean, std, ADI and CV² exactly.
 
     Zero periods add nothing to a sum or a sum of squares, so the series is never densified:
     ``n_periods`` runs from the item's first period to the horizon end, and the moments follow
-    from sums over the periods that have lines.
+    from sums over the periods that have lines. ``_fpos``/``_lpos`` are the first and last
+    period with positive net demand (for the lifecycle).
     """
-    t = p.table.mutate(_p=period_index(p.table._day, bucket))
-    per = t.group_by([*p.ids, "_p"]).aggregate(_y=t._q.sum())
-    y, pos = per._y, per._y > 0
+    per = period_demand(p, bucket)
+    y, pos = per.y, per.y > 0
     stats = per.group_by(list(p.ids)).aggregate(
         _first=per._p.min(),
         _last=per._p.max(),
+        _fpos=per._p.min(where=pos),
+        _lpos=per._p.max(where=pos),
         _t=y.sum(),
         _s2=(y * y).sum(),
         n_nonzero=y.count(where=pos),
@@ -320,6 +329,8 @@ def item_profile(
         "order_lines": per._nl.sum().cast("int64"),
         "_first": per._p.min(),
         "_last": per._p.max(),
+        "_fpos": per._p.min(where=pos),
+        "_lpos": per._p.max(where=pos),
         "_t": y.sum(),
         "_s2": (y * y).sum(),
         "n_nonzero": y.count(where=pos),

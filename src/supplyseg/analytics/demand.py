@@ -76,17 +76,20 @@ from supplyseg.analytics._demand_engine import (
     item_series_stats,
     null_safe_join,
     pattern_columns,
-    period_index,
+    period_demand,
     period_starts,
     prepared,
     repeated_pairs,
     xyz_columns,
 )
-from supplyseg.config.demand import DemandSettings, Measure
+from supplyseg.analytics.lifecycle import lifecycle_columns, lifecycle_dates, lifecycle_thresholds
+from supplyseg.analytics.seasonality import seasonality_columns
+from supplyseg.config.demand import DemandSettings, Measure, SeasonalitySettings
 from supplyseg.errors import ConfigError
 
 __all__ = [
     "GRAINS",
+    "ITEM_GRAINS",
     "OUTPUT_NAMES",
     "PATTERNS",
     "PROFILE_COLUMNS",
@@ -101,6 +104,9 @@ __all__ = [
 ]
 
 OUTPUT_NAMES: dict[str, str] = {g: f"demand_{g}" for g in GRAINS}
+# Grains whose tables carry lifecycle and seasonality: the planned product series (for the
+# customer grains they would cost a fifth more time on the largest table, for no consumer).
+ITEM_GRAINS = ("product", "product_location")
 PATTERNS = ("smooth", "erratic", "intermittent", "lumpy", "insufficient_history")
 PROFILE_COLUMNS = (
     "revenue",
@@ -119,6 +125,13 @@ PROFILE_COLUMNS = (
     "adi",
     "cv2",
     "pattern",
+    "lifecycle",
+    "first_demand_date",
+    "last_demand_date",
+    "buckets_since_demand",
+    "seasonal",
+    "seasonal_strength",
+    "season_length",
     "share",
     "cum_share",
     "rank",
@@ -232,15 +245,20 @@ def _frame(
     p: Prepared,
     bucket: Bucket | None,
     s: DemandSettings | None,
+    horizon: int = 0,
+    seasonality: SeasonalitySettings | None = None,
 ) -> pd.DataFrame:
     """Execute, finish ABC (when ``s`` is given) and name and order the columns (ids first).
 
+    With ``seasonality``, the seasonality columns are added from one more query (the series
+    of the items with enough history).
     Rows come back in ABC rank order, else by id. Arrow is converted to pandas directly, with
     strings as pandas' Arrow-backed ``str`` dtype: much faster than a generic conversion for
     tables of millions of items.
     """
     internal = [c for c in t.columns if c.startswith(("_k_", "_r_")) or c == ABC_KEY]
-    keep = [c for c in ("_first", "_last", *PROFILE_COLUMNS) if c in t.columns]
+    life = ("_fpos", "_lpos") if "lifecycle" in t.columns else ()
+    keep = [c for c in ("_first", "_last", *life, *PROFILE_COLUMNS) if c in t.columns]
     t = t.select(*p.ids, *keep, *internal)
     t = t.order_by(abc_order(t, p.ids, ABC_KEY) if s is not None else list(p.ids))
     df = _arrow_to_pandas(t.to_pyarrow())
@@ -249,6 +267,10 @@ def _frame(
     if "_first" in df.columns and bucket is not None:
         df["first_period"] = period_starts(df.pop("_first"), bucket)
         df["last_period"] = period_starts(df.pop("_last"), bucket)
+    if "_fpos" in df.columns and bucket is not None:
+        df = lifecycle_dates(df, bucket)
+    if seasonality is not None and bucket is not None:
+        df = df.assign(**seasonality_columns(p, bucket, horizon, df, seasonality))
     extra = _abc_extra(s) if s is not None else []
     cols = [*p.ids, *[c for c in (*PROFILE_COLUMNS, *extra) if c in df.columns]]
     # Assemble rather than df[cols]: a column selection copies every column of a big table.
@@ -269,10 +291,17 @@ def _abc_extra(s: DemandSettings) -> list[str]:
 
 
 def _profile_table(
-    p: Prepared, s: DemandSettings, bucket: Bucket, horizon: int, repeated: ir.Table | None = None
+    p: Prepared,
+    s: DemandSettings,
+    bucket: Bucket,
+    horizon: int,
+    repeated: ir.Table | None = None,
+    lifecycle: bool = True,
 ) -> ir.Table:
     t = item_profile(p, bucket, horizon, repeated)
-    return abc_keys(t.mutate(**xyz_columns(t, s), **pattern_columns(t, s)), p.ids, s)
+    life = lifecycle_columns(t, lifecycle_thresholds(s.lifecycle, bucket), horizon)
+    t = t.mutate(**xyz_columns(t, s), **pattern_columns(t, s), **(life if lifecycle else {}))
+    return abc_keys(t, p.ids, s)
 
 
 # --- public API ------------------------------------------------------------------------------
@@ -295,8 +324,7 @@ def demand_series(
     """
     b = check_bucket(bucket)
     p, end = in_horizon(prepared(data, grain), start, horizon_end)
-    t = p.table.mutate(_p=period_index(p.table._day, b))
-    per = t.group_by([*p.ids, "_p"]).aggregate(y=t._q.sum())
+    per = period_demand(p, b)
     h = horizon_index(p, end, b)
     lo = per._p.min().to_pyarrow().as_py()
     # Period starts come from a small calendar built on the client: portable, and it also
@@ -323,19 +351,25 @@ def demand_profile(
     *,
     start: dt.date | str | None = None,
     end: dt.date | str | None = None,
+    lifecycle: bool = True,
+    seasonality: bool = True,
 ) -> pd.DataFrame:
-    """ABC, XYZ and demand pattern per item, one row per item ordered by ABC rank.
+    """ABC, XYZ, demand pattern, lifecycle and seasonality per item, ordered by ABC rank.
 
     ``grain`` is a grain name (product, product_location, customer, customer_product) or id
     columns; default product_id for order lines, unique_id for a long table. ``settings``
     default to revenue ABC (quantity for a long table, which has no prices).
+    ``lifecycle=False`` / ``seasonality=False`` leave out those columns (and their cost;
+    seasonality needs a query of its own). Seasonality needs the lifecycle.
     """
     b = check_bucket(bucket)
     p, e = in_horizon(prepared(data, grain), start, end)
     s = settings if settings is not None else _default_settings(p)
     _check_measures(p, s, "settings.abc_measures")
     h = horizon_index(p, e, b)
-    return _frame(_profile_table(p, s, b, h if h is not None else 0), p, b, s)
+    h0 = h if h is not None else 0
+    season = s.seasonality if seasonality and lifecycle else None
+    return _frame(_profile_table(p, s, b, h0, lifecycle=lifecycle), p, b, s, h0, season)
 
 
 def abc_class(
@@ -419,17 +453,25 @@ def demand_pattern(
 
 
 def demand_summary(profile: pd.DataFrame) -> dict[str, Any]:
-    """Class counts of a profile, and the counts the manifest carries as notes.
+    """Class counts of a profile (ABC, XYZ, pattern, lifecycle, seasonal true/false/unknown),
+    and the counts the manifest carries as notes.
 
     ``xyz_nonpositive_mean``: items classed in the last XYZ class because their mean demand is
     not positive; ``abc_nonpositive_measure``: items in the last ABC class because their
     measure is not positive.
     """
     out: dict[str, Any] = {"items": len(profile)}
-    for col in ("abc_class", "xyz_class", "pattern"):
+    for col in ("abc_class", "xyz_class", "pattern", "lifecycle"):
         if col in profile.columns:
             counts = profile[col].value_counts().sort_index()
             out[col] = {str(k): int(v) for k, v in counts.items()}
+    if "seasonal" in profile.columns:
+        flag = profile["seasonal"]
+        out["seasonal"] = {
+            "true": int(flag.eq(True).sum()),
+            "false": int(flag.eq(False).sum()),
+            "unknown": int(flag.isna().sum()),
+        }
     if "mean" in profile.columns:
         out["xyz_nonpositive_mean"] = int((profile["mean"] <= 0).sum())
     if "share" in profile.columns:
@@ -494,7 +536,10 @@ def demand_outputs(
             notes.append(f"{name} skipped: order_lines has no {', '.join(missing)} column")
             continue
         p, _ = in_horizon(prepared(lines, g), start, end)
-        df = _frame(_profile_table(p, s, b, h if h is not None else 0, repeated), p, b, s)
+        h0 = h if h is not None else 0
+        item = g in ITEM_GRAINS
+        season = s.seasonality if item else None
+        df = _frame(_profile_table(p, s, b, h0, repeated, item), p, b, s, h0, season)
         out.tables[name] = df
         summary = demand_summary(df)
         out.summaries[name] = summary
