@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats
+from scipy import integrate, stats
 
 from supplyseg.config.policy import PolicySettings, policy_settings
 from supplyseg.errors import ConfigError, DataContractError, PolicyError
@@ -19,6 +19,7 @@ from supplyseg.policy.curves import stock_to_service
 from supplyseg.policy.inventory import empirical_reorder_point, gamma_reorder_point, order_up_to
 
 WEEK = "week"
+PAT3 = ("smooth", "smooth", "lumpy")  # the CZ item is lumpy: make-to-order applies to it
 
 
 def _segments(mapping: dict[str, str], scheme: str = "custom") -> pd.DataFrame:
@@ -160,18 +161,48 @@ def test_chopra_meindl_examples_through_the_policy_table() -> None:
     assert p3["order_up_to"] == pytest.approx(16_570, abs=0.5)
 
 
-def test_fill_rate_target_is_met_exactly() -> None:
+def test_fill_rate_target_is_met_exactly_under_each_distribution() -> None:
     raw = {
         "builtin_defaults": False,
         "product_default": {"service_type": "fill_rate", "service_target": 0.99},
     }
-    demand = _demand([("P1", 100.0, 40.0, "smooth"), ("P2", 5.0, 9.0, "intermittent")])
-    r = _run({"P1": "A", "P2": "A"}, demand, HAND_PRODUCTS, raw)
-    # The fill-rate safety stock solves 1 - ESC/Q = beta: the achieved fill rate is the target.
-    assert r.policies["expected_fill_rate"].to_numpy() == pytest.approx([0.99, 0.99], rel=1e-9)
-    p2 = _row(r, "P2")
-    assert p2["distribution"] == "normal"
-    assert "fill-rate targets use the normal loss function" in p2["rationale"]
+    demand = _demand(
+        [
+            ("P1", 100.0, 40.0, "smooth"),
+            ("P2", 5.0, 9.0, "intermittent"),
+            ("P3", 0.5, 0.9, "intermittent"),
+        ]
+    )
+    r = _run({"P1": "A", "P2": "A", "P3": "A"}, demand, HAND_PRODUCTS, raw)
+    p1, p2, p3 = _row(r, "P1"), _row(r, "P2"), _row(r, "P3")
+    assert [p1["distribution"], p2["distribution"], p3["distribution"]] == [
+        "normal",
+        "gamma",
+        "poisson",
+    ]
+    # Normal: sigma G(k) = (1 - beta) Q solved exactly; Q is large, so the exact shortage
+    # E(X - r)+ - E(X - r - Q)+ equals the textbook one and the fill rate is the target.
+    assert p1["expected_fill_rate"] == pytest.approx(0.99, rel=1e-9)
+    # Gamma (intermittent): independent check with scipy.stats and numerical integration of
+    # the shortage per cycle, the integral of P(X > x) over [r, r + Q] (Hadley & Whitin).
+    mean, sd = 5.0 * 1, math.sqrt(9.0**2 + 5.0**2 * 0.5**2)  # L = 1 wk, sigma_L = 0.5 wk
+    law = stats.gamma((mean / sd) ** 2, scale=sd**2 / mean)
+    rop, q = p2["reorder_point"], p2["order_quantity"]
+    short = integrate.quad(law.sf, rop, rop + q, limit=200)[0]
+    assert 1 - short / q == pytest.approx(0.99, rel=1e-7)
+    assert p2["expected_fill_rate"] == pytest.approx(0.99, rel=1e-7)
+    # Poisson (mean 0.5 < 1/wk): the smallest whole reorder point reaching 99 %.
+    # Safety stock is clamped at 0, so the reorder point is at least the mean 0.5.
+    rop3, q3 = p3["reorder_point"], int(p3["order_quantity"])
+
+    def fill(r: int) -> float:
+        return 1 - sum(stats.poisson.sf(x, 0.5) for x in range(r, r + q3)) / q3
+
+    smallest = next(r for r in range(100) if fill(r) >= 0.99)
+    assert rop3 == max(smallest, 0.5)
+    assert bool(p2["target_met"])
+    assert p2["shortfall"] == pytest.approx(0.0, abs=1e-7)
+    assert "fill-rate targets use the normal loss function" not in p2["rationale"]
 
 
 # --------------------------------------------------------------------------- coverage
@@ -201,7 +232,7 @@ def test_builtins_cover_abc_xyz_without_a_policies_section() -> None:
         policy_outputs(_segments(seg, "custom"), demand, None, PolicySettings(), bucket=WEEK)
 
 
-def test_customer_segments_need_order_rules() -> None:
+def test_customer_segments_without_order_rules_get_the_base_rules() -> None:
     cust = pd.DataFrame(
         {
             "customer_id": ["C1", "C2"],
@@ -211,17 +242,18 @@ def test_customer_segments_need_order_rules() -> None:
         }
     )
     demand = _demand([("P1", 5.0, 1.0, "smooth")])
-    with pytest.raises(
-        ConfigError, match=r"policies\.customer: segment 'mystery'.*customer_default"
-    ):
-        policy_outputs(
-            _segments({"P1": "AX"}, "abc_xyz"),
-            demand,
-            None,
-            PolicySettings(),
-            bucket=WEEK,
-            customers_seg=cust,
-        )
+    r = policy_outputs(
+        _segments({"P1": "AX"}, "abc_xyz"),
+        demand,
+        None,
+        PolicySettings(),
+        bucket=WEEK,
+        customers_seg=cust,
+    )
+    mystery = r.order_rules.set_index("segment").loc["mystery"]
+    assert mystery["source"] == "BASE_ORDER_RULES (no rules for this segment)"
+    assert (mystery["credit_check"], mystery["min_order_value"]) == ("hard", 0.0)
+    assert any("customer segment(s) ['mystery']" in n for n in r.notes)
     s = policy_settings({"customer_default": {"credit_check": "soft", "moq": 2}})
     r = policy_outputs(
         _segments({"P1": "AX"}, "abc_xyz"), demand, None, s, bucket=WEEK, customers_seg=cust
@@ -247,9 +279,10 @@ def test_incoherent_resolved_template_is_an_error() -> None:
 
 
 def test_make_to_order_holds_no_stock_and_says_so() -> None:
-    demand = _demand([("P1", 40.0, 30.0, "erratic"), ("P2", 0.0, 0.0, "smooth")])
+    demand = _demand([("P1", 40.0, 30.0, "lumpy"), ("P2", 0.0, 0.0, "smooth")])
     r = _run({"P1": "CZ", "P2": "AX"}, demand, HAND_PRODUCTS, raw={}, scheme="abc_xyz")
     p1, p2 = _row(r, "P1"), _row(r, "P2")
+    assert r.summary["make_to_order_share"] == 0.5
     assert (p1["safety_stock"], p1["reorder_point"], p1["inventory_value"]) == (0.0, 0.0, 0.0)
     assert math.isnan(p1["order_quantity"])
     assert math.isnan(p1["service_target"])
@@ -323,7 +356,10 @@ def test_distribution_follows_the_pattern() -> None:
     slow = _row(r, "SLOW")
     assert slow["reorder_point"] == stats.poisson.ppf(0.9, 0.8)  # smallest S, CDF >= 0.9
     assert "poisson (intermittent, mean < 1/wk)" in slow["rationale"]
-    assert "gamma (lumpy; no history series to bootstrap)" in _row(r, "L")["rationale"]
+    assert (
+        "gamma (lumpy; no history series for the empirical distribution)"
+        in _row(r, "L")["rationale"]
+    )
     r = _run(seg, demand, None, {**raw, "slow_mover_mean": 0})
     assert _row(r, "SLOW")["distribution"] == "gamma"
 
@@ -429,7 +465,7 @@ def test_unsegmented_products_get_their_own_template() -> None:
 
 
 def test_matrix_cell_takes_the_strictest_customer_segment() -> None:
-    demand = _demand([(p, 10.0, 3.0, "smooth") for p in ("P1", "P2", "P3")])
+    demand = _demand([(p, 10.0, 3.0, pt) for p, pt in zip(("P1", "P2", "P3"), PAT3, strict=True)])
     cust = pd.DataFrame(
         {
             "customer_id": ["C1", "C2"],

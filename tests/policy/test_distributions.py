@@ -4,6 +4,7 @@ to the table's last bucket, block or independent draws) against the kernel on ha
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Any
 
@@ -12,16 +13,11 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy import stats
+from scipy import integrate, stats
 
 from supplyseg.config.policy import PolicySettings
 from supplyseg.policy._codes import EMPIRICAL, GAMMA, NORMAL, POISSON
-from supplyseg.policy._distributions import (
-    LeadTimeDemand,
-    empirical_reorder_points,
-    safety_stocks,
-)
-from supplyseg.policy.inventory import empirical_reorder_point
+from supplyseg.policy._distributions import LeadTimeDemand, empirical_demand, safety_stocks
 
 ITEM = st.tuples(
     st.sampled_from([NORMAL, GAMMA, POISSON, EMPIRICAL]),
@@ -48,22 +44,59 @@ def _demand(items: list[tuple[Any, ...]]) -> LeadTimeDemand:
     )
 
 
-def _oracle(x: LeadTimeDemand, i: int, level: float) -> float:
-    """Safety stock of item i with scipy.stats, straight from the textbook definitions."""
+def _normal_fill_oracle(sigma: float, q: float, level: float) -> float:
+    """Normal loss: sigma * G(k) = (1 - beta) Q, G(k) = pdf(k) - k (1 - cdf(k)); bisect on k."""
+    lo, hi = -1e7, 50.0  # G falls from about -lo to 0
+    for _ in range(200):
+        k = (lo + hi) / 2
+        g = stats.norm.pdf(k) - k * stats.norm.sf(k)
+        lo, hi = (k, hi) if sigma * g > (1 - level) * q else (lo, k)
+    return (lo + hi) / 2 * sigma
+
+
+def _shortage(dist: int, mean: float, sigma: float, r: float, q: float) -> float:
+    """Expected shortage per cycle E(X - r)+ - E(X - r - Q)+ = integral of P(X > x) over
+    [r, r + Q] (Hadley & Whitin), by numerical integration / exact sums, with scipy.stats."""
+    if dist == POISSON:
+        edges = np.unique(np.concatenate([[r, r + q], np.arange(math.ceil(r), r + q)]))
+        return float(
+            sum(
+                stats.poisson.sf(math.floor(a), mean) * (b - a)
+                for a, b in itertools.pairwise(edges)
+            )
+        )
+    law = stats.gamma((mean / sigma) ** 2, scale=sigma**2 / mean)
+    return float(integrate.quad(law.sf, r, r + q, limit=200, epsabs=1e-12)[0])
+
+
+def _oracle(x: LeadTimeDemand, i: int, level: float) -> float | None:
+    """Safety stock of item i with scipy.stats, straight from the textbook definitions (None:
+    a fill-rate target under gamma/Poisson, checked by `_check_fill` instead)."""
     d, sd, p, slt, q = x.d[i], x.sd[i], x.p[i], x.slt[i], x.q[i]
     mean, sigma = d * p, math.sqrt(p * sd**2 + d**2 * slt**2)
-    if x.fill[i]:  # normal loss: sigma * G(k) = (1 - beta) Q, G(k) = pdf(k) - k (1 - cdf(k))
-        lo, hi = -1e7, 50.0  # G falls from about -lo to 0: bisect on k
-        for _ in range(200):
-            k = (lo + hi) / 2
-            g = stats.norm.pdf(k) - k * stats.norm.sf(k)
-            lo, hi = (k, hi) if sigma * g > (1 - level) * q else (lo, k)
-        return (lo + hi) / 2 * sigma
+    if x.fill[i] and x.dist[i] == NORMAL:
+        return _normal_fill_oracle(sigma, q, level)
+    if x.fill[i]:
+        return None
     if x.dist[i] == NORMAL:
         return float(stats.norm.ppf(level)) * sigma
     if x.dist[i] == POISSON:
         return float(stats.poisson.ppf(level, mean)) - mean
     return float(stats.gamma.ppf(level, (mean / sigma) ** 2, scale=sigma**2 / mean)) - mean
+
+
+def _check_fill(x: LeadTimeDemand, i: int, level: float, ss: float) -> None:
+    """The fill-rate level r = mean + ss is the smallest r >= 0 with 1 - ESC / Q >= beta."""
+    d, sd, p, slt, q = x.d[i], x.sd[i], x.p[i], x.slt[i], x.q[i]
+    mean, sigma = d * p, math.sqrt(p * sd**2 + d**2 * slt**2)
+    dist = int(x.dist[i])
+    r = mean + ss
+    allowed = (1 - level) * q
+    assert r >= -1e-9
+    assert _shortage(dist, mean, sigma, r, q) <= allowed * (1 + 1e-6) + 1e-9
+    if r > 1e-6:
+        below = r - 1.0 if dist == POISSON else r * (1 - 1e-5)
+        assert _shortage(dist, mean, sigma, max(below, 0.0), q) >= allowed * (1 - 1e-4) - 1e-12
 
 
 @settings(max_examples=60, deadline=None)
@@ -82,14 +115,18 @@ def test_safety_stocks_match_scipy_per_item_and_on_the_grid(
         per_item = safety_stocks(x, np.full(len(items), t))
         assert per_item == pytest.approx(grid[:, j], rel=1e-9, abs=1e-9)
         for i in range(len(items)):
-            assert per_item[i] == pytest.approx(_oracle(x, i, t), rel=1e-6, abs=1e-6)
+            want = _oracle(x, i, t)
+            if want is None:
+                _check_fill(x, i, t, float(per_item[i]))
+            else:
+                assert per_item[i] == pytest.approx(want, rel=1e-6, abs=1e-6)
 
 
 def _monday(week: int) -> pd.Timestamp:
     return pd.Timestamp("2024-01-01") + pd.Timedelta(weeks=week)
 
 
-def test_bootstrap_series_run_to_the_tables_last_bucket() -> None:
+def test_empirical_series_run_to_the_tables_last_bucket() -> None:
     # Items 5 and 7 (of a bigger table) have history; item 9 has none. The table's last bucket
     # is week 11 (a row of an item not asked for), so item 5's series (weeks 0..9) gets two
     # zero weeks and item 7's (weeks 8..11) is [4, 0, 9, 0]. A week of net returns is 0.
@@ -97,31 +134,46 @@ def test_bootstrap_series_run_to_the_tables_last_bucket() -> None:
     ds = [_monday(w) for w in range(10)] + [_monday(8), _monday(10), _monday(11)]
     history = pd.DataFrame({"ds": ds, "y": [*y5, 4.0, 9.0, 6.0]})
     rows = np.array([5] * 10 + [7, 7, -1], dtype=np.int64)
-    s = PolicySettings(empirical_samples=500, seed=3)
+    s = PolicySettings(empirical_samples=4000, seed=3)
     lead = np.array([2, 6, 1], dtype=np.int64)  # item 7: 6 weeks > its 4 -> independent draws
     level = np.array([0.9, 0.8, 0.9])
-    got, has = empirical_reorder_points(history, rows, np.array([5, 7, 9]), lead, level, "week", s)
-    assert has.tolist() == [True, True, False]
+    emp = empirical_demand(history, rows, np.array([5, 7, 9]), lead, "week", s)
+    got = emp.quantile(level)
+    assert emp.found.tolist() == [True, True, False]
     assert math.isnan(got[2])
-    series5 = np.array([3.0, 0.0, 7.0, 0.0, 1.0, 0.0, 0.0, 12.0, 2.0, 5.0, 0.0, 0.0])
-    kw: dict[str, Any] = {"n_samples": 500, "seed": 3}
-    assert got[0] == empirical_reorder_point(series5, 2, 0.9, method="block", **kw)
-    series7 = np.array([4.0, 0.0, 9.0, 0.0])
-    assert got[1] == empirical_reorder_point(series7, 6, 0.8, method="iid", **kw)
+    # Item 5: the 11 sums of two consecutive weeks of the dense series, by hand.
+    series5 = [3.0, 0.0, 7.0, 0.0, 1.0, 0.0, 0.0, 12.0, 2.0, 5.0, 0.0, 0.0]
+    sums = sorted(a + b for a, b in itertools.pairwise(series5))  # 3 7 7 1 1 0 12 14 7 5 0
+    assert got[0] == sums[math.ceil(0.9 * len(sums)) - 1] == 12.0
+    fill, csl = emp.service(np.array([12.0, 20.0, 0.0]), np.array([4.0, 10.0, 1.0]))
+    assert csl[0] == pytest.approx(np.mean(np.array(sums) <= 12.0))
+    # Shortage per cycle E(X - 12)+ - E(X - 16)+: only the sum 14 exceeds 12 (by 2).
+    assert fill[0] == pytest.approx(1 - (2 / 11) / 4.0)
+    # Item 7: six independent draws from [4, 0, 9, 0]; against the exact distribution of
+    # that sum (all 4^6 equally likely draws).
+    draws = np.array(list(itertools.product([4.0, 0.0, 9.0, 0.0], repeat=6))).sum(axis=1)
+    # Sampling error of 4,000 draws: the exact CDF at the sampled quantile is within 2 points.
+    assert np.mean(draws <= got[1]) >= 0.78
+    assert np.mean(draws < got[1]) <= 0.82
+    again = empirical_demand(history, rows, np.array([5, 7, 9]), lead, "week", s)
+    assert again.quantile(level)[1] == got[1]  # seeded
 
 
-def test_bootstrap_months_are_consecutive() -> None:
+def test_empirical_months_are_consecutive() -> None:
     history = pd.DataFrame(
         {"ds": pd.to_datetime(["2023-11-01", "2024-01-01", "2024-02-01"]), "y": [5.0, 8.0, 1.0]}
     )
-    got, _ = empirical_reorder_points(
+    emp = empirical_demand(
         history,
         np.zeros(3, dtype=np.int64),
         np.array([0]),
         np.array([2]),
-        np.array([0.95]),
         "month",
         PolicySettings(),
     )
-    want = empirical_reorder_point(np.array([5.0, 0.0, 8.0, 1.0]), 2, 0.95, n_samples=1000)
-    assert got[0] == want
+    # Series [5, 0, 8, 1]: two-month sums 5, 8, 9; the 95 % quantile is the largest.
+    assert emp.quantile(np.array([0.95]))[0] == 9.0
+    assert emp.quantile(np.array([0.5]))[0] == 8.0
+    # A fill-rate level: the smallest r with E(X - r)+ - E(X - r - 1)+ <= 0.1 * 1.
+    r = emp.fill_rate_levels(np.array([1.0]), np.array([0.9]))[0]
+    assert r == pytest.approx(8.7, abs=1e-6)  # (9 - r) / 3 = 0.1 at r = 8.7
