@@ -17,7 +17,13 @@ from scipy import integrate, stats
 
 from supplyseg.config.policy import PolicySettings
 from supplyseg.policy._codes import EMPIRICAL, GAMMA, NORMAL, POISSON
-from supplyseg.policy._distributions import LeadTimeDemand, empirical_demand, safety_stocks
+from supplyseg.policy._distributions import (
+    LeadTimeDemand,
+    empirical_demand,
+    empirical_fill_rate_levels,
+    empirical_service,
+    safety_stocks,
+)
 
 ITEM = st.tuples(
     st.sampled_from([NORMAL, GAMMA, POISSON, EMPIRICAL]),
@@ -54,19 +60,16 @@ def _normal_fill_oracle(sigma: float, q: float, level: float) -> float:
     return (lo + hi) / 2 * sigma
 
 
-def _shortage(dist: int, mean: float, sigma: float, r: float, q: float) -> float:
-    """Expected shortage per cycle E(X - r)+ - E(X - r - Q)+ = integral of P(X > x) over
-    [r, r + Q] (Hadley & Whitin), by numerical integration / exact sums, with scipy.stats."""
+def _shortage(dist: int, mean: float, sigma: float, r: float) -> float:
+    """Expected shortage per cycle E(X - r)+ = integral of P(X > x) over [r, inf), by
+    numerical integration (gamma) or an exact sum (Poisson), with scipy.stats."""
     if dist == POISSON:
-        edges = np.unique(np.concatenate([[r, r + q], np.arange(math.ceil(r), r + q)]))
-        return float(
-            sum(
-                stats.poisson.sf(math.floor(a), mean) * (b - a)
-                for a, b in itertools.pairwise(edges)
-            )
-        )
+        whole = math.floor(r)
+        head = stats.poisson.sf(whole, mean) * (whole + 1 - r)  # the part of [r, whole + 1)
+        top = int(mean + 40 * math.sqrt(mean) + 50)  # sf is below 1e-300 beyond
+        return float(head + sum(stats.poisson.sf(x, mean) for x in range(whole + 1, top)))
     law = stats.gamma((mean / sigma) ** 2, scale=sigma**2 / mean)
-    return float(integrate.quad(law.sf, r, r + q, limit=200, epsabs=1e-12)[0])
+    return float(integrate.quad(law.sf, r, np.inf, limit=200, epsabs=1e-12)[0])
 
 
 def _oracle(x: LeadTimeDemand, i: int, level: float) -> float | None:
@@ -74,8 +77,8 @@ def _oracle(x: LeadTimeDemand, i: int, level: float) -> float | None:
     a fill-rate target under gamma/Poisson, checked by `_check_fill` instead)."""
     d, sd, p, slt, q = x.d[i], x.sd[i], x.p[i], x.slt[i], x.q[i]
     mean, sigma = d * p, math.sqrt(p * sd**2 + d**2 * slt**2)
-    if x.fill[i] and x.dist[i] == NORMAL:
-        return _normal_fill_oracle(sigma, q, level)
+    if x.fill[i] and x.dist[i] == NORMAL:  # a cycle's demand: max(Q, d P)
+        return _normal_fill_oracle(sigma, max(q, mean), level)
     if x.fill[i]:
         return None
     if x.dist[i] == NORMAL:
@@ -86,17 +89,18 @@ def _oracle(x: LeadTimeDemand, i: int, level: float) -> float | None:
 
 
 def _check_fill(x: LeadTimeDemand, i: int, level: float, ss: float) -> None:
-    """The fill-rate level r = mean + ss is the smallest r >= 0 with 1 - ESC / Q >= beta."""
+    """The fill-rate level r = mean + ss is the smallest r >= 0 with 1 - ESC / max(Q, d P)
+    >= beta (continuous review)."""
     d, sd, p, slt, q = x.d[i], x.sd[i], x.p[i], x.slt[i], x.q[i]
     mean, sigma = d * p, math.sqrt(p * sd**2 + d**2 * slt**2)
     dist = int(x.dist[i])
     r = mean + ss
-    allowed = (1 - level) * q
+    allowed = (1 - level) * max(q, mean)
     assert r >= -1e-9
-    assert _shortage(dist, mean, sigma, r, q) <= allowed * (1 + 1e-6) + 1e-9
+    assert _shortage(dist, mean, sigma, r) <= allowed * (1 + 1e-6) + 1e-9
     if r > 1e-6:
         below = r - 1.0 if dist == POISSON else r * (1 - 1e-5)
-        assert _shortage(dist, mean, sigma, max(below, 0.0), q) >= allowed * (1 - 1e-4) - 1e-12
+        assert _shortage(dist, mean, sigma, max(below, 0.0)) >= allowed * (1 - 1e-4) - 1e-12
 
 
 @settings(max_examples=60, deadline=None)
@@ -145,10 +149,17 @@ def test_empirical_series_run_to_the_tables_last_bucket() -> None:
     series5 = [3.0, 0.0, 7.0, 0.0, 1.0, 0.0, 0.0, 12.0, 2.0, 5.0, 0.0, 0.0]
     sums = sorted(a + b for a, b in itertools.pairwise(series5))  # 3 7 7 1 1 0 12 14 7 5 0
     assert got[0] == sums[math.ceil(0.9 * len(sums)) - 1] == 12.0
-    fill, csl = emp.service(np.array([12.0, 20.0, 0.0]), np.array([4.0, 10.0, 1.0]))
+    r = np.array([12.0, 20.0, 0.0])
+    fill, csl = empirical_service(emp, None, r, np.array([4.0, 10.0, 1.0]))
     assert csl[0] == pytest.approx(np.mean(np.array(sums) <= 12.0))
-    # Shortage per cycle E(X - 12)+ - E(X - 16)+: only the sum 14 exceeds 12 (by 2).
+    # Shortage per cycle E(X - 12)+: only the sum 14 exceeds 12 (by 2).
     assert fill[0] == pytest.approx(1 - (2 / 11) / 4.0)
+    # Periodic review: less the backorders at the cycle's start, E(X_L - 12)+ over the
+    # one-week scenarios (the single week of 12 does not exceed 12): the same here.
+    one = empirical_demand(history, rows, np.array([5, 7, 9]), np.array([1, 1, 1]), "week", s)
+    assert one.loss(r)[0] == 0.0
+    fill_p, _ = empirical_service(emp, one, r, np.array([4.0, 10.0, 1.0]))
+    assert fill_p[0] == pytest.approx(fill[0])
     # Item 7: six independent draws from [4, 0, 9, 0]; against the exact distribution of
     # that sum (all 4^6 equally likely draws).
     draws = np.array(list(itertools.product([4.0, 0.0, 9.0, 0.0], repeat=6))).sum(axis=1)
@@ -174,6 +185,6 @@ def test_empirical_months_are_consecutive() -> None:
     # Series [5, 0, 8, 1]: two-month sums 5, 8, 9; the 95 % quantile is the largest.
     assert emp.quantile(np.array([0.95]))[0] == 9.0
     assert emp.quantile(np.array([0.5]))[0] == 8.0
-    # A fill-rate level: the smallest r with E(X - r)+ - E(X - r - 1)+ <= 0.1 * 1.
-    r = emp.fill_rate_levels(np.array([1.0]), np.array([0.9]))[0]
+    # A fill-rate level: the smallest r with E(X - r)+ <= 0.1 * 1 (a cycle's demand 1).
+    r = empirical_fill_rate_levels(emp, None, np.array([1.0]), np.array([0.9]))[0]
     assert r == pytest.approx(8.7, abs=1e-6)  # (9 - r) / 3 = 0.1 at r = 8.7

@@ -49,6 +49,8 @@ __all__ = [
     "EmpiricalDemand",
     "LeadTimeDemand",
     "empirical_demand",
+    "empirical_fill_rate_levels",
+    "empirical_service",
     "fill_rate_levels",
     "safety_stocks",
     "service_levels",
@@ -62,7 +64,8 @@ _Z_PHI_1 = float(special.ndtri(_PHI_1))  # 1 to within an ulp; divided out exact
 @dataclass(frozen=True)
 class LeadTimeDemand:
     """Per stocked item: distribution code, fill-rate target or not, demand mean and std per
-    bucket, protection interval ``p`` and lead-time std ``slt`` in buckets, order quantity."""
+    bucket, protection interval ``p`` and lead-time std ``slt`` in buckets, order quantity,
+    review period in buckets (None: continuous review for every item)."""
 
     dist: IntArray
     fill: BoolArray
@@ -71,10 +74,29 @@ class LeadTimeDemand:
     p: FloatArray
     slt: FloatArray
     q: FloatArray
+    review: FloatArray | None = None
 
     def _each(self, f: Callable[[NDArray[Any]], NDArray[Any]]) -> LeadTimeDemand:
-        a = (self.dist, self.fill, self.d, self.sd, self.p, self.slt, self.q)
-        return LeadTimeDemand(*(f(x) for x in a))
+        r = None if self.review is None else f(self.review)
+        return LeadTimeDemand(
+            f(self.dist), f(self.fill), f(self.d), f(self.sd), f(self.p), f(self.slt), f(self.q), r
+        )
+
+    @property
+    def periodic(self) -> BoolArray:
+        """Items reviewed periodically (R > 0)."""
+        if self.review is None:
+            return np.zeros(np.shape(self.d), dtype=bool)
+        out: BoolArray = self.review > 0
+        return out
+
+    @property
+    def cycle_demand(self) -> FloatArray:
+        """Demand a replenishment cycle serves: ``d R`` (periodic review), else ``max(Q,
+        d P)`` (with Q below the lead-time demand several orders are open at once)."""
+        r = np.zeros(1) if self.review is None else self.review
+        out: FloatArray = np.where(self.periodic, self.d * r, np.maximum(self.q, self.mean))
+        return out
 
     def subset(self, m: BoolArray) -> LeadTimeDemand:
         """The items where ``m`` holds."""
@@ -123,10 +145,12 @@ def safety_stocks(ltd: LeadTimeDemand, level: FloatArray, *, grid: bool = False)
             ss[m] = safety_stock(x.d, x.sd, x.p, x.slt, lv)
         elif kind == "fill_rate":
             normal = c.dist == NORMAL
+            # Normal: sigma G(k) = (1 - beta) x the demand of a cycle (the textbook's Q).
+            q_eff = np.maximum(np.where(c.periodic, c.q, c.cycle_demand), 1e-12)
             ss[m] = np.where(
                 normal,
-                safety_stock(c.d, c.sd, c.p, c.slt, lv, "fill_rate", c.q),
-                fill_rate_levels(c.dist, mean, c.sigma, c.q, lv, skip=normal) - mean,
+                safety_stock(c.d, c.sd, c.p, c.slt, lv, "fill_rate", q_eff),
+                fill_rate_levels(c, lv, skip=normal) - mean,
             )
         elif kind == "gamma":
             ss[m] = _gamma_reorder_points(x, level if grid else lv, grid) - mean
@@ -241,20 +265,42 @@ def _cycle_service(
     return out
 
 
-def _fill(
-    dist: IntArray, mean: FloatArray, sigma: FloatArray, r: FloatArray, q: FloatArray
-) -> FloatArray:
-    short = _loss(dist, mean, sigma, r) - _loss(dist, mean, sigma, r + q)
-    out: FloatArray = np.clip(1.0 - short / q, 0.0, 1.0)
-    return out
+def _shortage(ltd: LeadTimeDemand, r: FloatArray) -> FloatArray:
+    """Expected units short per replenishment cycle at level ``r`` (flat arrays): periodic
+    review ``E(X_P - r)+ - E(X_L - r)+`` (backorders at the cycle's end less those at its
+    start: exact for any demand, and never more than the cycle's demand ``d R``); continuous
+    review ``E(X_P - r)+``, one exposure per cycle."""
+    short = _loss(ltd.dist, ltd.mean, ltd.sigma, r)
+    periodic = ltd.periodic
+    if periodic.any():
+        x = ltd.subset(periodic)
+        assert x.review is not None  # periodic items have one
+        lead = LeadTimeDemand(x.dist, x.fill, x.d, x.sd, x.p - x.review, x.slt, x.q)
+        short[periodic] -= _loss(lead.dist, lead.mean, lead.sigma, r[periodic])
+    return short
+
+
+def _flat_demand(
+    ltd: LeadTimeDemand, *others: NDArray[Any]
+) -> tuple[tuple[int, ...], LeadTimeDemand, list[NDArray[Any]]]:
+    """``ltd`` and ``others`` broadcast together and flattened, and their shape."""
+    review = np.zeros(1) if ltd.review is None else ltd.review
+    arrays = (ltd.dist, ltd.fill, ltd.d, ltd.sd, ltd.p, ltd.slt, ltd.q, review, *others)
+    shape, flat = _flat(*arrays)
+    d, f, m, sd, p, slt, q, r = flat[:8]
+    return shape, LeadTimeDemand(d, f, m, sd, p, slt, q, r), flat[8:]
 
 
 def service_levels(ltd: LeadTimeDemand, r: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """Expected fill rate and cycle service of reorder level (or order-up-to level) ``r`` per
-    item under its distribution (empirical items as gamma; see `EmpiricalDemand.service`)."""
-    shape, (dist, mean, sigma, rr, q) = _flat(ltd.dist, ltd.mean, ltd.sigma, r, ltd.q)
-    fill = _fill(dist, mean, sigma, rr, q).reshape(shape)
-    return fill, _cycle_service(dist, mean, sigma, rr).reshape(shape)
+    """Expected fill rate ``1 - shortage per cycle / demand per cycle`` and cycle service
+    ``P(X_P <= r)`` of level ``r`` per item under its distribution (empirical items as gamma;
+    see `empirical_service`)."""
+    shape, x, (rr,) = _flat_demand(ltd, r)
+    demand = x.cycle_demand
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fill = np.where(demand > 0, np.clip(1.0 - _shortage(x, rr) / demand, 0.0, 1.0), 1.0)
+    csl = _cycle_service(x.dist, x.mean, x.sigma, rr)
+    return fill.reshape(shape), csl.reshape(shape)
 
 
 def _smallest_level(
@@ -292,31 +338,28 @@ def _smallest_level(
 
 
 def fill_rate_levels(
-    dist: IntArray,
-    mean: FloatArray,
-    sigma: FloatArray,
-    q: FloatArray,
-    beta: FloatArray,
-    *,
-    skip: BoolArray | None = None,
+    ltd: LeadTimeDemand, beta: FloatArray, *, skip: BoolArray | None = None
 ) -> FloatArray:
-    """The smallest reorder level ``r >= 0`` whose fill rate ``1 - ESC / Q`` is ``beta`` under
+    """The smallest level ``r >= 0`` whose fill rate (`service_levels`) reaches ``beta`` under
     each item's distribution (Poisson: the smallest whole number); NaN where ``skip``. Arrays
     broadcast together (one target per item or a grid)."""
-    shape, (dd, m, s, qq, b, sk) = _flat(
-        dist, mean, sigma, q, beta, np.zeros(1, bool) if skip is None else skip
-    )
-    out = np.full(len(dd), np.nan)
+    shape, x, (b, sk) = _flat_demand(ltd, beta, np.zeros(1, bool) if skip is None else skip)
+    out = np.full(len(x.d), np.nan)
     use = ~sk
     if use.any():
-        du, mu, su, qu = dd[use], m[use], s[use], qq[use]
+        xu = x.subset(use)
 
         def shortage(r: FloatArray, rows: BoolArray) -> FloatArray:
-            a, b_, c, d = du[rows], mu[rows], su[rows], qu[rows]
-            return _loss(a, b_, c, r) - _loss(a, b_, c, r + d)
+            return _shortage(xu.subset(rows), r)
 
-        level = _smallest_level(shortage, (1.0 - b[use]) * qu, mu + 6.0 * su)
-        out[use] = np.where(du == POISSON, np.ceil(level - 1e-9), level)
+        allowed = (1.0 - b[use]) * xu.cycle_demand
+        level = _smallest_level(shortage, allowed, xu.mean + 6 * xu.sigma)
+        whole = xu.dist == POISSON
+        if whole.any():  # the bisection ends within 1e-10 above the root: step down if met
+            s = np.ceil(level[whole] - 1e-9)
+            down = (s >= 1) & (shortage(s - 1.0, whole) <= allowed[whole])
+            level[whole] = s - down
+        out[use] = level
     return out.reshape(shape)
 
 
@@ -356,35 +399,62 @@ class EmpiricalDemand:
         out: FloatArray = over.sum(axis=1) / k
         return out
 
-    def service(self, r: FloatArray, q: FloatArray) -> tuple[FloatArray, FloatArray]:
-        """Fill rate ``1 - (E(X - r)+ - E(X - r - Q)+) / Q`` and ``P(X <= r)`` per item."""
-        fill, csl = np.full(len(self.found), np.nan), np.full(len(self.found), np.nan)
-        for pos, x, k in self.groups:
-            rr, qq = r[pos], q[pos]
-            short = self._loss(x, k, rr) - self._loss(x, k, rr + qq)
-            fill[pos] = np.clip(1.0 - short / qq, 0.0, 1.0)
-            csl[pos] = (x <= rr[:, None]).sum(axis=1) / k
-        return fill, csl
-
-    def fill_rate_levels(self, q: FloatArray, beta: FloatArray) -> FloatArray:
-        """The smallest level ``r >= 0`` whose fill rate is ``beta``, per item."""
+    def loss(self, r: FloatArray) -> FloatArray:
+        """``E(X - r)+`` per item over its scenarios (NaN without history)."""
         out = np.full(len(self.found), np.nan)
         for pos, x, k in self.groups:
-            qq = q[pos]
-
-            def shortage(
-                r: FloatArray,
-                rows: BoolArray,
-                x: FloatArray = x,
-                k: IntArray = k,
-                qq: FloatArray = qq,
-            ) -> FloatArray:
-                xs, ks, qs = x[rows], k[rows], qq[rows]
-                return self._loss(xs, ks, r) - self._loss(xs, ks, r + qs)
-
-            top = np.where(np.isfinite(x), x, 0.0).max(axis=1)
-            out[pos] = _smallest_level(shortage, (1.0 - beta[pos]) * qq, top)
+            out[pos] = self._loss(x, k, r[pos])
         return out
+
+    def cycle_service(self, r: FloatArray) -> FloatArray:
+        """``P(X <= r)`` per item over its scenarios (NaN without history)."""
+        out = np.full(len(self.found), np.nan)
+        for pos, x, k in self.groups:
+            out[pos] = (x <= r[pos][:, None]).sum(axis=1) / k
+        return out
+
+
+def _empirical_shortage(
+    emp: EmpiricalDemand, lead: EmpiricalDemand | None, r: FloatArray
+) -> FloatArray:
+    short = emp.loss(r)
+    if lead is not None:
+        short = short - np.nan_to_num(lead.loss(r))
+    return short
+
+
+def empirical_service(
+    emp: EmpiricalDemand, lead: EmpiricalDemand | None, r: FloatArray, demand: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """Fill rate and cycle service of level ``r`` per empirical item: shortage per cycle
+    ``E(X_P - r)+``, less ``E(X_L - r)+`` where ``lead`` (periodic review: the scenarios over
+    the lead time alone, 0 for continuous-review items) is given, over the demand per cycle."""
+    short = _empirical_shortage(emp, lead, r)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fill = np.where(demand > 0, np.clip(1.0 - short / demand, 0.0, 1.0), 1.0)
+    return fill, emp.cycle_service(r)
+
+
+def empirical_fill_rate_levels(
+    emp: EmpiricalDemand, lead: EmpiricalDemand | None, demand: FloatArray, beta: FloatArray
+) -> FloatArray:
+    """The smallest level ``r >= 0`` whose `empirical_service` fill rate reaches ``beta``."""
+    found = np.flatnonzero(emp.found)
+    out = np.full(len(emp.found), np.nan)
+    if not len(found):
+        return out
+
+    def shortage(r: FloatArray, rows: BoolArray) -> FloatArray:
+        full = np.zeros(len(emp.found))
+        full[found[rows]] = r
+        short: FloatArray = _empirical_shortage(emp, lead, full)[found[rows]]
+        return short
+
+    top = np.zeros(len(emp.found))
+    for pos, x, _ in emp.groups:
+        top[pos] = np.where(np.isfinite(x), x, 0.0).max(axis=1)
+    out[found] = _smallest_level(shortage, (1.0 - beta[found]) * demand[found], top[found])
+    return out
 
 
 def empirical_demand(

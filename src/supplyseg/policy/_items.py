@@ -216,7 +216,7 @@ def item_path(path: pd.DataFrame, keys: pa.Array, has_loc: bool, notes: list[str
         i = int(np.flatnonzero(bad)[0])
         key = keys[int(item[i])].as_py()
         raise DataContractError(
-            f"forecast_path.forecast: value {value[i]!r} for item {key!r} step {step[i]:g};"
+            f"forecast_path.forecast: value {float(value[i])!r} for item {key!r} step {step[i]:g};"
             " allowed: a number >= 0 in every bucket"
         )
     if unmatched := int((item < 0).sum()):

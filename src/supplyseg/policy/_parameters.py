@@ -46,6 +46,8 @@ from supplyseg.policy._distributions import (
     EmpiricalDemand,
     LeadTimeDemand,
     empirical_demand,
+    empirical_fill_rate_levels,
+    empirical_service,
     fill_rate_levels,
     safety_stocks,
     service_levels,
@@ -92,7 +94,9 @@ class Params:
     def lead_time_demand(self, it: Items) -> LeadTimeDemand:
         """The items' lead-time demand over their protection interval ``L + R``."""
         p = self.lt + self.review
-        return LeadTimeDemand(self.dist, self.fill, self.d, self.sd, p, self.slt, self.q)
+        return LeadTimeDemand(
+            self.dist, self.fill, self.d, self.sd, p, self.slt, self.q, self.review
+        )
 
 
 def _round_up(q: FloatArray, moq: FloatArray, multiple: FloatArray) -> FloatArray:
@@ -208,13 +212,18 @@ def parameters(
 
     s = stocked
     ss = np.zeros(len(d))
-    ss[s] = safety_stocks(LeadTimeDemand(dist, fill, d, sd, p, slt, q).subset(s), level[s])
+    ltd = LeadTimeDemand(dist, fill, d, sd, p, slt, q, review)
+    ss[s] = safety_stocks(ltd.subset(s), level[s])
     lumpy = gamma_ok & ~fill & (it.pattern == LUMPY) & (settings.lumpy_distribution == "empirical")
-    emp, idx, whole, found = None, np.zeros(0, np.int64), np.zeros(0, np.int64), None
+    emp, emp_lead, idx, whole = None, None, np.zeros(0, np.int64), np.zeros(0, np.int64)
+    found = np.zeros(0, dtype=bool)
     if history is not None and lumpy.any():
         idx = np.flatnonzero(lumpy)
         whole = np.rint(p[idx]).astype(np.int64)
         emp = _empirical(it, history, idx, whole, bucket, settings)
+        if (review[idx] > 0).any():  # periodic review: the scenarios over L alone as well
+            lead_whole = np.where(review[idx] > 0, np.rint(lt[idx]), 0).astype(np.int64)
+            emp_lead = _empirical(it, history, idx, lead_whole, bucket, settings)
         rop, found = emp.quantile(level[idx]), emp.found
         # The safety part of the empirical distribution (above its own mean demand).
         ss[idx[found]] = rop[found] - it.d_hist[idx[found]] * whole[found]
@@ -229,11 +238,18 @@ def parameters(
 
     # Service achieved under the distribution used (empirical: its own scenarios).
     achieved, cycle = np.full(len(d), np.nan), np.full(len(d), np.nan)
-    ltd = LeadTimeDemand(dist, fill, d, sd, p, slt, q)
+    ltd = LeadTimeDemand(dist, fill, d, sd, p, slt, q, review)
     achieved[s], cycle[s] = service_levels(ltd.subset(s), base[s])
-    if emp is not None and found is not None:
-        boot = ss[idx] + it.d_hist[idx] * whole  # the level in the scenarios' own terms
-        f_emp, c_emp = emp.service(boot, q[idx])
+    emp_demand = np.zeros(0)
+    if emp is not None:
+        # In the scenarios' own terms: history mean per bucket, level above its mean.
+        boot = ss[idx] + it.d_hist[idx] * whole
+        emp_demand = np.where(
+            review[idx] > 0,
+            it.d_hist[idx] * review[idx],
+            np.maximum(q[idx], it.d_hist[idx] * whole),
+        )
+        f_emp, c_emp = empirical_service(emp, emp_lead, boot, emp_demand)
         achieved[idx[found]], cycle[idx[found]] = f_emp[found], c_emp[found]
     own = np.where(fill, achieved, cycle)
     shortfall = np.where(s, np.maximum(level - own, 0.0), np.nan)
@@ -246,11 +262,11 @@ def parameters(
     if gap.any():
         g = np.flatnonzero(gap)
         x = ltd.subset(gap)
-        gap_ss[g] = fill_rate_levels(x.dist, x.mean, x.sigma, x.q, level[g]) - x.mean
-        if emp is not None and found is not None:
+        gap_ss[g] = fill_rate_levels(x, level[g]) - x.mean
+        if emp is not None:
             local = np.flatnonzero(gap[idx] & found)
             if len(local):
-                r_emp = emp.fill_rate_levels(q[idx], level[idx])
+                r_emp = empirical_fill_rate_levels(emp, emp_lead, emp_demand, level[idx])
                 gap_ss[idx[local]] = r_emp[local] - it.d_hist[idx[local]] * whole[local]
         if settings.clamp_safety_stock:
             gap_ss[g] = np.maximum(gap_ss[g], 0.0)
