@@ -612,7 +612,7 @@ def test_dormant_and_obsolete_items_hold_no_stock_unless_the_template_says_so() 
     )
     assert _row(r, "DOR")["safety_stock"] > 0
     assert _row(r, "OBS")["inventory_rule"] == "no_stock"
-    with pytest.raises(DataContractError, match="demand.lifecycle: value 'retired' is unknown"):
+    with pytest.raises(DataContractError, match=r"demand\.lifecycle: value 'retired' is unknown"):
         _run(seg, demand.assign(lifecycle="retired"), None, raw)
 
 

@@ -77,8 +77,9 @@ def _oracle(x: LeadTimeDemand, i: int, level: float) -> float | None:
     a fill-rate target under gamma/Poisson, checked by `_check_fill` instead)."""
     d, sd, p, slt, q = x.d[i], x.sd[i], x.p[i], x.slt[i], x.q[i]
     mean, sigma = d * p, math.sqrt(p * sd**2 + d**2 * slt**2)
-    if x.fill[i] and x.dist[i] == NORMAL:  # a cycle's demand: max(Q, d P)
-        return _normal_fill_oracle(sigma, max(q, mean), level)
+    if x.fill[i] and x.dist[i] == NORMAL:  # a cycle's demand: max(Q, E X+)
+        positive = integrate.quad(lambda v: stats.norm.sf(v, mean, sigma), 0, np.inf)[0]
+        return _normal_fill_oracle(sigma, max(q, positive), level)
     if x.fill[i]:
         return None
     if x.dist[i] == NORMAL:

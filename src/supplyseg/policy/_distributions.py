@@ -93,9 +93,17 @@ class LeadTimeDemand:
     @property
     def cycle_demand(self) -> FloatArray:
         """Demand a replenishment cycle serves: ``d R`` (periodic review), else ``max(Q,
-        d P)`` (with Q below the lead-time demand several orders are open at once)."""
-        r = np.zeros(1) if self.review is None else self.review
-        out: FloatArray = np.where(self.periodic, self.d * r, np.maximum(self.q, self.mean))
+        E X_P+)`` (with Q below the lead-time demand several orders are open at once); at
+        least the shortage of level 0, so the fill rate is 0 only without stock (a normal
+        model's mass below 0 is no demand: ``E X+ = sigma G(-mean / sigma)``)."""
+        shape, x, _ = _flat_demand(self)
+        zero = np.zeros(len(x.d))
+        short0 = _shortage(x, zero)
+        r = np.zeros(1) if x.review is None else x.review
+        per_cycle = np.where(
+            x.periodic, x.d * r, np.maximum(x.q, _loss(x.dist, x.mean, x.sigma, zero))
+        )
+        out: FloatArray = np.maximum(per_cycle, short0).reshape(shape)
         return out
 
     def subset(self, m: BoolArray) -> LeadTimeDemand:
@@ -299,6 +307,7 @@ def service_levels(ltd: LeadTimeDemand, r: FloatArray) -> tuple[FloatArray, Floa
     demand = x.cycle_demand
     with np.errstate(divide="ignore", invalid="ignore"):
         fill = np.where(demand > 0, np.clip(1.0 - _shortage(x, rr) / demand, 0.0, 1.0), 1.0)
+    fill = np.where(rr > 0, np.maximum(fill, np.finfo(float).tiny), fill)
     csl = _cycle_service(x.dist, x.mean, x.sigma, rr)
     return fill.reshape(shape), csl.reshape(shape)
 

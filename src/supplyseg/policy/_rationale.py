@@ -88,7 +88,7 @@ def _service_note(v: dict[str, int], t: dict[str, Any], pattern: str) -> list[st
     if v["gap"]:
         notes.append(
             f"cycle target {target} leaves an expected fill rate of only {v['fill_pct']}%"
-            f" ({pattern}: most demand comes in the cycles that run short); a fill_rate target"
+            f" ({pattern}: the cycles that run short lose much of their demand); a fill_rate target"
             f" of {target} needs safety stock ≈ {v['gap_ss'] / 10:,.6g} (service_type:"
             " fill_rate)"
         )
