@@ -93,18 +93,19 @@ class LeadTimeDemand:
     @property
     def cycle_demand(self) -> FloatArray:
         """Demand a replenishment cycle serves: ``d R`` (periodic review), else ``max(Q,
-        E X_P+)`` (with Q below the lead-time demand several orders are open at once); at
-        least the shortage of level 0, so the fill rate is 0 only without stock (a normal
-        model's mass below 0 is no demand: ``E X+ = sigma G(-mean / sigma)``)."""
+        E X_P+)`` (with Q below the lead-time demand several orders are open at once; a
+        normal model's mass below 0 is no demand: ``E X+ = sigma G(-mean / sigma)``, so
+        level 0 has fill rate 0 and any stock more)."""
         shape, x, _ = _flat_demand(self)
-        zero = np.zeros(len(x.d))
-        short0 = _shortage(x, zero)
         r = np.zeros(1) if x.review is None else x.review
-        per_cycle = np.where(
-            x.periodic, x.d * r, np.maximum(x.q, _loss(x.dist, x.mean, x.sigma, zero))
-        )
-        out: FloatArray = np.maximum(per_cycle, short0).reshape(shape)
-        return out
+        positive = x.mean  # E X+: the mean for gamma and Poisson
+        normal = (x.dist == NORMAL) & ~x.periodic
+        if normal.any():
+            positive = positive.copy()
+            sub = x.subset(normal)
+            positive[normal] = _loss(sub.dist, sub.mean, sub.sigma, np.zeros(len(sub.d)))
+        out: FloatArray = np.where(x.periodic, x.d * r, np.maximum(x.q, positive))
+        return out.reshape(shape)
 
     def subset(self, m: BoolArray) -> LeadTimeDemand:
         """The items where ``m`` holds."""
@@ -127,10 +128,13 @@ class LeadTimeDemand:
         return out
 
 
-def safety_stocks(ltd: LeadTimeDemand, level: FloatArray, *, grid: bool = False) -> FloatArray:
+def safety_stocks(
+    ltd: LeadTimeDemand, level: FloatArray, *, grid: bool = False, rtol: float = 1e-10
+) -> FloatArray:
     """Safety stock of stocked items by distribution: ``level`` holds one target per item, or
     with ``grid`` k targets for every item (result (n, k)). Empirical items are gamma here;
-    their own distribution is `EmpiricalDemand`."""
+    their own distribution is `EmpiricalDemand`. ``rtol``: relative precision of the
+    gamma/Poisson fill-rate levels."""
     ss = np.zeros((len(ltd.d), len(level)) if grid else len(ltd.d))
     cyc = ~ltd.fill
     for m, kind in (
@@ -158,7 +162,7 @@ def safety_stocks(ltd: LeadTimeDemand, level: FloatArray, *, grid: bool = False)
             ss[m] = np.where(
                 normal,
                 safety_stock(c.d, c.sd, c.p, c.slt, lv, "fill_rate", q_eff),
-                fill_rate_levels(c, lv, skip=normal) - mean,
+                fill_rate_levels(c, lv, skip=normal, rtol=rtol) - mean,
             )
         elif kind == "gamma":
             ss[m] = _gamma_reorder_points(x, level if grid else lv, grid) - mean
@@ -217,9 +221,12 @@ def _gamma_grid_reorder_points(x: LeadTimeDemand, levels: FloatArray) -> FloatAr
 
 
 def _flat(*arrays: NDArray[Any]) -> tuple[tuple[int, ...], list[NDArray[Any]]]:
-    """The arrays broadcast to one shape and flattened (copies), and that shape."""
+    """The arrays broadcast to one shape and flattened (read-only; views where they can be),
+    and that shape."""
+    if all(np.ndim(x) == 1 for x in arrays) and len({len(x) for x in arrays}) == 1:
+        return (len(arrays[0]),), list(arrays)  # the common case: one value per item
     b = np.broadcast_arrays(*arrays)
-    return b[0].shape, [np.array(x, dtype=x.dtype).reshape(-1) for x in b]
+    return b[0].shape, [np.ascontiguousarray(x).reshape(-1) for x in b]
 
 
 def _loss(dist: IntArray, mean: FloatArray, sigma: FloatArray, r: FloatArray) -> FloatArray:
@@ -316,9 +323,11 @@ def _smallest_level(
     shortage: Callable[[FloatArray, BoolArray], FloatArray],
     allowed: FloatArray,
     start: FloatArray,
+    rtol: float = 1e-10,
 ) -> FloatArray:
     """Smallest ``r >= 0`` with ``shortage(r) <= allowed`` per item (shortage falls with r):
-    doubling, then bisection to 1e-10 relative. ``shortage(r, rows)`` sees only the rows left."""
+    doubling, then bisection to ``rtol`` relative. ``shortage(r, rows)`` sees only the rows
+    left."""
     lo, hi = np.zeros(len(allowed)), np.maximum(start, 1.0)
     done = shortage(lo, np.ones(len(lo), dtype=bool)) <= allowed
     hi[done] = 0.0
@@ -333,7 +342,7 @@ def _smallest_level(
         rows = grow
     rows = ~done
     for _ in range(200):
-        rows &= hi - lo > 1e-10 * np.maximum(hi, 1.0)
+        rows &= hi - lo > rtol * np.maximum(hi, 1.0)
         if not rows.any():
             break
         mid = (lo + hi) / 2.0
@@ -347,11 +356,15 @@ def _smallest_level(
 
 
 def fill_rate_levels(
-    ltd: LeadTimeDemand, beta: FloatArray, *, skip: BoolArray | None = None
+    ltd: LeadTimeDemand,
+    beta: FloatArray,
+    *,
+    skip: BoolArray | None = None,
+    rtol: float = 1e-10,
 ) -> FloatArray:
     """The smallest level ``r >= 0`` whose fill rate (`service_levels`) reaches ``beta`` under
-    each item's distribution (Poisson: the smallest whole number); NaN where ``skip``. Arrays
-    broadcast together (one target per item or a grid)."""
+    each item's distribution (Poisson: the smallest whole number), to ``rtol`` relative; NaN
+    where ``skip``. Arrays broadcast together (one target per item or a grid)."""
     shape, x, (b, sk) = _flat_demand(ltd, beta, np.zeros(1, bool) if skip is None else skip)
     out = np.full(len(x.d), np.nan)
     use = ~sk
@@ -362,7 +375,7 @@ def fill_rate_levels(
             return _shortage(xu.subset(rows), r)
 
         allowed = (1.0 - b[use]) * xu.cycle_demand
-        level = _smallest_level(shortage, allowed, xu.mean + 6 * xu.sigma)
+        level = _smallest_level(shortage, allowed, xu.mean + 6 * xu.sigma, rtol)
         whole = xu.dist == POISSON
         if whole.any():  # the bisection ends within 1e-10 above the root: step down if met
             s = np.ceil(level[whole] - 1e-9)

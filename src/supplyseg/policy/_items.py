@@ -336,8 +336,9 @@ def item_inputs(
     d = np.nan_to_num(floats(demand, "mean"), nan=0.0)
     sd = np.nan_to_num(floats(demand, "std"), nan=0.0)
     d_src, d_hist = np.full(n, HISTORY, dtype=np.int64), d.copy()
-    keys = item_keys(prod, loc)
+    keys = item_keys(prod, loc) if forecast is not None or forecast_path is not None else None
     if forecast is not None:
+        assert keys is not None
         require_columns("forecast", forecast, ["demand_mean", "demand_std"])
         at = rows_of_items("forecast", forecast, keys, has_loc)
         fm, fs = floats(forecast, "demand_mean"), floats(forecast, "demand_std")
@@ -347,6 +348,7 @@ def item_inputs(
             notes.append(f"policies: {missing} item(s) not in the forecast use history")
     path = None
     if forecast_path is not None:
+        assert keys is not None
         path = item_path(forecast_path, keys, has_loc, notes)
         d_src = np.where(path.has, FORECAST_PATH, d_src)
     if "lifecycle" in demand.columns:

@@ -46,9 +46,7 @@ from supplyseg.policy._distributions import (
     EmpiricalDemand,
     LeadTimeDemand,
     empirical_demand,
-    empirical_fill_rate_levels,
     empirical_service,
-    fill_rate_levels,
     safety_stocks,
     service_levels,
 )
@@ -88,7 +86,7 @@ class Params:
     cycle: FloatArray  # expected cycle service P(no stock-out per cycle)
     shortfall: FloatArray  # target - achieved in the target's own measure, >= 0; NaN unstocked
     met: BoolArray
-    gap_ss: FloatArray  # cycle items far below target in fill rate: SS a fill-rate target needs
+    gap: BoolArray  # cycle target met, but the fill rate more than fill_rate_gap below it
     value: FloatArray
 
     def lead_time_demand(self, it: Items) -> LeadTimeDemand:
@@ -255,21 +253,8 @@ def parameters(
     shortfall = np.where(s, np.maximum(level - own, 0.0), np.nan)
     met = s & (shortfall <= settings.target_tolerance + 1e-12)
 
-    # Cycle targets that leave the fill rate far below the target: what a fill-rate target
-    # at the same level would need, under the same distribution.
+    # Cycle targets that leave the fill rate far below the target (the rationale says so).
     gap = s & ~fill & (achieved < level - settings.fill_rate_gap)
-    gap_ss = np.full(len(d), np.nan)
-    if gap.any():
-        g = np.flatnonzero(gap)
-        x = ltd.subset(gap)
-        gap_ss[g] = fill_rate_levels(x, level[g]) - x.mean
-        if emp is not None:
-            local = np.flatnonzero(gap[idx] & found)
-            if len(local):
-                r_emp = empirical_fill_rate_levels(emp, emp_lead, emp_demand, level[idx])
-                gap_ss[idx[local]] = r_emp[local] - it.d_hist[idx[local]] * whole[local]
-        if settings.clamp_safety_stock:
-            gap_ss[g] = np.maximum(gap_ss[g], 0.0)
 
     value = np.where(stocked, (ss + np.nan_to_num(q) / 2.0) * it.cost, 0.0)
     return Params(
@@ -294,6 +279,6 @@ def parameters(
         cycle=cycle,
         shortfall=shortfall,
         met=met,
-        gap_ss=gap_ss,
+        gap=gap,
         value=value,
     )

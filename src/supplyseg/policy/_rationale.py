@@ -5,9 +5,8 @@ distribution and why, where demand came from, lead time and its source, σL, rev
 order-quantity rule and rounding, and the unit-cost source; why an item holds no stock (make to
 order, lifecycle, no demand) or is stocked although its template is make-to-order; and, when
 the service falls short, by how much and what would reach it. A million items share a few
-hundred distinct combinations of these codes (figures in them are rounded: fill rates to whole
-percent, safety stock to two significant digits), so each sentence is formatted once per
-combination and the column is categorical.
+hundred distinct combinations of these codes (fill rates in them are rounded to bands of 5
+points), so each sentence is formatted once per combination and the column is categorical.
 """
 
 from __future__ import annotations
@@ -87,10 +86,10 @@ def _service_note(v: dict[str, int], t: dict[str, Any], pattern: str) -> list[st
         notes.append(f"target not reached: expected {measure} {v['own_pct']}%")
     if v["gap"]:
         notes.append(
-            f"cycle target {target} leaves an expected fill rate of only {v['fill_pct']}%"
-            f" ({pattern}: the cycles that run short lose much of their demand); a fill_rate target"
-            f" of {target} needs safety stock ≈ {v['gap_ss'] / 10:,.6g} (service_type:"
-            " fill_rate)"
+            f"cycle target {target} leaves an expected fill rate under {v['fill_pct'] + 5}%"
+            f" ({pattern}: the cycles that run short lose much of their demand); a fill_rate"
+            f" target (service_type: fill_rate) of {target} reaches it, at the stock"
+            " stock_to_service shows"
         )
     return notes
 
@@ -193,10 +192,9 @@ def rationale(
 ) -> pd.Series:
     """One sentence per item, formatted once per distinct combination of its parts."""
     stop = (pr.rule == NO_STOCK_CODE) & (it.lifecycle >= 0)
-    gap = np.isfinite(pr.gap_ss)
+    gap = pr.gap
     own = np.where(pr.fill, pr.achieved, pr.cycle)
     since = np.where(stop & np.isfinite(it.since), np.nan_to_num(it.since) + 1, 0)
-    gap_ss = np.where(gap, np.nan_to_num(pr.gap_ss), 0.0)
     parts = {
         "tcode": it.tcode,
         "rule": pr.rule,
@@ -220,9 +218,8 @@ def rationale(
         "met": (pr.met | ~pr.stocked).astype(np.int64),
         "own_pct": np.where(pr.stocked & ~pr.met, _pct_int(own), 0) + 1,
         "gap": gap.astype(np.int64),
-        "fill_pct": np.where(gap, _pct_int(pr.achieved), 0) + 1,
-        # safety stock to two significant digits, x 10 to keep one decimal below 10 units
-        "gap_ss": np.rint(_sig2(gap_ss) * 10).astype(np.int64),
+        # bands of 5 points keep the distinct sentences few
+        "fill_pct": np.where(gap, _pct_int(pr.achieved) // 5 * 5, 0) + 1,
     }
     names = list(parts)
     inverse, first = group_codes([parts[k] for k in names])
@@ -251,10 +248,3 @@ def rationale(
             cast("Sequence[int]", code[inverse]), pd.Index(distinct, dtype=object)
         )
     )
-
-
-def _sig2(x: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
-    """Values rounded to two significant digits (0 stays 0)."""
-    mag = np.floor(np.log10(np.where(x > 0, x, 1.0)))
-    scale = 10.0 ** (mag - 1)
-    return np.where(x > 0, np.round(x / scale) * scale, 0.0)

@@ -69,8 +69,9 @@ kernels of `supplyseg.policy.inventory`:
   measure (cycle service or fill rate), at least 0; ``target_met`` = shortfall <=
   ``target_tolerance``; both empty for items without stock. A cycle target whose fill rate is
   more than ``fill_rate_gap`` below it (lumpy demand: the cycles that run short carry most of
-  the volume) is explained in the rationale, with the safety stock a fill-rate target at the
-  same level needs.
+  the volume) is explained in the rationale, which names the fill-rate target that reaches it
+  (its cost per segment: ``stock_to_service`` with the segment's service type set to
+  fill_rate).
 - ``inventory_value = (SS + Q / 2) * c``; ``c`` = ``products.unit_cost``, else the average
   unit cost of the order lines ``(revenue - margin) / quantity`` from the demand profile, else
   unknown (NaN; the rationale says so). Items without stock hold 0.
@@ -328,7 +329,7 @@ def _summary(
         "no_stock_lifecycle": int((pr.rule == NO_STOCK).sum()),
         "stocked": stocked,
         "target_not_met": int((pr.stocked & ~pr.met).sum()),
-        "cycle_target_low_fill_rate": int(np.isfinite(pr.gap_ss).sum()),
+        "cycle_target_low_fill_rate": int(pr.gap.sum()),
         "demand_from_analogues": int((it.d_src >= 3).sum()),
         "demand_from_forecast_path": int((pr.stocked & (it.d_src == 2)).sum()),
         "obsolete_stock_rows": len(obsolete),
