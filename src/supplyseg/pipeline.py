@@ -274,6 +274,7 @@ def _policy(r: _Run) -> None:
         r.warnings.append("policy: skipped, no demand profile")
         return
     products = r.dataset.tables.get("products")
+    inventory = r.dataset.tables.get("inventory")
     result = policy_outputs(
         r.frames.get("segments_product"),
         demand,
@@ -284,10 +285,15 @@ def _policy(r: _Run) -> None:
         history=_history(r),
         customers_seg=r.frames.get("segments_customer"),
         customer_product_seg=r.frames.get("segments_customer_product"),
+        forecast_path=r.frames.get("forecast_path"),
+        inventory=inventory.to_pandas() if inventory is not None else None,
     )
     paths = write_policy_outputs(result, r.path, r.previous, r.run_id, config_hash(r.workspace))
     r.outputs.update({p.name: p for p in paths})
     r.notes.extend(f"policy: {n}" for n in result.notes)
+    r.facts["policy"] = result.summary
+    if len(result.obsolete_stock):
+        r.write("obsolete_stock", result.obsolete_stock)
     segments = r.frames.get("segments_customer")
     if segments is None or not segments["primary"].any():
         r.warnings.append(

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 
 from supplyseg.config.erp import ErpSettings
 from supplyseg.config.policy import PolicySettings, policy_settings
@@ -137,7 +138,7 @@ def test_xlsx_sheets_have_a_frozen_bold_header_a_filter_and_number_formats(
     result = _result()
     write_policy_outputs(result, tmp_path, None, "run-1", "cfg")
     erp = erp_parameters(result.policies)
-    last = chr(ord("A") + erp.shape[1] - 1)
+    last = get_column_letter(erp.shape[1])
     wb = load_workbook(tmp_path / "erp_parameters.xlsx")
     for ws, rows in zip(wb.worksheets, (3, 2), strict=True):
         assert ws.freeze_panes == "A2"

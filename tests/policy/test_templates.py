@@ -8,14 +8,23 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
+from supplyseg.config.customer import DEFAULT_RFM_SEGMENTS, RfmSettings
 from supplyseg.config.policy import PolicySettings, policy_settings
+from supplyseg.config.segmentation import CtsMarginSettings
 from supplyseg.errors import DataContractError
 from supplyseg.policy.templates import (
+    BASE_RULES_SOURCE,
     matrix_templates,
     order_rules,
     primary_segments,
     product_templates,
     scheme_of,
+)
+from supplyseg.segment.schemes import (
+    BUILT_IN,
+    behavioural_scheme,
+    cts_margin_scheme,
+    rfm_scheme,
 )
 
 
@@ -97,3 +106,45 @@ def test_matrix_cells_from_micro_segments_pick_the_strictest_candidate() -> None
             items,
             np.zeros(4, dtype=np.int64),
         )
+
+
+def _builtin_customer_segments() -> list[tuple[str, str]]:
+    """(scheme, segment) of every built-in customer scheme: its rules' segments and default."""
+    schemes = {
+        "cts_margin": [
+            cts_margin_scheme(),
+            cts_margin_scheme(
+                CtsMarginSettings(cts_pct_cutoffs=(10.0, 20.0), margin_pct_cutoffs=(5.0, 15.0))
+            ),
+        ],
+        "behavioural": [behavioural_scheme()],
+        "rfm": [
+            rfm_scheme(pd.Series([r.name for r in DEFAULT_RFM_SEGMENTS])),
+            rfm_scheme(pd.Series([], dtype=object)),
+        ],
+    }
+    assert set(schemes) == {k for k, v in BUILT_IN.items() if v == "customer"}
+    out = {(name, RfmSettings().default_segment) for name in ("rfm",)}
+    for name, variants in schemes.items():
+        for scheme in variants:
+            out |= {(name, rule.segment) for rule in scheme.rules}
+            out.add((name, scheme.default))
+    return sorted(out)
+
+
+@pytest.mark.parametrize(("scheme", "segment"), _builtin_customer_segments())
+def test_every_builtin_customer_segment_has_builtin_order_rules(scheme: str, segment: str) -> None:
+    rules = order_rules(PolicySettings(), [segment], scheme)
+    assert rules.loc[0, "source"] == f"built-in {scheme} rules"
+
+
+def test_rfm_rules_protect_the_best_and_gate_the_lost() -> None:
+    rules = order_rules(PolicySettings(), ["Champions", "Lost"], "rfm").set_index("segment")
+    assert rules.loc["Champions", "allocation_priority"] < rules.loc["Lost", "allocation_priority"]
+    assert (rules.loc["Champions", "credit_check"], rules.loc["Lost", "credit_check"]) == (
+        "soft",
+        "hard",
+    )
+    # A segment of a custom scheme without rules gets the base rules, and says so.
+    other = order_rules(PolicySettings(), ["my segment"], "custom")
+    assert other.loc[0, "source"] == BASE_RULES_SOURCE

@@ -8,7 +8,10 @@ Three kinds of template, each a mapping from segment name to fields:
   ``review_period`` (days; 0 = continuous review), ``inventory_rule`` (``rop_eoq``,
   ``order_up_to``, ``base_stock``, ``make_to_order``), ``replenishment_program`` (``standard``,
   ``vmi``, ``crp``, ``make_to_order``) and ``forecast_method`` (``auto`` = by demand pattern, or
-  a method of `supplyseg.policy.forecast.METHODS`).
+  a method of `supplyseg.policy.forecast.METHODS`); lifecycle (``stock_dormant``,
+  ``stock_obsolete``: stock items without recent demand; default no) and where make-to-order
+  is allowed (``mto_allowed_patterns``, ``mto_max_demand_frequency``,
+  ``make_to_order_max_lead_time_days``; an item outside them is stocked instead).
 - ``customer.<segment>`` (`OrderRules`): the order rules the order service applies to a
   customer segment (``moq``, ``order_multiple``, ``min_order_value``, ``promise_lead_time_days``,
   ``allowed_channels``, ``credit_check`` hard/soft/none, ``price_tolerance_pct``) and the
@@ -24,8 +27,10 @@ segment (``builtin_defaults: true``, `BUILTIN_TEMPLATES`) or else ``product_defa
 ``product.<segment>``; customer segments likewise from `BASE_ORDER_RULES`, `BUILTIN_ORDER_RULES`
 or ``customer_default``, then ``customer.<segment>``. A segment with neither a template nor a
 default is an error when policies are assigned (`supplyseg.policy.assign`), naming the segment.
-Built-ins cover the abc_xyz 9-box, demand_pattern, cts_margin (2x2 and 3x3) and behavioural
-segments, so a workspace without a ``policies:`` section runs.
+Built-ins cover the abc_xyz 9-box, demand_pattern, cts_margin (2x2 and 3x3), behavioural and rfm
+(`supplyseg.config.customer.DEFAULT_RFM_SEGMENTS`) segments and each scheme's default segment, so
+a workspace without a ``policies:`` section runs. A customer segment nothing covers (a custom
+scheme's, or an RFM name of one's own) gets `BASE_ORDER_RULES`; the run's notes list them.
 """
 
 from __future__ import annotations
@@ -44,6 +49,7 @@ from pydantic import (
     model_validator,
 )
 
+from supplyseg.config.customer import DEFAULT_RFM_SEGMENTS, RfmSettings
 from supplyseg.errors import ConfigError
 
 __all__ = [
@@ -54,6 +60,7 @@ __all__ = [
     "CHANNELS",
     "DEFAULT_STOCK_TO_SERVICE_TARGETS",
     "FORECAST_METHODS",
+    "MTO_PATTERNS",
     "STATUS_EVENTS",
     "UNSEGMENTED",
     "Channel",
@@ -76,6 +83,7 @@ __all__ = [
 ServiceType = Literal["cycle", "fill_rate"]
 InventoryRule = Literal["rop_eoq", "order_up_to", "base_stock", "make_to_order"]
 ReplenishmentProgram = Literal["standard", "vmi", "crp", "make_to_order"]
+DemandPattern = Literal["smooth", "erratic", "intermittent", "lumpy", "insufficient_history"]
 CreditCheck = Literal["hard", "soft", "none"]
 Channel = Literal["edi", "portal", "email", "manual"]
 """Where an order came from: EDI message, customer portal, e-mail or manual entry by a person."""
@@ -104,6 +112,8 @@ FORECAST_METHODS = (
     "SeasonalES",
 )
 DEFAULT_STOCK_TO_SERVICE_TARGETS = (0.80, 0.85, 0.90, 0.95, 0.97, 0.98, 0.99, 0.995, 0.999)
+MTO_PATTERNS: tuple[DemandPattern, ...] = ("intermittent", "lumpy", "insufficient_history")
+"""Patterns make-to-order is allowed for by default: demand that is not regular per bucket."""
 UNSEGMENTED = "unsegmented"
 """Segment of items whose product has no primary segment in the run."""
 
@@ -161,6 +171,27 @@ class InventoryTemplate(_Model):
     forecast_method: Annotated[str, AfterValidator(_method)] | None = Field(
         default=None, description="auto (by demand pattern) or a forecast method name."
     )
+    stock_dormant: bool | None = Field(
+        default=None, description="Keep stocking items whose lifecycle is dormant (default no)."
+    )
+    stock_obsolete: bool | None = Field(
+        default=None, description="Keep stocking items whose lifecycle is obsolete (default no)."
+    )
+    mto_allowed_patterns: tuple[DemandPattern, ...] | None = Field(
+        default=None,
+        description="make_to_order applies only to items of these demand patterns; others are"
+        " stocked (default: intermittent, lumpy, insufficient_history).",
+    )
+    mto_max_demand_frequency: Annotated[float, _within(0.0, 1.0)] | None = Field(
+        default=None,
+        description="make_to_order applies only to items with demand in at most this share of"
+        " buckets (1 / ADI; default 0.5); more regular items are stocked.",
+    )
+    make_to_order_max_lead_time_days: Days | None = Field(
+        default=None,
+        description="make_to_order applies only to items whose lead time is at most this many"
+        " days (customers wait for it); unset: no limit.",
+    )
 
     def over(self, base: InventoryTemplate) -> InventoryTemplate:
         """This template's set fields on top of ``base``."""
@@ -206,8 +237,13 @@ BASE_TEMPLATE = InventoryTemplate(
     inventory_rule="rop_eoq",
     replenishment_program="standard",
     forecast_method="auto",
+    stock_dormant=False,
+    stock_obsolete=False,
+    mto_allowed_patterns=MTO_PATTERNS,
+    mto_max_demand_frequency=0.5,
 )
-"""What a product template inherits when nothing else sets a field."""
+"""What a product template inherits when nothing else sets a field
+(``make_to_order_max_lead_time_days`` stays unset: no lead-time limit)."""
 
 # The same defaults as supplyseg.policy.document.SegmentRules (credit: CheckStrictness).
 BASE_ORDER_RULES = OrderRules(
@@ -314,11 +350,36 @@ _CELL_QUADRANT = {  # 3x3 cells map to the 2x2 quadrant; "mid" counts as the fav
     ("high", "mid"): "fix cost-to-serve",
     ("high", "low"): "re-price or exit",
 }
+_UNKNOWN = _r(0.0, 7, CHANNELS, "hard", 0.0, 5)  # nothing known: base rules, last served
+# RFM (recency x frequency grid): keep the best and the high-value lapsing customers served
+# first and told of every status change (Champions, Can't lose); nurture the recent ones
+# (hard credit check while they have no payment record); ask dormant ones (Hibernating, Lost)
+# for a minimum order value and a longer promise, and serve them last.
+_RFM: dict[str, OrderRules] = {
+    "Champions": _r(0.0, 2, CHANNELS, "soft", 5.0, 1, STATUS_EVENTS),
+    "Loyal": _r(0.0, 2, CHANNELS, "soft", 3.0, 1),
+    "Potential loyalist": _r(0.0, 3, CHANNELS, "soft", 3.0, 2),
+    "New": _r(0.0, 3, CHANNELS, "hard", 2.0, 3),
+    "Promising": _r(0.0, 3, CHANNELS, "hard", 2.0, 3),
+    "Need attention": _r(0.0, 3, CHANNELS, "soft", 3.0, 2),
+    "About to sleep": _r(50.0, 5, CHANNELS, "soft", 2.0, 3),
+    "Can't lose": _r(0.0, 2, CHANNELS, "soft", 5.0, 1, STATUS_EVENTS),
+    "At risk": _r(0.0, 3, CHANNELS, "soft", 3.0, 2),
+    "Hibernating": _r(100.0, 5, CHANNELS, "hard", 0.0, 4),
+    "Lost": _r(250.0, 7, CHANNELS, "hard", 0.0, 5),
+}
 BUILTIN_ORDER_RULES: dict[str, dict[str, OrderRules]] = {
     "cts_margin": {
         **_QUADRANT,
         **{f"cts_{c}_margin_{m}": _QUADRANT[q] for (c, m), q in _CELL_QUADRANT.items()},
-        "no revenue": _r(0.0, 7, CHANNELS, "hard", 0.0, 5),
+        "no revenue": _UNKNOWN,
+        "not classified": _UNKNOWN,  # the scheme's default segment
+    },
+    "rfm": {
+        # every name of the default RFM map, its default segment, and customers not scored
+        **{rule.name: _RFM.get(rule.name, _UNKNOWN) for rule in DEFAULT_RFM_SEGMENTS},
+        RfmSettings().default_segment: _UNKNOWN,
+        "unscored": _UNKNOWN,
     },
     # Gattorna's behavioural types: continuous replenishment is scheduled (EDI/portal, first
     # allocation), lean is price-driven (strict price), agile pays for speed (short promise),
@@ -398,6 +459,20 @@ class PolicySettings(_Model):
     )
     stock_to_service_targets: tuple[Target, ...] = Field(
         default=DEFAULT_STOCK_TO_SERVICE_TARGETS, min_length=1
+    )
+    new_item_min_buckets: Annotated[int, _within(0, 520)] = Field(
+        default=8,
+        description="New items (lifecycle new) with fewer buckets of history than this, or"
+        " pattern insufficient_history, take demand mean and CV from active analogues.",
+    )
+    target_tolerance: Annotated[float, _within(0.0, 0.1)] = Field(
+        default=0.005,
+        description="target_met holds when the service achieved is at most this below target.",
+    )
+    fill_rate_gap: Annotated[float, _within(0.0, 1.0)] = Field(
+        default=0.10,
+        description="A cycle target whose expected fill rate is more than this below the target"
+        " is explained in the rationale, with the safety stock a fill-rate target needs.",
     )
 
     @model_validator(mode="after")

@@ -24,20 +24,27 @@ __all__ = [
     "BUCKET_UNIT",
     "DAYS_PER_BUCKET",
     "DISTRIBUTIONS",
+    "DORMANT",
     "EMPIRICAL",
+    "ERRATIC",
     "GAMMA",
     "INTERMITTENT",
     "ITEM_KEY_SEP",
+    "LIFECYCLES",
     "LUMPY",
     "MTO",
+    "NEW",
     "NONE",
     "NORMAL",
+    "NO_STOCK",
+    "OBSOLETE",
     "ORDER_UP_TO",
     "PATTERNS",
     "POISSON",
     "PROGRAMS",
     "RULES",
     "SHORT",
+    "SMOOTH",
     "STR",
     "BoolArray",
     "FloatArray",
@@ -58,8 +65,11 @@ NONE, NORMAL, GAMMA, POISSON, EMPIRICAL = range(len(DISTRIBUTIONS))
 INTERMITTENT, LUMPY, SHORT = (
     PATTERNS.index(p) for p in ("intermittent", "lumpy", "insufficient_history")
 )
-RULES = ("rop_eoq", "order_up_to", "base_stock", "make_to_order")
-ORDER_UP_TO, BASE_STOCK, MTO = 1, 2, 3
+SMOOTH, ERRATIC = PATTERNS.index("smooth"), PATTERNS.index("erratic")
+RULES = ("rop_eoq", "order_up_to", "base_stock", "make_to_order", "no_stock")
+ORDER_UP_TO, BASE_STOCK, MTO, NO_STOCK = 1, 2, 3, 4
+LIFECYCLES = ("new", "active", "dormant", "obsolete")
+NEW, _ACTIVE, DORMANT, OBSOLETE = range(len(LIFECYCLES))
 PROGRAMS = ("standard", "vmi", "crp", "make_to_order")
 STR = pd.StringDtype("pyarrow", na_value=np.nan)
 FloatArray = NDArray[np.float64]

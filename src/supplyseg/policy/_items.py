@@ -3,11 +3,13 @@
 An *item* is a product at a location (a row of ``demand_product_location``) or, without
 locations, a product (``demand_product``). `item_inputs` gives every item its product's primary
 segment, its demand per bucket (the forecast's ``demand_mean``/``demand_std`` when given for
-the item, else the profile's ``mean``/``std``), and the products table's lead time, lead-time
-std, unit cost, moq and order multiple, with the defaults of `PolicySettings` and a code
-saying where each value came from (the rationale names it). Per-product lookups run once per
-distinct product and are spread to its item-locations. `rows_of_items` matches the rows of a
-forecast or history table to items by the ids `supplyseg.policy.assign` documents.
+the item, else the profile's ``mean``/``std``), its lifecycle columns when the demand table has
+them, its forecast path (`ItemPath`), and the products table's lead time, lead-time std, unit
+cost, moq and order multiple, with the defaults of `PolicySettings` and a code saying where
+each value came from (the rationale names it). New items with too short a history take their
+demand from analogues (`analogue_demand`). Per-product lookups run once per distinct product
+and are spread to its item-locations. `rows_of_items` matches the rows of a forecast, forecast
+path or history table to items by the ids `supplyseg.policy.assign` documents.
 """
 
 from __future__ import annotations
@@ -23,7 +25,11 @@ from supplyseg.config.policy import UNSEGMENTED, PolicySettings
 from supplyseg.data.contract import require_columns
 from supplyseg.errors import DataContractError, PolicyError
 from supplyseg.policy._codes import (
+    LIFECYCLES,
+    NEW,
     PATTERNS,
+    SHORT,
+    BoolArray,
     FloatArray,
     IntArray,
     arrow_strings,
@@ -33,7 +39,44 @@ from supplyseg.policy._codes import (
     positions,
 )
 
-__all__ = ["Items", "item_inputs", "rows_of_items"]
+__all__ = ["DEMAND_SOURCES", "ItemPath", "Items", "item_inputs", "rows_of_items"]
+
+DEMAND_SOURCES = ("history", "forecast", "forecast_path")
+"""``demand_source`` labels of codes 0..2; analogue labels follow (``Items.src_labels``)."""
+HISTORY, FORECAST, FORECAST_PATH = range(len(DEMAND_SOURCES))
+
+
+@dataclass
+class ItemPath:
+    """Forecast paths as flat arrays sorted by item, then step: item i owns
+    ``values[start[i]:start[i] + count[i]]`` (steps 1..count), ``cum`` their running sums."""
+
+    start: IntArray
+    count: IntArray
+    values: FloatArray
+    cum: FloatArray
+
+    @property
+    def has(self) -> BoolArray:
+        """Items with a path."""
+        out: BoolArray = self.count > 0
+        return out
+
+    def demand_over(self, p: FloatArray) -> FloatArray:
+        """Expected demand over ``p`` buckets per item (NaN without a path): the path's first
+        ``floor(p)`` buckets plus the fraction of the next; beyond the horizon, the path mean
+        per bucket."""
+        n = self.count
+        whole = np.floor(p).astype(np.int64)
+        k = np.minimum(whole, n)
+        last = self.start + np.maximum(k, 1) - 1
+        upto = np.where(k > 0, self.cum[np.minimum(last, len(self.cum) - 1)], 0.0)
+        nxt = self.values[np.minimum(self.start + whole, len(self.values) - 1)]
+        total = self.cum[np.minimum(self.start + np.maximum(n, 1) - 1, len(self.cum) - 1)]
+        mean = total / np.maximum(n, 1)
+        inside = upto + (p - whole) * np.where(whole < n, nxt, 0.0)
+        out: FloatArray = np.where(whole < n, inside, total + (p - n) * mean)
+        return np.where(n > 0, out, np.nan)
 
 
 @dataclass
@@ -47,8 +90,14 @@ class Items:
     pattern: IntArray  # index into PATTERNS, -1 unknown
     d: FloatArray
     sd: FloatArray
-    d_src: IntArray  # 0 history, 1 forecast
+    d_src: IntArray  # index into src_labels: DEMAND_SOURCES, then "analogue: ..." labels
+    src_labels: list[str]
     d_hist: FloatArray  # history mean (the bootstrap's own mean when d is a forecast)
+    lifecycle: IntArray  # index into LIFECYCLES, -1 unknown
+    since: FloatArray  # buckets since the last demand, NaN unknown
+    frequency: FloatArray  # share of buckets with demand (1 / ADI), NaN unknown
+    last_demand: pd.Series  # last_demand_date per item (NaT unknown)
+    path: ItemPath | None
     lt_days: FloatArray
     slt_days: FloatArray
     lt_src: IntArray  # 0 products, 1 default (no column), 2 default (value missing)
@@ -156,6 +205,84 @@ def _product_attributes(
     return out
 
 
+def item_path(path: pd.DataFrame, keys: pa.Array, has_loc: bool, notes: list[str]) -> ItemPath:
+    """The forecast path per item (``unique_id`` or product/location ids, ``step`` 1..H,
+    ``forecast`` >= 0); `DataContractError` for gaps, duplicates and bad values."""
+    require_columns("forecast_path", path, ["step", "forecast"])
+    item = rows_of_items("forecast_path", path, keys, has_loc)
+    step, value = floats(path, "step"), floats(path, "forecast")
+    bad = (item >= 0) & ~(np.isfinite(value) & (value >= 0))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        key = keys[int(item[i])].as_py()
+        raise DataContractError(
+            f"forecast_path.forecast: value {float(value[i])!r} for item {key!r} step {step[i]:g};"
+            " allowed: a number >= 0 in every bucket"
+        )
+    if unmatched := int((item < 0).sum()):
+        notes.append(f"policies: {unmatched} forecast_path row(s) match no item; ignored")
+    ok = item >= 0
+    item, step, value = item[ok], step[ok], value[ok]
+    order = np.lexsort((step, item))
+    item, step, value = item[order], step[order], value[order]
+    count = np.bincount(item, minlength=len(keys)).astype(np.int64)
+    start = np.cumsum(count) - count
+    rank = np.arange(len(item)) - start[item] + 1
+    gap = step != rank
+    if gap.any():
+        i = int(np.flatnonzero(gap)[0])
+        raise DataContractError(
+            f"forecast_path.step: item {keys[int(item[i])].as_py()!r} has step {step[i]:g} where"
+            f" {rank[i]} was expected; give steps 1..H once each"
+        )
+    cum = np.cumsum(value)
+    cum -= np.repeat(cum[start[count > 0]] - value[start[count > 0]], count[count > 0])
+    return ItemPath(start, count, value, cum)
+
+
+def _analogue_demand(
+    it: Items, groups: list[tuple[str, list[str], IntArray]], short: BoolArray, notes: list[str]
+) -> None:
+    """New items with too short a history take the median demand mean and CV of the active
+    items of their first group that has any (category, then segment); in place."""
+    active = (it.lifecycle == LIFECYCLES.index("active")) & (it.d > 0)
+    todo = (it.lifecycle == NEW) & short
+    if not todo.any():
+        return
+    cv = np.divide(it.sd, it.d, out=np.zeros(len(it.d)), where=it.d > 0)
+    for kind, labels, code in groups:
+        if not todo.any():
+            break
+        use = active & (code >= 0)
+        if not use.any():
+            continue
+        frame = pd.DataFrame({"g": code[use], "d": it.d[use], "cv": cv[use]})
+        med = frame.groupby("g").median()
+        d_med = np.full(len(labels), np.nan)
+        cv_med = np.full(len(labels), np.nan)
+        d_med[med.index.to_numpy()] = med["d"].to_numpy()
+        cv_med[med.index.to_numpy()] = med["cv"].to_numpy()
+        at = np.where(code >= 0, code, 0)
+        hit = todo & (code >= 0) & np.isfinite(d_med[at])
+        if not hit.any():
+            continue
+        first = len(it.src_labels)
+        it.src_labels.extend(f"analogue: {kind} {label}" for label in labels)
+        it.d = np.where(hit, d_med[at], it.d)
+        it.sd = np.where(hit, d_med[at] * cv_med[at], it.sd)
+        it.d_src = np.where(hit, first + at, it.d_src)
+        todo &= ~hit
+    used = int(((it.lifecycle == NEW) & short).sum() - todo.sum())
+    notes.append(
+        f"policies: {used} new item(s) with too short a history take demand from analogues"
+        + (f"; {int(todo.sum())} have no active analogue and keep their own" if todo.any() else "")
+    )
+
+
+def _per_item_floats(demand: pd.DataFrame, col: str) -> FloatArray:
+    return floats(demand, col) if col in demand.columns else np.full(len(demand), np.nan)
+
+
 def item_inputs(
     demand: pd.DataFrame,
     seg_rows: pd.DataFrame,
@@ -163,6 +290,7 @@ def item_inputs(
     settings: PolicySettings,
     forecast: pd.DataFrame | None,
     notes: list[str],
+    forecast_path: pd.DataFrame | None = None,
 ) -> tuple[Items, list[str]]:
     """Item arrays and the product segment labels (``tcode`` indexes them); what was filled
     in or left out is appended to ``notes``. ``seg_rows``: primary ``product_id, segment``."""
@@ -207,17 +335,42 @@ def item_inputs(
 
     d = np.nan_to_num(floats(demand, "mean"), nan=0.0)
     sd = np.nan_to_num(floats(demand, "std"), nan=0.0)
-    d_src, d_hist = np.zeros(n, dtype=np.int64), d.copy()
+    d_src, d_hist = np.full(n, HISTORY, dtype=np.int64), d.copy()
+    keys = item_keys(prod, loc) if forecast is not None or forecast_path is not None else None
     if forecast is not None:
+        assert keys is not None
         require_columns("forecast", forecast, ["demand_mean", "demand_std"])
-        at = rows_of_items("forecast", forecast, item_keys(prod, loc), has_loc)
+        at = rows_of_items("forecast", forecast, keys, has_loc)
         fm, fs = floats(forecast, "demand_mean"), floats(forecast, "demand_std")
         ok = (at >= 0) & np.isfinite(fm) & np.isfinite(fs) & (fs >= 0)
-        d[at[ok]], sd[at[ok]], d_src[at[ok]] = fm[ok], fs[ok], 1
-        if n - int(d_src.sum()):
-            notes.append(
-                f"policies: {n - int(d_src.sum())} item(s) not in the forecast use history"
+        d[at[ok]], sd[at[ok]], d_src[at[ok]] = fm[ok], fs[ok], FORECAST
+        if missing := int((d_src == HISTORY).sum()):
+            notes.append(f"policies: {missing} item(s) not in the forecast use history")
+    path = None
+    if forecast_path is not None:
+        assert keys is not None
+        path = item_path(forecast_path, keys, has_loc, notes)
+        d_src = np.where(path.has, FORECAST_PATH, d_src)
+    if "lifecycle" in demand.columns:
+        lifecycle = codes(demand["lifecycle"], LIFECYCLES)
+        if bad := sorted(set(demand["lifecycle"].dropna().astype(str)) - set(LIFECYCLES)):
+            raise DataContractError(
+                f"demand.lifecycle: value {bad[0]!r} is unknown; allowed {', '.join(LIFECYCLES)}"
+                " or empty"
             )
+    else:
+        lifecycle = np.full(n, -1, dtype=np.int64)
+    frequency = _per_item_floats(demand, "adi")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        frequency = np.where(frequency > 0, 1.0 / frequency, np.nan)
+        if {"n_nonzero", "n_periods"} <= set(demand.columns):
+            share = floats(demand, "n_nonzero") / floats(demand, "n_periods")
+            frequency = np.where(np.isfinite(frequency), frequency, share)
+    last_demand = (
+        pd.to_datetime(demand["last_demand_date"]).reset_index(drop=True)
+        if "last_demand_date" in demand.columns
+        else pd.Series(pd.NaT, index=range(n), dtype="datetime64[ns]")
+    )
 
     attrs = _product_attributes(products, uniq, settings)
     lt_src = attrs.lt_src[pcode]
@@ -248,7 +401,13 @@ def item_inputs(
         d=np.maximum(d, 0.0),
         sd=sd,
         d_src=d_src,
+        src_labels=list(DEMAND_SOURCES),
         d_hist=d_hist,
+        lifecycle=lifecycle,
+        since=_per_item_floats(demand, "buckets_since_demand"),
+        frequency=frequency,
+        last_demand=last_demand,
+        path=path,
         lt_days=attrs.lt[pcode],
         slt_days=attrs.slt[pcode],
         lt_src=lt_src,
@@ -258,4 +417,16 @@ def item_inputs(
         moq=attrs.moq[pcode],
         multiple=attrs.multiple[pcode],
     )
+    pattern = items.pattern
+    short = pattern == SHORT
+    if "n_periods" in demand.columns:
+        short |= np.nan_to_num(floats(demand, "n_periods"), nan=0.0) < settings.new_item_min_buckets
+    groups = []
+    if products is not None and "category" in products.columns:
+        cat = products.set_index(products["product_id"].astype(str))["category"]
+        per_item = pd.Series(prod.to_pandas()).map(cat)
+        cat_code, cat_labels = pd.factorize(per_item.astype(object))
+        groups.append(("category", [str(c) for c in cat_labels], cat_code.astype(np.int64)))
+    groups.append(("segment", list(labels), items.tcode))
+    _analogue_demand(items, groups, short, notes)
     return items, labels

@@ -2,9 +2,11 @@
 
 A sentence names the segment (or matrix cell), service type and target, inventory rule,
 distribution and why, where demand came from, lead time and its source, σL, review period,
-order-quantity rule and rounding, and the unit-cost source. A million items share a few hundred
-distinct combinations of these codes, so each sentence is formatted once per combination and
-the column is categorical.
+order-quantity rule and rounding, and the unit-cost source; why an item holds no stock (make to
+order, lifecycle, no demand) or is stocked although its template is make-to-order; and, when
+the service falls short, by how much and what would reach it. A million items share a few
+hundred distinct combinations of these codes (fill rates in them are rounded to bands of 5
+points), so each sentence is formatted once per combination and the column is categorical.
 """
 
 from __future__ import annotations
@@ -21,15 +23,21 @@ from supplyseg.policy._codes import (
     BUCKET_UNIT,
     DISTRIBUTIONS,
     GAMMA,
-    INTERMITTENT,
+    LIFECYCLES,
     LUMPY,
     MTO,
     PATTERNS,
     POISSON,
+    RULES,
     IntArray,
 )
-from supplyseg.policy._items import Items
-from supplyseg.policy._parameters import Params
+from supplyseg.policy._items import FORECAST, FORECAST_PATH, HISTORY, Items
+from supplyseg.policy._parameters import MTO_BLOCKS, Params
+
+RULES_OF = RULES
+NO_STOCK_CODE = RULES.index("no_stock")
+
+_BUCKETS = {"d": "days", "wk": "weeks", "mo": "months"}
 
 __all__ = ["group_codes", "rationale"]
 
@@ -56,27 +64,66 @@ def _pct(x: float) -> str:
     return f"{x * 100:.4g}%"
 
 
+def _mto_block(v: dict[str, int], t: dict[str, Any], pattern: str) -> str:
+    why = MTO_BLOCKS[v["mto_block"]]
+    if why == "pattern":
+        reason = f"{pattern} demand (mto_allowed_patterns)"
+    elif why == "demand frequency":
+        share = _pct(float(t["mto_max_demand_frequency"]))
+        reason = f"demand in more than {share} of buckets (mto_max_demand_frequency)"
+    else:
+        days = float(t["make_to_order_max_lead_time_days"])
+        reason = f"lead time above {days:g} d (make_to_order_max_lead_time_days)"
+    return f"make_to_order not applied: {reason}, stocked instead"
+
+
+def _service_note(v: dict[str, int], t: dict[str, Any], pattern: str) -> list[str]:
+    """What the target does not reach, and what would."""
+    target = _pct(float(t["service_target"]))
+    notes = []
+    if not v["met"]:
+        measure = "fill rate" if v["fill"] else "cycle service"
+        notes.append(f"target not reached: expected {measure} {v['own_pct']}%")
+    if v["gap"]:
+        notes.append(
+            f"cycle target {target} leaves an expected fill rate under {v['fill_pct'] + 5}%"
+            f" ({pattern}: the cycles that run short lose much of their demand); a fill_rate"
+            f" target (service_type: fill_rate) of {target} reaches it, at the stock"
+            " stock_to_service shows"
+        )
+    return notes
+
+
 def _sentence(
-    v: dict[str, int], t: dict[str, Any], multiple: float, unit: str, settings: PolicySettings
+    v: dict[str, int],
+    t: dict[str, Any],
+    multiple: float,
+    unit: str,
+    source: str,
+    settings: PolicySettings,
 ) -> str:
-    """The rationale of one combination of codes ``v`` under template ``t``."""
+    """The rationale of one combination of codes ``v`` under template ``t``; ``source`` is the
+    item's demand source label."""
     if t["source"].startswith("policies.matrix."):
         cseg = t["source"].removeprefix("policies.matrix.").rsplit(".", 1)[0]
         head = f"cell {cseg} × {t['segment']} (strictest customer segment buying it)"
     else:
         head = f"segment {t['segment']}"
+    if v["stop"]:
+        life = LIFECYCLES[v["stop"] - 1]
+        option = f"stock_{life}: true in the template stocks it"
+        if v["since"]:
+            return f"{head}: no demand for {v['since'] - 1} {_BUCKETS[unit]} ({life}): no stock"
+        return f"{head}: lifecycle {life}: no stock ({option})"
     if v["rule"] == MTO:
         return f"{head}: make_to_order, no stock held (safety stock 0, reorder point 0)"
     if not v["stocked"]:
-        where = "forecast" if v["d_src"] else "history"
-        return f"{head}: no positive demand in the {where}, no stock held"
+        where = {HISTORY: "history", FORECAST: "forecast", FORECAST_PATH: "forecast path"}
+        return f"{head}: no positive demand in the {where.get(v['d_src'], source)}, no stock held"
     pattern = PATTERNS[v["pattern"] - 1] if v["pattern"] else "pattern unknown"
-    if v["fill"] and v["pattern"] - 1 in (INTERMITTENT, LUMPY):
-        dist = f"normal ({pattern}; fill-rate targets use the normal loss function)"
-    elif (
-        v["dist"] == GAMMA and v["pattern"] - 1 == LUMPY and settings.lumpy_distribution != "gamma"
-    ):
-        dist = f"gamma ({pattern}; no history series to bootstrap)"
+    if v["dist"] == GAMMA and v["pattern"] - 1 == LUMPY and settings.lumpy_distribution != "gamma":
+        why = "fill-rate target" if v["fill"] else "no history series"
+        dist = f"gamma ({pattern}; {why} for the empirical distribution)"
     elif v["dist"] == POISSON:
         dist = f"poisson ({pattern}, mean < {settings.slow_mover_mean:g}/{unit})"
     else:
@@ -98,11 +145,21 @@ def _sentence(
         "unit cost = order-line average",
         "unit cost unknown: no inventory value",
     )[v["cost_src"]]
+    demand = {
+        HISTORY: "demand from history",
+        FORECAST: "demand from the forecast",
+        FORECAST_PATH: "demand over L+R from the forecast path",
+    }.get(
+        v["d_src"],
+        f"demand from analogues ({source.removeprefix('analogue: ')}: median mean and CV of"
+        " its active items; own history too short)",
+    )
     bits = [
         f"{head}: {t['service_type']} {_pct(float(t['service_target']))}",
-        str(t["inventory_rule"]),
+        *([_mto_block(v, t, pattern)] if v["mto_block"] else []),
+        str(t["inventory_rule"]) if not v["mto_block"] else RULES_OF[v["rule"]],
         dist,
-        "demand from the forecast" if v["d_src"] else "demand from history",
+        demand,
         lt,
         (
             "σL from products.lead_time_std_days",
@@ -117,18 +174,34 @@ def _sentence(
             f" rounded up to a multiple of {multiple:g}",
         )[v["rounded"]],
         cost,
+        *_service_note(v, t, pattern),
     ]
     return ", ".join(bits)
+
+
+def _pct_int(x: np.ndarray[Any, Any]) -> IntArray:
+    """Whole percent (floored, so a rounded figure never overstates service); -1 unknown."""
+    out: IntArray = np.where(np.isfinite(x), np.floor(np.nan_to_num(x) * 100 + 1e-9), -1).astype(
+        np.int64
+    )
+    return out
 
 
 def rationale(
     it: Items, pr: Params, templates: pd.DataFrame, bucket: str, settings: PolicySettings
 ) -> pd.Series:
     """One sentence per item, formatted once per distinct combination of its parts."""
+    stop = (pr.rule == NO_STOCK_CODE) & (it.lifecycle >= 0)
+    gap = pr.gap
+    own = np.where(pr.fill, pr.achieved, pr.cycle)
+    since = np.where(stop & np.isfinite(it.since), np.nan_to_num(it.since) + 1, 0)
     parts = {
         "tcode": it.tcode,
         "rule": pr.rule,
         "stocked": pr.stocked.astype(np.int64),
+        "stop": np.where(stop, it.lifecycle + 1, 0),
+        "since": np.rint(since).astype(np.int64),
+        "mto_block": pr.mto_block,
         "pattern": it.pattern + 1,  # -1 (unknown) -> 0: codes must be >= 0
         "dist": pr.dist,
         "fill": pr.fill.astype(np.int64),
@@ -142,22 +215,32 @@ def rationale(
         # the multiple is named only when Q was rounded up to it (fewer combinations)
         "multiple": np.where(pr.rounded == 3, pd.factorize(it.multiple)[0], 0),
         "cost_src": it.cost_src,
+        "met": (pr.met | ~pr.stocked).astype(np.int64),
+        "own_pct": np.where(pr.stocked & ~pr.met, _pct_int(own), 0) + 1,
+        "gap": gap.astype(np.int64),
+        # bands of 5 points keep the distinct sentences few
+        "fill_pct": np.where(gap, _pct_int(pr.achieved) // 5 * 5, 0) + 1,
     }
     names = list(parts)
     inverse, first = group_codes([parts[k] for k in names])
     rows: list[dict[str, Any]] = [
         {str(k): x for k, x in r.items()} for r in templates.to_dict("records")
     ]
-    texts = [
-        _sentence(
-            {k: int(parts[k][i]) for k in names},
-            rows[int(parts["tcode"][i])],
-            float(it.multiple[i]),
-            BUCKET_UNIT[bucket],
-            settings,
+    texts = []
+    for i in first:
+        v = {k: int(parts[k][i]) for k in names}
+        v["own_pct"] -= 1
+        v["fill_pct"] -= 1
+        texts.append(
+            _sentence(
+                v,
+                rows[int(parts["tcode"][i])],
+                float(it.multiple[i]),
+                BUCKET_UNIT[bucket],
+                it.src_labels[int(it.d_src[i])],
+                settings,
+            )
         )
-        for i in first
-    ]
     # Categorical: a few hundred distinct sentences, not a million copies of them.
     code, distinct = pd.factorize(pd.Series(texts, dtype=object))
     return pd.Series(

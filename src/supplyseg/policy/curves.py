@@ -66,6 +66,7 @@ def stock_to_service(
         p=floats(policies, "lead_time") + floats(policies, "review_period"),
         slt=floats(policies, "lead_time_std"),
         q=floats(policies, "order_quantity"),
+        review=floats(policies, "review_period"),
     )
     return segment_curves(
         np.asarray(seg, dtype=np.int64), list(labels), ltd, floats(policies, "unit_cost"), t, clamp

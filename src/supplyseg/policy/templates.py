@@ -2,7 +2,8 @@
 segment, and the customer x product matrix cells that override a product's template.
 
 Templates resolve as `supplyseg.config.policy` says (own entry, built-in of the scheme, then
-the ``*_default``); a segment nothing covers is a `ConfigError` naming it and the fix. A matrix
+the ``*_default``); a product segment nothing covers is a `ConfigError` naming it and the fix;
+a customer segment nothing covers gets `BASE_ORDER_RULES` (source `BASE_RULES_SOURCE`). A matrix
 cell ``policies.matrix.<customer segment>.<product segment>`` overrides fields of the product
 segment's template; a product bought by several customer segments takes the strictest
 candidate (highest service target; make-to-order is least strict; ties: product template).
@@ -19,6 +20,7 @@ import pyarrow as pa
 from pydantic import BaseModel
 
 from supplyseg.config.policy import (
+    BASE_ORDER_RULES,
     UNSEGMENTED,
     InventoryTemplate,
     PolicySettings,
@@ -31,6 +33,7 @@ from supplyseg.errors import ConfigError, DataContractError
 from supplyseg.policy._codes import STR, IntArray, arrow_strings, positions
 
 __all__ = [
+    "BASE_RULES_SOURCE",
     "ORDER_RULE_COLUMNS",
     "matrix_templates",
     "order_rules",
@@ -52,6 +55,8 @@ ORDER_RULE_COLUMNS = (
     "notify",
     "source",
 )
+BASE_RULES_SOURCE = "BASE_ORDER_RULES (no rules for this segment)"
+"""``source`` of the order rules of a customer segment nothing covers."""
 _TEMPLATE_FIELDS = tuple(InventoryTemplate.model_fields)
 _Resolver = Callable[[PolicySettings, str | None, str], tuple[BaseModel, str] | None]
 
@@ -72,6 +77,10 @@ def _resolved(
     rows = []
     for seg in dict.fromkeys(segments):
         found = resolve(settings, scheme, seg)
+        if found is None and section == "customer":
+            # Order rules only gate orders; the base rules are safe (hard credit check, all
+            # channels), so an unknown customer segment must not stop the run.
+            found = BASE_ORDER_RULES, BASE_RULES_SOURCE
         if found is None:
             raise ConfigError(
                 f"policies.{section}: segment {seg!r} of scheme {scheme!r} has no {what} and"
@@ -95,9 +104,10 @@ def product_templates(
 def order_rules(
     settings: PolicySettings, segments: Sequence[str], scheme: str | None = None
 ) -> pd.DataFrame:
-    """Order rules per customer segment in `ORDER_RULE_COLUMNS`; `ConfigError` naming the
-    first segment nothing covers. They map onto the service's ``SegmentRules``: credit_check
-    is ``strictness.credit``; allocation_priority has no field there."""
+    """Order rules per customer segment in `ORDER_RULE_COLUMNS`; a segment nothing covers gets
+    `BASE_ORDER_RULES` (``source`` `BASE_RULES_SOURCE`). They map onto the service's
+    ``SegmentRules``: credit_check is ``strictness.credit``; allocation_priority has no field
+    there."""
     rows = _resolved(settings, segments, scheme, "customer")
     for row in rows:
         row["allowed_channels"] = list(row["allowed_channels"])
@@ -134,6 +144,17 @@ def scheme_of(rows: pd.DataFrame) -> str | None:
     """The scheme of `primary_segments` rows (None when there are none)."""
     names = rows["scheme"].dropna().unique()
     return str(names[0]) if len(names) else None
+
+
+def _template_of(row: pd.Series) -> InventoryTemplate:
+    """The template of a row of the templates table (NaN back to unset, numpy to Python)."""
+    values = {}
+    for f in _TEMPLATE_FIELDS:
+        v = row[f]
+        if isinstance(v, float) and v != v:  # NaN: a field left unset
+            v = None
+        values[f] = v.item() if isinstance(v, np.generic) else v
+    return InventoryTemplate(**values)
 
 
 def matrix_templates(
@@ -178,7 +199,7 @@ def matrix_templates(
         for pname, cell in row.items():
             if pname not in seg_code:
                 continue  # a product segment not in this run
-            base = InventoryTemplate(**templates.iloc[seg_code[pname]][list(_TEMPLATE_FIELDS)])
+            base = _template_of(templates.iloc[seg_code[pname]])
             merged, path = cell.over(base), f"policies.matrix.{cname}.{pname}"
             check_template(merged, path)
             cell_code[(cname, pname)] = len(templates) + len(cells)
