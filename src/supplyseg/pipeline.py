@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -32,13 +31,26 @@ from supplyseg.config.forecast import FREQ_OF_BUCKET
 from supplyseg.data.load import Dataset, load_dataset
 from supplyseg.engine import backend_label, connect
 from supplyseg.errors import ConfigError
-from supplyseg.policy.assign import ITEM_KEY_SEP, policy_outputs
+from supplyseg.policy.assign import DAYS_PER_BUCKET, ITEM_KEY_SEP, PolicyResult, policy_outputs
 from supplyseg.policy.export import write_policy_outputs
-from supplyseg.policy.forecast import forecast_methods, forecast_outputs
+from supplyseg.policy.forecast import ForecastResult, forecast_methods, forecast_outputs
 from supplyseg.policy.service_document import service_policy
+from supplyseg.policy.simulate import (
+    policy_simulation,
+    simulation_summary,
+    split_history,
+    window_start,
+)
 from supplyseg.report import write_report
+from supplyseg.runs import (
+    compare_runs,
+    explain,
+    latest_run,
+    new_run_id,
+    require_complete,
+    run_path,
+)
 from supplyseg.segment.features import customer_behaviour
-from supplyseg.segment.migration import segment_migration, segment_movers
 from supplyseg.segment.segmentation import customer_feature_table, segmentation
 
 __all__ = [
@@ -55,7 +67,17 @@ __all__ = [
 ]
 
 # Step names in the order they run; progress callbacks receive them.
-STEPS = ("load", "demand", "cost_to_serve", "customer", "segment", "forecast", "policy", "report")
+STEPS = (
+    "load",
+    "demand",
+    "cost_to_serve",
+    "customer",
+    "segment",
+    "forecast",
+    "policy",
+    "simulation",
+    "report",
+)
 
 Progress = Callable[[str, int, int], None]
 
@@ -105,21 +127,6 @@ class _Run:
             self.facts["as_of"] = last if isinstance(last, date) else date.today()
         value: date = self.facts["as_of"]
         return value
-
-
-def new_run_id(now: datetime | None = None) -> str:
-    """A sortable, unique run id: UTC timestamp plus a short random suffix."""
-    now = now or datetime.now(UTC)
-    return f"{now:%Y%m%dT%H%M%S}-{secrets.token_hex(2)}"
-
-
-def latest_run(workspace: Workspace) -> Path | None:
-    """The folder of the newest run (from ``out/latest``), or None when there is none."""
-    marker = workspace.out_path / "latest"
-    if not marker.exists():
-        return None
-    path = workspace.out_path / marker.read_text(encoding="utf-8").strip()
-    return path if path.is_dir() else None
 
 
 @contextmanager
@@ -208,47 +215,41 @@ def _history(r: _Run) -> pd.DataFrame:
             horizon_end=r.as_of,
             start=r.workspace.analysis.start,
         ).to_pandas()
-        ids = series[grain].astype(str)
-        series["unique_id"] = (
-            ids.agg(ITEM_KEY_SEP.join, axis=1) if len(grain) > 1 else ids[grain[0]]
-        )
+        series["unique_id"] = _unique_ids(series, grain)
         r.frames["history"] = series
     return r.frames["history"]
 
 
-def _forecast(r: _Run) -> None:
+def _demand_table(r: _Run) -> pd.DataFrame | None:
+    """The demand profile at the policy grain (product x location, else product)."""
+    return r.frames.get("demand_" + "_".join(g.removesuffix("_id") for g in _item_grain(r)))
+
+
+def _forecast_result(r: _Run, demand: pd.DataFrame, history: pd.DataFrame) -> ForecastResult | None:
+    """Forecasts for the items of ``demand`` from ``history``; None (with a reason) if skipped."""
     settings = r.workspace.forecast
-    grain = _item_grain(r)
-    demand = r.frames.get("demand_" + "_".join(g.removesuffix("_id") for g in grain))
-    if not settings.enabled or demand is None:
-        r.notes.append(
-            "forecast: disabled in supplyseg.yaml"
-            if demand is not None
-            else "forecast: skipped, no demand profile"
-        )
-        return
+    if not settings.enabled:
+        r.notes.append("forecast: disabled in supplyseg.yaml")
+        return None
     if len(demand) > settings.max_series:
         r.warnings.append(
             f"forecast: skipped, {len(demand):,} series > forecast.max_series"
             f" {settings.max_series:,}; policies use demand history"
         )
-        return
-    ids = demand[grain].astype(str)
-    patterns = pd.DataFrame(
-        {
-            "unique_id": ids.agg(ITEM_KEY_SEP.join, axis=1) if len(grain) > 1 else ids[grain[0]],
-            "pattern": demand["pattern"],
-        }
-    )
+        return None
+    grain = _item_grain(r)
+    patterns = pd.DataFrame({"unique_id": _unique_ids(demand, grain), "pattern": demand["pattern"]})
     # Seasonality flags from the demand step, when it provides them (null: unknown).
     for col in ("seasonal", "season_length"):
         if col in demand.columns:
             patterns[col] = demand[col].to_numpy()
-    methods = forecast_methods(patterns, settings.methods)
-    history = _history(r)[["unique_id", "ds", "y"]]
-    result = forecast_outputs(
-        history,
-        methods,
+    segments = r.frames.get("segments_product")
+    if segments is not None and len(segments):
+        primary = segments[segments["primary"]].set_index("product_id")["segment"]
+        patterns["segment"] = demand["product_id"].map(primary).fillna("unsegmented").to_numpy()
+    return forecast_outputs(
+        history[["unique_id", "ds", "y"]],
+        forecast_methods(patterns, settings.methods),
         h=settings.horizon,
         freq=FREQ_OF_BUCKET[r.workspace.analysis.bucket],
         n_windows=settings.backtest_windows,
@@ -261,34 +262,63 @@ def _forecast(r: _Run) -> None:
         selection_margin=settings.selection_margin,
         select_baselines=settings.select_baselines,
     )
+
+
+def _unique_ids(frame: pd.DataFrame, grain: list[str]) -> pd.Series:
+    ids = frame[grain].astype(str)
+    return ids.agg(ITEM_KEY_SEP.join, axis=1) if len(grain) > 1 else ids[grain[0]]
+
+
+def _forecast(r: _Run) -> None:
+    demand = _demand_table(r)
+    if demand is None:
+        r.warnings.append("forecast: skipped, no demand profile")
+        return
+    result = _forecast_result(r, demand, _history(r))
+    if result is None:
+        return
     r.write("forecast", result.forecast)
     r.write("forecast_path", result.path)
     r.write("demand_cleansing", result.cleansing)
     r.write("forecast_accuracy", result.accuracy)
 
 
-def _policy(r: _Run) -> None:
-    grain = _item_grain(r)
-    demand = r.frames.get("demand_" + "_".join(g.removesuffix("_id") for g in grain))
-    if demand is None:
-        r.warnings.append("policy: skipped, no demand profile")
-        return
+def _policy_result(
+    r: _Run,
+    demand: pd.DataFrame,
+    forecast: pd.DataFrame | None,
+    path: pd.DataFrame | None,
+    history: pd.DataFrame,
+) -> PolicyResult:
     products = r.dataset.tables.get("products")
     inventory = r.dataset.tables.get("inventory")
-    result = policy_outputs(
+    return policy_outputs(
         r.frames.get("segments_product"),
         demand,
         products.to_pandas() if products is not None else None,
         r.workspace.policies,
         bucket=r.workspace.analysis.bucket,
-        forecast=r.frames.get("forecast"),
-        history=_history(r),
+        forecast=forecast,
+        history=history,
         customers_seg=r.frames.get("segments_customer"),
         customer_product_seg=r.frames.get("segments_customer_product"),
-        forecast_path=r.frames.get("forecast_path"),
+        forecast_path=path,
         inventory=inventory.to_pandas() if inventory is not None else None,
     )
-    paths = write_policy_outputs(result, r.path, r.previous, r.run_id, config_hash(r.workspace))
+
+
+def _policy(r: _Run) -> None:
+    demand = _demand_table(r)
+    if demand is None:
+        r.warnings.append("policy: skipped, no demand profile")
+        return
+    result = _policy_result(
+        r, demand, r.frames.get("forecast"), r.frames.get("forecast_path"), _history(r)
+    )
+    r.frames["policies"] = result.policies
+    paths = write_policy_outputs(
+        result, r.path, r.previous, r.run_id, config_hash(r.workspace), erp=r.workspace.erp
+    )
     r.outputs.update({p.name: p for p in paths})
     r.notes.extend(f"policy: {n}" for n in result.notes)
     r.facts["policy"] = result.summary
@@ -315,6 +345,71 @@ def _policy(r: _Run) -> None:
     r.outputs[path.name] = path
 
 
+def _simulation(r: _Run) -> None:
+    """Replay the window's actual daily demand against the policy computed before it."""
+    ws = r.workspace
+    settings, bucket = ws.simulation, ws.analysis.bucket
+    demand = _demand_table(r)
+    if not settings.enabled:
+        r.notes.append("simulation: disabled in supplyseg.yaml")
+        return
+    if demand is None or "policies" not in r.frames:
+        r.warnings.append("simulation: skipped, no policies to replay")
+        return
+    n = settings.window(bucket)
+    history = _history(r)
+    start = window_start(history, n, bucket=bucket, end=r.as_of)
+    before, _ = split_history(history, n, bucket=bucket, end=r.as_of)
+    need = settings.min_history_buckets or n
+    have = int(pd.Series(before["ds"]).nunique()) if len(before) else 0
+    if have < need:
+        r.warnings.append(
+            f"simulation: skipped, {have} {bucket}s of demand before the {n}-{bucket} window"
+            f" (< {need}); fix: more history, or a shorter simulation.buckets"
+        )
+        return
+    grain = _item_grain(r)
+    lines = r.dataset.tables["order_lines"]
+    grain_name = "product_location" if len(grain) > 1 else "product"
+    profile = demand_outputs(
+        lines,
+        ws.demand.model_copy(update={"grains": (grain_name,)}),
+        bucket=bucket,
+        start=ws.analysis.start,
+        end=(start - pd.Timedelta(days=1)).date(),
+    ).tables[f"demand_{grain_name}"]
+    forecast = _forecast_result(r, profile, before)
+    result = _policy_result(
+        r,
+        profile,
+        forecast.forecast if forecast else None,
+        forecast.path if forecast else None,
+        before,
+    )
+    daily = demand_series(lines, grain, "day", horizon_end=r.as_of, start=start.date())
+    daily_history = daily.to_pandas()
+    daily_history["unique_id"] = _unique_ids(daily_history, grain)
+    # Replayed day by day, as a daily planning run checks stock: lead times in days.
+    days = DAYS_PER_BUCKET[bucket]
+    policies = result.policies.assign(
+        lead_time=result.policies["lead_time"] * days,
+        review_period=result.policies["review_period"] * days,
+        bucket="day",
+    )
+    window_days = (pd.Timestamp(r.as_of) - start).days + 1
+    sim = policy_simulation(
+        policies, daily_history[["unique_id", "ds", "y"]], buckets=window_days, start=start
+    )
+    r.write("policy_simulation", sim)
+    summary = simulation_summary(sim)
+    r.write("policy_simulation_summary", summary)
+    r.facts["simulation"] = summary.to_dict("records")
+    r.notes.append(
+        f"simulation: {len(sim):,} stocked items replayed over {window_days} days from"
+        f" {start.date()} against policies computed from the data before"
+    )
+
+
 _STEP_FUNCTIONS: dict[str, Callable[[_Run], None]] = {
     "demand": _demand,
     "cost_to_serve": _cost_to_serve,
@@ -322,6 +417,7 @@ _STEP_FUNCTIONS: dict[str, Callable[[_Run], None]] = {
     "segment": _segment,
     "forecast": _forecast,
     "policy": _policy,
+    "simulation": _simulation,
 }
 
 
@@ -467,86 +563,6 @@ def _run_steps(
             written = write_report(out)
         r.outputs.update({p.name: p for p in (written.html, written.workbook)})
     return r
-
-
-def run_path(workspace: Workspace, run_id: str | None) -> Path:
-    """The folder of run ``run_id`` (default the latest); `ConfigError` when there is none."""
-    if run_id is None:
-        latest = latest_run(workspace)
-        if latest is None:
-            raise ConfigError(
-                f"{workspace.out_path}: no run yet; fix: run `supplyseg run {workspace.root}` first"
-            )
-        return latest
-    path = workspace.out_path / run_id
-    if not path.is_dir():
-        runs = sorted(p.name for p in workspace.out_path.glob("*") if p.is_dir())
-        raise ConfigError(f"run {run_id!r} not found in {workspace.out_path}; runs: {runs[-5:]}")
-    return path
-
-
-def require_complete(path: Path) -> dict[str, Any]:
-    """The manifest of a complete full run in ``path``; `ConfigError` for anything else."""
-    file = path / "manifest.json"
-    try:
-        manifest: dict[str, Any] = json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        manifest = {}
-    if manifest.get("status") != "complete" or manifest.get("kind") != "run":
-        state = manifest.get("status", "no status") if manifest else "no readable manifest"
-        raise ConfigError(
-            f"{path}: not a complete run ({state}, kind {manifest.get('kind', 'unknown')});"
-            " fix: publish a run made by `supplyseg run` (run it again if it was interrupted)"
-        )
-    return manifest
-
-
-def _segments(path: Path, entity: str) -> pd.DataFrame:
-    file = path / f"segments_{entity}.parquet"
-    if not file.exists():
-        raise ConfigError(
-            f"{file}: this run has no {entity} segments; fix: run `supplyseg run` with the"
-            " analytics the scheme needs"
-        )
-    return pd.read_parquet(file)
-
-
-def explain(
-    workspace: Workspace, entity: str, entity_id: str, run_id: str | None = None
-) -> pd.DataFrame:
-    """Every scheme's segment and explanation for one customer or product in a run."""
-    path = run_path(workspace, run_id)
-    table = _segments(path, entity)
-    rows = table[table[f"{entity}_id"].astype(str) == str(entity_id)]
-    if rows.empty:
-        raise ConfigError(
-            f"{entity} {entity_id!r} is not in run {path.name}; fix: check the id (as in the"
-            f" source data); e.g. {table[f'{entity}_id'].head(3).tolist()}"
-        )
-    return rows.sort_values("primary", ascending=False, ignore_index=True)
-
-
-def compare_runs(
-    workspace: Workspace, run_a: str, run_b: str, entity: str = "customer"
-) -> tuple[pd.DataFrame, pd.DataFrame, Path]:
-    """Migration matrix and movers of the primary segments from run A to run B.
-
-    Writes ``segment_migration.parquet`` and ``segment_movers.parquet`` into run B's folder
-    (adding files; nothing a run wrote is changed).
-    """
-    a, b = run_path(workspace, run_a), run_path(workspace, run_b)
-    ids = [f"{entity}_id"]
-    before, after = _segments(a, entity), _segments(b, entity)
-    before = before[before["primary"]]
-    after = after[after["primary"]]
-    demand = b / f"demand_{entity}.parquet"
-    if demand.exists():
-        after = after.merge(pd.read_parquet(demand)[[*ids, "revenue"]], on=ids, how="left")
-    matrix = segment_migration(before, after, ids=ids)
-    movers = segment_movers(before, after, ids=ids)
-    matrix.to_parquet(b / "segment_migration.parquet", index=False)
-    movers.to_parquet(b / "segment_movers.parquet", index=False)
-    return matrix, movers, b
 
 
 def compare_windows(

@@ -18,6 +18,7 @@ from supplyseg.config.erp import ErpSettings
 from supplyseg.config.forecast import ForecastSettings
 from supplyseg.config.policy import PolicySettings
 from supplyseg.config.segmentation import SegmentationSettings
+from supplyseg.config.simulation import SimulationSettings
 from supplyseg.data.contract import TABLES
 from supplyseg.errors import ConfigError
 
@@ -184,6 +185,7 @@ class Workspace(_Model):
     forecast: ForecastSettings = ForecastSettings()
     policies: PolicySettings = PolicySettings()
     erp: ErpSettings = ErpSettings()
+    simulation: SimulationSettings = SimulationSettings()
     output_dir: Path = Path("out")
     root: Path = Field(default=Path("."), exclude=True)
 

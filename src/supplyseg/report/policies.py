@@ -102,7 +102,8 @@ def _forecast_blocks(ctx: Context) -> list[Block]:
         apart = " Series with too little history to score are left out."
     else:
         apart = ""
-    known = fva.per_pattern[np.isfinite(fva.per_pattern["fva"].astype("float64"))]
+    pp = fva.per_pattern
+    known = pp[np.isfinite(pp["fva"].astype("float64"))] if "fva" in pp else pp.iloc[0:0]
     if known.empty:
         reason = "no series had enough history to be scored" + (
             f" ({plural(fva.unscored_series, 'series')})" if fva.unscored_series else ""

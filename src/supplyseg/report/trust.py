@@ -374,9 +374,10 @@ def forecast_value_added(accuracy: pd.DataFrame) -> ForecastValueAdded:
     count = None
     if "series" in d.columns:
         counted = unscored
-        if "segment" in d.columns and (unscored & d["segment"].isna()).any():
+        total = d["segment"].isna() | d["segment"].astype(str).eq("all") if "segment" in d else None
+        if total is not None and (unscored & total).any():
             # A per-segment breakdown repeats the total row: count the total only.
-            counted = unscored & d["segment"].isna()
+            counted = unscored & total
         count = int(pd.to_numeric(d.loc[counted, "series"], errors="coerce").fillna(0).sum())
     overall_rows = rest[rest["pattern"].astype(str) == "all"]
     rest = rest[rest["pattern"].astype(str) != "all"]
