@@ -389,11 +389,13 @@ def _simulation(r: _Run) -> None:
     daily = demand_series(lines, grain, "day", horizon_end=r.as_of, start=start.date())
     daily_history = daily.to_pandas()
     daily_history["unique_id"] = _unique_ids(daily_history, grain)
-    # Replayed day by day, as a daily planning run checks stock: lead times in days.
+    # Replayed day by day, as a daily planning run checks stock: times and rates per day.
     days = DAYS_PER_BUCKET[bucket]
-    policies = result.policies.assign(
-        lead_time=result.policies["lead_time"] * days,
-        review_period=result.policies["review_period"] * days,
+    p = result.policies
+    policies = p.assign(
+        lead_time=p["lead_time"] * days,
+        review_period=p["review_period"] * days,
+        demand_mean=p["demand_mean"] / days,
         bucket="day",
     )
     window_days = (pd.Timestamp(r.as_of) - start).days + 1
