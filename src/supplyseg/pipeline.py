@@ -239,10 +239,14 @@ def _forecast_result(r: _Run, demand: pd.DataFrame, history: pd.DataFrame) -> Fo
         return None
     grain = _item_grain(r)
     patterns = pd.DataFrame({"unique_id": _unique_ids(demand, grain), "pattern": demand["pattern"]})
-    # Seasonality flags from the demand step, when it provides them (null: unknown).
+    # Seasonality flags from the demand step, when it provides them (null: unknown). A season
+    # is a property of the product, and its aggregate over locations shows it far more
+    # clearly than one location's noisier series: item-locations take their product's flag.
+    flags = r.frames.get("demand_product") if len(grain) > 1 else demand
     for col in ("seasonal", "season_length"):
-        if col in demand.columns:
-            patterns[col] = demand[col].to_numpy()
+        if flags is not None and col in flags.columns:
+            by_product = flags.set_index("product_id")[col]
+            patterns[col] = demand["product_id"].map(by_product).to_numpy()
     segments = r.frames.get("segments_product")
     if segments is not None and len(segments):
         primary = segments[segments["primary"]].set_index("product_id")["segment"]
@@ -358,8 +362,15 @@ def _simulation(r: _Run) -> None:
         return
     n = settings.window(bucket)
     history = _history(r)
-    start = window_start(history, n, bucket=bucket, end=r.as_of)
-    before, _ = split_history(history, n, bucket=bucket, end=r.as_of)
+    # The window is whole buckets, the last one the as-of date's (possibly partial).
+    as_of = pd.Timestamp(r.as_of)
+    last = {
+        "day": as_of,
+        "week": as_of - pd.Timedelta(days=as_of.weekday()),
+        "month": as_of.replace(day=1),
+    }[bucket]
+    start = window_start(history, n, bucket=bucket, end=last)
+    before, _ = split_history(history, n, bucket=bucket, end=last)
     need = settings.min_history_buckets or n
     have = int(pd.Series(before["ds"]).nunique()) if len(before) else 0
     if have < need:
@@ -398,7 +409,7 @@ def _simulation(r: _Run) -> None:
         demand_mean=p["demand_mean"] / days,
         bucket="day",
     )
-    window_days = (pd.Timestamp(r.as_of) - start).days + 1
+    window_days = (as_of - start).days + 1
     sim = policy_simulation(
         policies, daily_history[["unique_id", "ds", "y"]], buckets=window_days, start=start
     )
