@@ -58,3 +58,66 @@ def test_check_on_the_real_file_matches_pandas(tmp_path: Path) -> None:
     rejects = pd.read_parquet(run / "rejects.parquet")
     assert len(rejects) == table["rejected"]
     assert rejects["row_number"].is_unique
+
+
+@pytest.fixture(scope="module")
+def retail_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`supplyseg run` on the shipped example, as a user runs it (report included)."""
+    ws_dir = tmp_path_factory.mktemp("online_retail")
+    text = (EXAMPLE / "supplyseg.yaml").read_text(encoding="utf-8")
+    (ws_dir / "supplyseg.yaml").write_text(
+        text.replace("../../../shared", str(ROOT.parent / "shared"))
+    )
+    result = CliRunner().invoke(app, ["run", str(ws_dir)])
+    assert result.exit_code == 0, result.output
+    return Path(result.output.strip().splitlines()[-1])
+
+
+def test_the_shipped_example_runs_end_to_end(retail_run: Path) -> None:
+    manifest = json.loads((retail_run / "manifest.json").read_text())
+    assert manifest["status"] == "complete"
+    assert manifest["tables"]["order_lines"]["loaded"] == 404_876
+    for name in ("report.html", "workbook.xlsx", "policy_document.json", "erp_parameters.csv"):
+        assert (retail_run / name).exists(), name
+    assert manifest["segmentation"]["customer"]["used"] == "rfm"
+    # No unit costs in this file: every money figure that needs one is unknown, never 0.
+    policies = pd.read_parquet(retail_run / "policies.parquet")
+    stocked = policies["safety_stock"].fillna(0) + policies["order_quantity"].fillna(0) > 0
+    assert policies.loc[stocked, "inventory_value"].isna().all()
+    assert (policies.loc[~stocked, "inventory_value"].fillna(0) == 0).all()  # no stock: 0
+    assert manifest["summaries"]["policy"]["obsolete_stock_value"] is None  # no inventory table
+    sources = {a["source"] for a in manifest["assumptions"]}
+    assert sources == {"built-in default"}
+
+
+def test_no_item_without_recent_sales_holds_stock(retail_run: Path) -> None:
+    policies = pd.read_parquet(retail_run / "policies.parquet")
+    demand = pd.read_parquet(retail_run / "demand_product.parquet")
+    stale = demand.loc[demand["buckets_since_demand"].fillna(10**6) >= 26, "product_id"]
+    held = policies[policies["product_id"].isin(stale)]
+    assert len(held) > 400
+    assert (held["safety_stock"] == 0).all()
+    assert (held["reorder_point"] == 0).all()
+    item = policies.set_index("product_id").loc["35004C"]  # last sale in March 2011
+    assert item["inventory_rule"] == "no_stock"
+
+
+def test_forecasts_beat_naive_on_held_out_weeks(retail_run: Path) -> None:
+    accuracy = pd.read_parquet(retail_run / "forecast_accuracy.parquet")
+    total = accuracy[(accuracy["segment"] == "all") & (accuracy["pattern"] == "all")]
+    assert float(total["fva"].iloc[0]) > 0.05
+    patterns = accuracy[(accuracy["segment"] == "all") & (accuracy["pattern"] != "all")]
+    scored = patterns[patterns["pattern"] != "insufficient_history"]
+    assert (scored["fva"] > 0).all(), scored[["pattern", "fva"]]
+
+
+def test_policies_are_replayed_out_of_sample(retail_run: Path) -> None:
+    sim = pd.read_parquet(retail_run / "policy_simulation.parquet")
+    assert len(sim) > 1000
+    known = sim["achieved_fill_rate"].notna()
+    assert sim.loc[known, "achieved_fill_rate"].between(0, 1).all()
+    assert (sim.loc[~known, "demand"] == 0).all()  # no demand in the window: unknown
+    manifest = json.loads((retail_run / "manifest.json").read_text())
+    assert {r["product_segment"] for r in manifest["summaries"]["simulation"]} <= set(
+        sim["product_segment"]
+    )

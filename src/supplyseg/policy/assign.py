@@ -315,10 +315,18 @@ def obsolete_stock(
     return out.sort_values("value", ascending=False, na_position="last", ignore_index=True)
 
 
+def _known_sum(values: pd.Series) -> float | None:
+    """The sum, 0 for no rows, None when rows exist but none is known."""
+    if len(values) and values.isna().all():
+        return None
+    return float(values.sum())
+
+
 def _summary(
-    policies: pd.DataFrame, pr: Params, it: Items, obsolete: pd.DataFrame
+    policies: pd.DataFrame, pr: Params, it: Items, obsolete: pd.DataFrame, stock_known: bool
 ) -> dict[str, Any]:
-    """Headline figures of the policies for the manifest."""
+    """Headline figures of the policies for the manifest; without an inventory table the
+    obsolete stock is unknown (None), not 0."""
     n = len(policies)
     rule = policies["inventory_rule"]
     stocked = int(pr.stocked.sum())
@@ -332,8 +340,8 @@ def _summary(
         "cycle_target_low_fill_rate": int(pr.gap.sum()),
         "demand_from_analogues": int((it.d_src >= 3).sum()),
         "demand_from_forecast_path": int((pr.stocked & (it.d_src == 2)).sum()),
-        "obsolete_stock_rows": len(obsolete),
-        "obsolete_stock_value": float(obsolete["value"].sum()) if len(obsolete) else 0.0,
+        "obsolete_stock_rows": len(obsolete) if stock_known else None,
+        "obsolete_stock_value": _known_sum(obsolete["value"]) if stock_known else None,
     }
 
 
@@ -404,7 +412,7 @@ def policy_outputs(
     )
     seconds["stock_to_service"] = time.perf_counter() - clock
     stale = obsolete_stock(it, inventory, it.lifecycle == OBSOLETE)
-    summary = _summary(policies, params, it, stale)
+    summary = _summary(policies, params, it, stale, inventory is not None)
     if summary["make_to_order_not_applied"]:
         notes.append(
             f"policies: {summary['make_to_order_not_applied']} item(s) of make-to-order"
