@@ -413,6 +413,10 @@ def _simulation(r: _Run) -> None:
     sim = policy_simulation(
         policies, daily_history[["unique_id", "ds", "y"]], buckets=window_days, start=start
     )
+    # What the replayed (out-of-sample) policy was built on, for reading results by pattern.
+    built_on = policies.assign(unique_id=_unique_ids(policies, grain))
+    built_on = built_on[["unique_id", "pattern", "lifecycle", "demand_source"]]
+    sim = sim.merge(built_on.drop_duplicates("unique_id"), on="unique_id", how="left")
     r.write("policy_simulation", sim)
     summary = simulation_summary(sim)
     r.write("policy_simulation_summary", summary)

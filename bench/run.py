@@ -1,0 +1,102 @@
+"""Benchmark: the whole ``supplyseg run`` as a user runs it, every step and the report.
+
+Runs the command line in a fresh process on a workspace (default: the shipped Online Retail
+example, 541,909 lines, with its output redirected to a temporary folder), samples the peak RSS
+of the process with psutil, and prints the wall time, the manifest's seconds per step, the
+report's share of the run and the peak memory. The baseline in the same run is ``supplyseg
+check`` (load + validate only): the cost of everything after loading is the difference.
+
+    .venv/bin/python bench/run.py                                  # Online Retail
+    .venv/bin/python bench/run.py --workspace demo-workspace       # any workspace folder
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "online_retail"
+SHARED = ROOT.parent / "shared"
+
+
+def _workspace(source: Path, into: Path) -> Path:
+    """A copy of the workspace's yaml whose data paths still resolve, writing into ``into``."""
+    text = (source / "supplyseg.yaml").read_text(encoding="utf-8")
+    if source == EXAMPLE:
+        text = text.replace("../../../shared", str(SHARED))
+    else:
+        for data in source.iterdir():
+            if data.is_dir() and data.name != "out":
+                (into / data.name).symlink_to(data.resolve())
+    (into / "supplyseg.yaml").write_text(text, encoding="utf-8")
+    return into
+
+
+def _timed(command: list[str]) -> tuple[float, float, str]:
+    """Wall seconds, peak RSS (GB) of the process tree, and stdout."""
+    started = time.perf_counter()
+    proc = psutil.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            try:
+                tree = [proc, *proc.children(recursive=True)]
+                peak = max(peak, sum(p.memory_info().rss for p in tree))
+            except psutil.Error:
+                pass
+            time.sleep(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, _ = proc.communicate()
+    done.set()
+    sampler.join()
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed with exit code {proc.returncode}")
+    return time.perf_counter() - started, peak / 1e9, out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workspace", type=Path, default=EXAMPLE)
+    args = parser.parse_args()
+    cli = str(Path(sys.executable).parent / "supplyseg")
+    with tempfile.TemporaryDirectory() as tmp:
+        ws = _workspace(args.workspace.resolve(), Path(tmp))
+        check_s, check_gb, _ = _timed([cli, "check", str(ws)])
+        run_s, run_gb, out = _timed([cli, "run", str(ws)])
+        folder = Path(out.strip().splitlines()[-1])
+        manifest: dict[str, Any] = json.loads((folder / "manifest.json").read_text())
+        shutil.rmtree(ws / "out", ignore_errors=True)
+    steps = {k: v for k, v in manifest["timings_seconds"].items() if "." not in k}
+    lines = manifest["tables"]["order_lines"]["read"]
+    print(f"workspace {args.workspace} ({lines:,} order lines)")
+    print(f"{'step':<14}{'seconds':>10}")
+    for name, seconds in steps.items():
+        print(f"{name:<14}{seconds:>10.2f}")
+    total = sum(steps.values())
+    print(f"{'steps total':<14}{total:>10.2f}")
+    print(
+        f"\nrun   wall {run_s:6.1f} s  peak RSS {run_gb:5.2f} GB"
+        f"  (report {steps.get('report', 0.0) / total:.0%} of the steps)"
+    )
+    print(f"check wall {check_s:6.1f} s  peak RSS {check_gb:5.2f} GB  (baseline: load only)")
+    print(f"run / check: {run_s / check_s:.1f}x; process start-up and imports are in both")
+
+
+if __name__ == "__main__":
+    main()
