@@ -359,7 +359,7 @@ def run(
 
     tick("load")
     with _timed(timings, "load"):
-        dataset = load_dataset(workspace, con)
+        dataset = load_dataset(workspace, con, rejects_path=out / "rejects.parquet")
     r = _Run(workspace, out, dataset, notes=list(dataset.notes), previous=previous)
     r.write("rejects", dataset.rejects)
     for name in steps:

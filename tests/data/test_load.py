@@ -368,3 +368,27 @@ def test_an_unknown_customer_is_rejected_before_the_order_is_judged(tmp_path: Pa
     ds = _load(_lines("lines.csv"), root=tmp_path)
     assert ds.accounts["order_lines"].reasons == {"inconsistent_order": 2}
     _assert_accounted(ds, "order_lines")
+
+
+def test_check_and_run_agree_on_an_order_with_two_customers(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from supplyseg.cli import app
+
+    (tmp_path / "lines.csv").write_text((BAD / "inconsistent_order.csv").read_text())
+    (tmp_path / "supplyseg.yaml").write_text("data:\n  order_lines: {path: lines.csv}\n")
+    for command in ("check", "run"):
+        result = CliRunner().invoke(app, [command, str(tmp_path)])
+        assert result.exit_code == 0, result.output
+    rejects = pd.read_parquet(next((tmp_path / "out").glob("*/rejects.parquet")))
+    assert rejects["reason_code"].value_counts().to_dict() == {
+        "inconsistent_order": 4,
+        "duplicate_key": 1,
+    }
+    (tmp_path / "supplyseg.yaml").write_text(
+        "data:\n  order_lines: {path: lines.csv, null_values: [O1, O2, O3]}\n"
+    )
+    result = CliRunner().invoke(app, ["check", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "no order lines left after validation" in result.output
+    assert "see rejects at" in result.output

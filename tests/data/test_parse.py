@@ -54,7 +54,7 @@ def test_non_finite_numbers_in_parquet_are_bad_values(intake: Any, tmp_path: Pat
     assert pq.read_table(tmp_path / "lines.parquet")["quantity"].null_count == 0
     ds = intake.load("lines.parquet", root=tmp_path)
     assert intake.reasons(ds) == {2: "bad_value", 3: "bad_value", 4: "bad_value", 5: "bad_value"}
-    assert ds.rejects.set_index("row_number").loc[2, "value"] == "nan"
+    assert ds.rejects.set_index("row_number").loc[2, "value"] == "NaN"
     frame["quantity"], frame["unit_price"] = quantity, price
     frame.to_parquet(tmp_path / "pandas.parquet")
     ds = intake.load("pandas.parquet", root=tmp_path)

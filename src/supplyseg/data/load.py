@@ -256,10 +256,6 @@ def _as_float(value: ir.NumericValue) -> ir.FloatingValue:
     return result
 
 
-def _not_finite(value: ir.FloatingValue) -> ir.BooleanValue:
-    return value.isnan() | value.isinf()
-
-
 def _row_checks(
     spec: TableSpec,
     source: Source,
@@ -289,14 +285,16 @@ def _row_checks(
             checks.append(_Check(cols.status[name] == 1, Reason.BAD_TYPE, name, shown[name]))
         elif column.dtype != "string":
             reason = Reason.BAD_DATE if column.dtype == "date" else Reason.BAD_TYPE
-            bad = filled[name] & typed[name].isnull()
+            bad = filled[name] & parse.missing(typed[name])
             checks.append(_Check(bad, reason, name, shown[name]))
     # Not-finite numbers first: none of the range checks below applies to them (so they need
     # no guard against infinity), and they are no value at all, so bad_value.
     for name in shown:
         if typed[name].type().is_floating():
             checks.append(
-                _Check(_not_finite(typed[name]), Reason.BAD_VALUE, name, shown[name], _NOT_FINITE)
+                _Check(
+                    parse.not_finite(typed[name]), Reason.BAD_VALUE, name, shown[name], _NOT_FINITE
+                )
             )
     if spec.name in ("order_lines", "returns"):
         qty = typed["quantity"]
@@ -409,7 +407,7 @@ def _columns(
         if name in native:
             r = t[f"_r_{name}"]
             shown[name] = parse.text(r)
-            filled[name] = r.notnull()
+            filled[name] = ~parse.missing(r)
             if r.type().is_numeric():
                 numbers[name] = partial(_as_float, r)
         else:

@@ -2,8 +2,8 @@
 
 The rules every format follows:
 
-- Text is trimmed; an empty field, or one of the table's ``null_values``, is missing. ``NA``,
-  ``NULL``, ``N/A``, ``NaN`` are values unless listed there.
+- Text is trimmed of spaces; an empty field, or one of the table's ``null_values``, is
+  missing. ``NA``, ``NULL``, ``N/A``, ``NaN`` are values unless listed there.
 - A whole-number float read as an identifier is written without ``.0`` (pandas stores an
   integer column with a gap as float: 123.0 is the id ``123``); a NaN there is missing.
 - Numbers in text use the table's ``decimal`` mark and optional ``thousands`` separator. A
@@ -31,6 +31,8 @@ __all__ = [
     "computed_parts",
     "from_text",
     "id_text",
+    "missing",
+    "not_finite",
     "number",
     "text",
     "typed",
@@ -42,6 +44,15 @@ _FALSE = ("false", "f", "no", "n", "0")
 _UTC = dt.Timestamp(timezone="UTC")
 
 
+@ibis.udf.scalar.builtin(name="trim")  # type: ignore[untyped-decorator]
+def _trim(s: str) -> str:  # type: ignore[empty-body]
+    """SQL TRIM(s): spaces off both ends, the same on every engine.
+
+    Not `StringValue.strip()`: Ibis 12 writes it for Spark as TRIM(' \\t\\n\\r\\v\\f' FROM s), and
+    Spark SQL reads \\v and \\f as the letters v and f, so "inf" became "in" and "SHELF" "SHEL".
+    """
+
+
 def text(col: ir.Value, nulls: tuple[str, ...] = ()) -> ir.StringValue:
     """Trimmed text with "" (and, for text sources, ``nulls``) as missing.
 
@@ -50,12 +61,15 @@ def text(col: ir.Value, nulls: tuple[str, ...] = ()) -> ir.StringValue:
     src = col.type()
     if src.is_floating():
         whole = (col % 1 == 0) & (col.abs() < EXACT_INT)
-        s: ir.StringValue = ibis.ifelse(
-            whole, col.try_cast("int64").cast("string"), col.cast("string")
+        s: ir.StringValue = ibis.cases(
+            (col.isnan(), "NaN"),  # spelled alike on every engine (DuckDB: nan, Spark: NaN)
+            (not_finite(col), ibis.ifelse(col > 0, "inf", "-inf")),
+            (whole, col.try_cast("int64").cast("string")),
+            else_=col.cast("string"),
         )
     else:
         s = col.cast("string")
-    s = s.strip().nullif("")
+    s = _trim(s).nullif("")
     if nulls and src.is_string():
         s = ibis.ifelse(s.isin(list(nulls)), ibis.null("string"), s)
     return s
@@ -66,6 +80,23 @@ def id_text(col: ir.Value, nulls: tuple[str, ...] = ()) -> ir.StringValue:
     if col.type().is_floating():
         return ibis.ifelse(col.isnan(), ibis.null("string"), text(col))
     return text(col, nulls)
+
+
+def not_finite(value: ir.NumericValue) -> ir.BooleanValue:
+    """Whether a number is infinite or NaN (null for null).
+
+    inf - inf and NaN - NaN are NaN, which differs from 0, and a finite x - x is 0. Not isinf():
+    Ibis 12 compiles that for Spark as FALSE.
+    """
+    result: ir.BooleanValue = (value - value) != 0
+    return result
+
+
+def missing(value: ir.Value) -> ir.BooleanValue:
+    """Whether a value is null, NaN not counting: Ibis's isnull() is true for NaN on Spark."""
+    if value.type().is_floating():
+        return value.isnull() & ~not_finite(value).fill_null(False)
+    return value.isnull()
 
 
 def number(s: ir.StringValue, source: Source) -> ir.FloatingValue:
@@ -179,7 +210,7 @@ def computed_parts(
     for part in texts[1:]:
         joined = joined + sep + part
     any_text_missing = ibis.or_(*(t.isnull() for t in texts))
-    unparsed = ibis.or_(*(n.isnull() for n in numbers)) & ~any_text_missing
+    unparsed = ibis.or_(*(missing(n) for n in numbers)) & ~any_text_missing
     status = ibis.cases((unparsed, 1), else_=ibis.null("int8"))
     if spec.kind == "divide":
         zero = ~unparsed & (numbers[1] == 0)

@@ -337,6 +337,12 @@ def _read_xlsx(path: Path, sheet: str | None) -> SourceRows:
 
 def _read_parquet(path: Path) -> SourceRows:
     table = pq.read_table(path)
+    # pandas writes nanosecond timestamps, which Spark cannot read back; days need no more
+    # than microseconds.
+    for i, f in enumerate(table.schema):
+        if pa.types.is_timestamp(f.type) and f.type.unit == "ns":
+            us = pa.timestamp("us", tz=f.type.tz)
+            table = table.set_column(i, f.name, pc.cast(table[i], us, safe=False))
     names = table.column_names
     dups = sorted({n for n in names if names.count(n) > 1})
     if dups:
