@@ -20,7 +20,7 @@ from pydantic import (
 from supplyseg.data.contract import TABLES
 from supplyseg.errors import ConfigError
 
-__all__ = ["MAPPING_TAGS", "DerivedColumn", "RowRule", "Source", "check_source"]
+__all__ = ["MAPPING_TAGS", "DerivedColumn", "RowRule", "Source", "check_source", "number_text"]
 
 
 class _Model(BaseModel):
@@ -41,7 +41,7 @@ def _not_a_yaml_bool(value: Any) -> Any:
     return value
 
 
-def _number_text(value: str | int | float) -> str:
+def number_text(value: str | int | float) -> str:
     """The text a number is written as in a source file: 123 for 123 and 123.0, 12.5 for 12.5."""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
@@ -160,7 +160,7 @@ class DerivedColumn(_Model):
     @property
     def text(self) -> str | None:
         """The constant's text (``value`` only)."""
-        return None if self.value is None else _number_text(self.value)
+        return None if self.value is None else number_text(self.value)
 
 
 MAPPING_TAGS = ("<derived>", "<column>")

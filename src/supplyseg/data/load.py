@@ -27,19 +27,16 @@ import datetime as dt
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import Any
 
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 from ibis.backends import BaseBackend
 
 from supplyseg.config import Analysis, RowRule, Source, Workspace
-from supplyseg.config.tables import DerivedColumn
+from supplyseg.config.tables import number_text
 from supplyseg.data import parse
 from supplyseg.data.contract import TABLES, Reason, TableSpec
 from supplyseg.data.read import ROW_NUMBER, SourceRows, read_source
@@ -74,7 +71,6 @@ _TYPE_WORDS = {
     "bool": "a yes/no flag",
     "date": "a date",
 }
-_PARSED_DATE = "__supplyseg_date_"
 
 # Columns that must not be negative (the value ranges a bad_value reject stands for).
 _NON_NEGATIVE = {
@@ -176,27 +172,7 @@ class _Check:
     rule: str = ""  # shown in the message
 
 
-@dataclass
-class _Columns:
-    """Each canonical column as typed value, source text (null when empty), and whether filled.
-
-    ``status`` holds the state of divide/multiply columns (1 operand not a number, 2 division by
-    zero); ``numbers`` the number each numeric column's source text holds, for rules that
-    compare numbers (built on demand: most rules never need it).
-    """
-
-    typed: dict[str, ir.Value]
-    shown: dict[str, ir.StringValue]
-    filled: dict[str, ir.BooleanValue]
-    status: dict[str, ir.IntegerValue]
-    numbers: dict[str, Callable[[], ir.FloatingValue]]
-
-
-def _number_text(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else repr(float(value))
-
-
-def _rule_match(rule: RowRule, cols: _Columns) -> ir.BooleanValue:
+def _rule_match(rule: RowRule, cols: parse.Columns) -> ir.BooleanValue:
     """Whether a row's source text meets the rule.
 
     A number in the rule matches a numeric column's value however it is written (12.5 matches
@@ -209,58 +185,18 @@ def _rule_match(rule: RowRule, cols: _Columns) -> ir.BooleanValue:
     if rule.starts_with is not None:
         return cols.shown[name].startswith(rule.starts_with)
     numbers = [float(v) for v in rule.values if not isinstance(v, str)]
-    texts = [v if isinstance(v, str) else _number_text(v) for v in rule.values]
+    texts = [v if isinstance(v, str) else number_text(v) for v in rule.values]
     hit: ir.BooleanValue = cols.shown[name].isin(texts)
     if numbers and name in cols.numbers:
         hit = hit | cols.numbers[name]().isin(numbers)
     return hit
 
 
-def _mapping(spec: TableSpec, source: Source, present: list[str], path: str) -> dict[str, str]:
-    """canonical -> source column; explicit mapping first, then same-name columns.
-
-    Derived columns are not in it, but their source columns are checked to exist.
-    """
-    mapping: dict[str, str] = {}
-    explicit = source.mapped
-    for name in spec.names:
-        if name in source.derived:
-            continue
-        src = explicit.get(name, name if name in present else None)
-        if src is None:
-            continue
-        if src not in present:
-            raise DataContractError(
-                f"{path}: column {src!r} (mapped to {spec.name}.{name}) not found; columns"
-                f" present: {present}; fix: correct data.{spec.name}.columns.{name}"
-            )
-        mapping[name] = src
-    for name, derived in source.derived.items():
-        absent = [c for c in derived.source_columns if c not in present]
-        if absent:
-            raise DataContractError(
-                f"{path}: column(s) {absent} (used to compute {spec.name}.{name}) not found;"
-                f" columns present: {present}; fix: correct data.{spec.name}.columns.{name}"
-            )
-    missing = [n for n in spec.required if n not in mapping and n not in source.derived]
-    if missing:
-        raise DataContractError(
-            f"{path}: required column(s) {missing} of {spec.name} not found; columns present:"
-            f" {present}; fix: map them under data.{spec.name}.columns (canonical: source)"
-        )
-    return mapping
-
-
-def _as_float(value: ir.NumericValue) -> ir.FloatingValue:
-    result: ir.FloatingValue = value.cast("float64")
-    return result
-
-
 def _row_checks(
     spec: TableSpec,
     source: Source,
     analysis: Analysis,
-    cols: _Columns,
+    cols: parse.Columns,
     is_credit: ir.BooleanValue,
 ) -> list[_Check]:
     """Row-level checks in precedence order (all but bad rows, duplicates and references)."""
@@ -342,83 +278,6 @@ def _pick(position: ir.IntegerValue, values: list[Any]) -> ir.StringValue:
     return ibis.cases(*cases, else_=ibis.null("string"))
 
 
-def _with_parsed_dates(
-    arrow: pa.Table, spec: TableSpec, source: Source, mapping: dict[str, str]
-) -> pa.Table:
-    """Text date columns parsed by ``date_format`` (pyarrow's strptime, null where no match).
-
-    In Arrow, not Ibis: engines' strptime fails a whole query on one bad value, and only
-    pyarrow's has an error-is-null mode.
-    """
-    if source.date_format is None:
-        return arrow
-    for name, col in mapping.items():
-        if spec.column(name).dtype == "date" and arrow[col].type == pa.string():
-            text = pc.utf8_trim_whitespace(arrow[col])
-            parsed = pc.strptime(text, format=source.date_format, unit="s", error_is_null=True)
-            arrow = arrow.append_column(f"{_PARSED_DATE}{name}", parsed)
-    return arrow
-
-
-def _columns(
-    src: ir.Table, spec: TableSpec, source: Source, mapping: dict[str, str]
-) -> tuple[ir.Table, _Columns]:
-    """Project the raw table to typed columns (and the text checks need); describe them.
-
-    Columns parsed from text keep that text (the checks test it, rejects show it); natively
-    typed ones keep their raw value, shown as text only on a rejected row: formatting every
-    number and date of 10M lines as text takes longer than all the checks. Parsing happens in a
-    projection of its own: the checks read each value many times, and Spark (unlike DuckDB)
-    computes a repeated expression again wherever it appears; columns it reads once.
-    """
-    nulls = tuple(source.null_values)
-    raw: dict[str, ir.Value] = {name: src[col] for name, col in mapping.items()}
-    computed: dict[str, DerivedColumn] = {}
-    for name, derived in source.derived.items():
-        if derived.kind == "value":
-            raw[name] = ibis.literal(derived.text, "string")
-        elif derived.kind == "concat":
-            raw[name] = parse.concatenated(derived, {c: src[c] for c in src.columns}, source)
-        else:
-            computed[name] = derived
-    order = [n for n in spec.names if n in raw or n in computed]
-    text = [n for n in raw if parse.from_text(raw[n].type(), spec.column(n))]
-    native = [n for n in raw if spec.column(n).dtype != "string" and n not in text]
-    parsed = {n: src[f"{_PARSED_DATE}{n}"] for n in text if f"{_PARSED_DATE}{n}" in src.columns}
-    projection: dict[str, ir.Value] = {ROW_NUMBER: src[ROW_NUMBER]}
-    for name in order:
-        column = spec.column(name)
-        if name in computed:
-            value, text_of, status = parse.computed_parts(
-                computed[name], {c: src[c] for c in src.columns}, source
-            )
-            projection |= {name: value, f"_s_{name}": text_of, f"_x_{name}": status}
-            continue
-        projection[name] = parse.typed(raw[name], column, source, parsed.get(name))
-        if name in text:
-            projection[f"_s_{name}"] = parse.text(raw[name], nulls)
-        elif name in native:
-            projection[f"_r_{name}"] = raw[name]
-    t = src.select(**projection)
-    shown: dict[str, ir.StringValue] = {}
-    filled: dict[str, ir.BooleanValue] = {}
-    numbers: dict[str, Callable[[], ir.FloatingValue]] = {}
-    for name in order:
-        if name in native:
-            r = t[f"_r_{name}"]
-            shown[name] = parse.text(r)
-            filled[name] = ~parse.missing(r)
-            if r.type().is_numeric():
-                numbers[name] = partial(_as_float, r)
-        else:
-            shown[name] = t[f"_s_{name}" if f"_s_{name}" in t.columns else name]
-            filled[name] = shown[name].notnull()
-        if name not in numbers and spec.column(name).dtype in ("float", "int"):
-            numbers[name] = partial(parse.number, shown[name], source)
-    status = {name: t[f"_x_{name}"] for name in computed}
-    return t, _Columns({n: t[n] for n in order}, shown, filled, status, numbers)
-
-
 def load_table(
     con: BaseBackend,
     table: str,
@@ -433,7 +292,7 @@ def load_table(
     rows = read_source(Path(path), source)
     arrow = rows.table
     present = [c for c in arrow.column_names if c != ROW_NUMBER]
-    mapping = _mapping(spec, source, present, str(path))
+    mapping = parse.source_mapping(spec, source, present, str(path))
     for rule in source.rules:
         if rule.column not in mapping and rule.column not in source.derived:
             raise ConfigError(
@@ -445,13 +304,13 @@ def load_table(
                 f"data.{table}.rules: rule {rule.name!r} has action credit_note, which only"
                 " applies to order_lines; fix: use action: exclude"
             )
-    arrow = _with_parsed_dates(arrow, spec, source, mapping)
+    arrow = parse.with_parsed_dates(arrow, spec, source, mapping)
     read = rows.read
     src = temp_table(con, f"_raw_{table}", arrow)
     # The engine holds the rows now; this frees a copy of the whole table.
     del arrow
     rows.table = rows.table.slice(0, 0)
-    src, cols = _columns(src, spec, source, mapping)
+    src, cols = parse.canonical_columns(src, spec, source, mapping)
     typed = cols.typed
     is_credit: ir.BooleanValue = ibis.literal(False)
     for rule in source.rules:

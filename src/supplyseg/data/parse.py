@@ -1,5 +1,8 @@
 """Source values to canonical ones, as Ibis expressions: text, numbers, dates, derived columns.
 
+`source_mapping` finds each canonical column's source column, `canonical_columns` projects the
+raw table to typed values (with the source text the checks and rejects need).
+
 The rules every format follows:
 
 - Text is trimmed of spaces; an empty field, or one of the table's ``null_values``, is
@@ -16,32 +19,44 @@ The rules every format follows:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import ibis
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from supplyseg.config import Source
 from supplyseg.config.tables import DerivedColumn
-from supplyseg.data.contract import Column
+from supplyseg.data.contract import Column, TableSpec
+from supplyseg.data.read import ROW_NUMBER
+from supplyseg.errors import DataContractError
 
 __all__ = [
     "EXACT_INT",
+    "Columns",
+    "canonical_columns",
     "computed_parts",
     "from_text",
     "id_text",
     "missing",
     "not_finite",
     "number",
+    "source_mapping",
     "text",
     "typed",
+    "with_parsed_dates",
 ]
 
 EXACT_INT = 2**53
 _TRUE = ("true", "t", "yes", "y", "1", "x")
 _FALSE = ("false", "f", "no", "n", "0")
 _UTC = dt.Timestamp(timezone="UTC")
+_PARSED_DATE = "__supplyseg_date_"
 
 
 @ibis.udf.scalar.builtin(name="trim")  # type: ignore[untyped-decorator]
@@ -232,3 +247,138 @@ def concatenated(spec: DerivedColumn, columns: dict[str, ir.Value], source: Sour
     for part in parts[1:]:
         joined = joined + spec.sep + part if spec.sep else joined + part
     return ibis.ifelse(ibis.or_(*(p.isnull() for p in parts)), ibis.null("string"), joined)
+
+
+@dataclass
+class Columns:
+    """Each canonical column as typed value, source text (null when empty), and whether filled.
+
+    ``status`` holds the state of divide/multiply columns (1 operand not a number, 2 division by
+    zero); ``numbers`` the number each numeric column's source text holds, for rules that
+    compare numbers (built on demand: most rules never need it).
+    """
+
+    typed: dict[str, ir.Value]
+    shown: dict[str, ir.StringValue]
+    filled: dict[str, ir.BooleanValue]
+    status: dict[str, ir.IntegerValue]
+    numbers: dict[str, Callable[[], ir.FloatingValue]]
+
+
+def source_mapping(
+    spec: TableSpec, source: Source, present: list[str], path: str
+) -> dict[str, str]:
+    """canonical -> source column; explicit mapping first, then same-name columns.
+
+    Derived columns are not in it, but their source columns are checked to exist.
+    """
+    found: dict[str, str] = {}
+    explicit = source.mapped
+    for name in spec.names:
+        if name in source.derived:
+            continue
+        src = explicit.get(name, name if name in present else None)
+        if src is None:
+            continue
+        if src not in present:
+            raise DataContractError(
+                f"{path}: column {src!r} (mapped to {spec.name}.{name}) not found; columns"
+                f" present: {present}; fix: correct data.{spec.name}.columns.{name}"
+            )
+        found[name] = src
+    for name, derived in source.derived.items():
+        absent = [c for c in derived.source_columns if c not in present]
+        if absent:
+            raise DataContractError(
+                f"{path}: column(s) {absent} (used to compute {spec.name}.{name}) not found;"
+                f" columns present: {present}; fix: correct data.{spec.name}.columns.{name}"
+            )
+    absent = [n for n in spec.required if n not in found and n not in source.derived]
+    if absent:
+        raise DataContractError(
+            f"{path}: required column(s) {absent} of {spec.name} not found; columns present:"
+            f" {present}; fix: map them under data.{spec.name}.columns (canonical: source)"
+        )
+    return found
+
+
+def _as_float(value: ir.NumericValue) -> ir.FloatingValue:
+    result: ir.FloatingValue = value.cast("float64")
+    return result
+
+
+def with_parsed_dates(
+    arrow: pa.Table, spec: TableSpec, source: Source, mapping: dict[str, str]
+) -> pa.Table:
+    """Text date columns parsed by ``date_format`` (pyarrow's strptime, null where no match).
+
+    In Arrow, not Ibis: engines' strptime fails a whole query on one bad value, and only
+    pyarrow's has an error-is-null mode.
+    """
+    if source.date_format is None:
+        return arrow
+    for name, col in mapping.items():
+        if spec.column(name).dtype == "date" and arrow[col].type == pa.string():
+            text = pc.utf8_trim_whitespace(arrow[col])
+            parsed = pc.strptime(text, format=source.date_format, unit="s", error_is_null=True)
+            arrow = arrow.append_column(f"{_PARSED_DATE}{name}", parsed)
+    return arrow
+
+
+def canonical_columns(
+    src: ir.Table, spec: TableSpec, source: Source, mapping: dict[str, str]
+) -> tuple[ir.Table, Columns]:
+    """Project the raw table to typed columns (and the text checks need); describe them.
+
+    Columns parsed from text keep that text (the checks test it, rejects show it); natively
+    typed ones keep their raw value, shown as text only on a rejected row: formatting every
+    number and date of 10M lines as text takes longer than all the checks. Parsing happens in a
+    projection of its own: the checks read each value many times, and Spark (unlike DuckDB)
+    computes a repeated expression again wherever it appears; columns it reads once.
+    """
+    nulls = tuple(source.null_values)
+    raw: dict[str, ir.Value] = {name: src[col] for name, col in mapping.items()}
+    computed: dict[str, DerivedColumn] = {}
+    for name, derived in source.derived.items():
+        if derived.kind == "value":
+            raw[name] = ibis.literal(derived.text, "string")
+        elif derived.kind == "concat":
+            raw[name] = concatenated(derived, {c: src[c] for c in src.columns}, source)
+        else:
+            computed[name] = derived
+    order = [n for n in spec.names if n in raw or n in computed]
+    texts = [n for n in raw if from_text(raw[n].type(), spec.column(n))]
+    natives = [n for n in raw if spec.column(n).dtype != "string" and n not in texts]
+    parsed = {n: src[f"{_PARSED_DATE}{n}"] for n in texts if f"{_PARSED_DATE}{n}" in src.columns}
+    projection: dict[str, ir.Value] = {ROW_NUMBER: src[ROW_NUMBER]}
+    for name in order:
+        column = spec.column(name)
+        if name in computed:
+            value, text_of, status = computed_parts(
+                computed[name], {c: src[c] for c in src.columns}, source
+            )
+            projection |= {name: value, f"_s_{name}": text_of, f"_x_{name}": status}
+            continue
+        projection[name] = typed(raw[name], column, source, parsed.get(name))
+        if name in texts:
+            projection[f"_s_{name}"] = text(raw[name], nulls)
+        elif name in natives:
+            projection[f"_r_{name}"] = raw[name]
+    t = src.select(**projection)
+    shown: dict[str, ir.StringValue] = {}
+    filled: dict[str, ir.BooleanValue] = {}
+    numbers: dict[str, Callable[[], ir.FloatingValue]] = {}
+    for name in order:
+        if name in natives:
+            r = t[f"_r_{name}"]
+            shown[name] = text(r)
+            filled[name] = ~missing(r)
+            if r.type().is_numeric():
+                numbers[name] = partial(_as_float, r)
+        else:
+            shown[name] = t[f"_s_{name}" if f"_s_{name}" in t.columns else name]
+            filled[name] = shown[name].notnull()
+        if name not in numbers and spec.column(name).dtype in ("float", "int"):
+            numbers[name] = partial(number, shown[name], source)
+    status = {name: t[f"_x_{name}"] for name in computed}
+    return t, Columns({n: t[n] for n in order}, shown, filled, status, numbers)
