@@ -144,26 +144,6 @@ def _without_unnamed(path: Path, table: pa.Table) -> tuple[pa.Table, list[str]]:
     return table.drop_columns(unnamed), notes
 
 
-def _csv_options(
-    names: list[str], source: Source, *, header: bool, threads: bool, encoding: str
-) -> dict[str, Any]:
-    return {
-        "read_options": pacsv.ReadOptions(
-            column_names=names,
-            skip_rows=1 if header else 0,
-            use_threads=threads,
-            encoding="utf8" if _is_utf8(encoding) else encoding,
-        ),
-        "convert_options": pacsv.ConvertOptions(
-            column_types=dict.fromkeys(names, pa.string()),
-            # Only an empty field is missing: NA is Namibia, NULL may be a product code.
-            null_values=[""],
-            strings_can_be_null=True,
-            quoted_strings_can_be_null=False,
-        ),
-    }
-
-
 def _parse(
     data: Path | bytes,
     names: list[str],
@@ -182,8 +162,20 @@ def _parse(
 
     table = pacsv.read_csv(
         data if isinstance(data, Path) else io.BytesIO(data),
+        read_options=pacsv.ReadOptions(
+            column_names=names,
+            skip_rows=1 if header else 0,
+            use_threads=threads,
+            encoding="utf8" if _is_utf8(encoding) else encoding,
+        ),
         parse_options=pacsv.ParseOptions(delimiter=source.separator, invalid_row_handler=keep),
-        **_csv_options(names, source, header=header, threads=threads, encoding=encoding),
+        convert_options=pacsv.ConvertOptions(
+            column_types=dict.fromkeys(names, pa.string()),
+            # Only an empty field is missing: NA is Namibia, NULL may be a product code.
+            null_values=[""],
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=False,
+        ),
     )
     return table, invalid
 
