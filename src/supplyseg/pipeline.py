@@ -564,7 +564,9 @@ def _run_steps(
     timings: dict[str, float] = {}
     tick("load")
     with _timed(timings, "load"):
-        dataset = load_dataset(workspace, con)
+        # Only written when nothing survives validation: the run stops, the rejects stay.
+        failed = out.parent / f"{run_id}.failed" / "rejects.parquet"
+        dataset = load_dataset(workspace, con, rejects_path=failed)
     r = _Run(workspace, out, run_id, dataset, timings, notes=list(dataset.notes), previous=previous)
     r.write("rejects", dataset.rejects)
     for name in steps:

@@ -115,3 +115,130 @@ def test_unknown_extension_needs_format() -> None:
 def test_config_hash_is_stable_and_sensitive() -> None:
     assert config_hash(_ws(GOOD)) == config_hash(_ws(GOOD))
     assert config_hash(_ws(GOOD)) != config_hash(_ws({**GOOD, "analysis": {"bucket": "month"}}))
+
+
+# ---- table settings ----------------------------------------------------------------------------
+
+
+def _lines_ws(**source: Any) -> Any:
+    return _ws({"data": {"order_lines": {"path": "lines.csv", **source}}})
+
+
+def test_duplicate_yaml_keys_are_named_with_their_lines(tmp_path: Path) -> None:
+    (tmp_path / "supplyseg.yaml").write_text(
+        "data:\n"
+        "  order_lines:\n"
+        "    path: a.csv\n"
+        "    path: b.csv\n"
+        "  order_lines: {path: c.csv}\n"
+        "analysis: {bucket: week}\n"
+    )
+    with pytest.raises(ConfigError) as err:
+        load_workspace(tmp_path)
+    message = str(err.value)
+    assert "duplicate key(s) 'path' (lines 3 and 4), 'order_lines' (lines 2 and 5):" in message
+    assert "fix: keep one" in message
+    assert "\n" not in message
+
+
+def test_yaml_merge_keys_may_override(tmp_path: Path) -> None:
+    (tmp_path / "supplyseg.yaml").write_text(
+        "base: &base {path: a.csv, delimiter: ';'}\n"
+        "data:\n"
+        "  order_lines: {<<: *base, path: b.csv}\n".replace("base: &base", "x-base: &base")
+    )
+    with pytest.raises(ConfigError, match="x-base"):  # unknown top-level key, not a duplicate
+        load_workspace(tmp_path)
+
+
+def test_zero_padded_codes_stay_text(tmp_path: Path) -> None:
+    (tmp_path / "supplyseg.yaml").write_text(
+        "data:\n"
+        "  order_lines:\n"
+        "    path: a.csv\n"
+        "    rules: [{name: r, column: product_id, in: [0123, 77, 00], action: exclude}]\n"
+    )
+    rule = load_workspace(tmp_path).data["order_lines"].rules[0]
+    assert rule.in_ == ["0123", 77, "00"]  # YAML 1.1 would read 0123 as octal 83
+
+
+def test_yaml_booleans_in_rules_are_refused() -> None:
+    rule = {"name": "norway", "column": "product_id", "equals": False, "action": "exclude"}
+    with pytest.raises(ConfigError, match="YAML boolean"):
+        _lines_ws(rules=[rule])
+
+
+def test_table_setting_defaults() -> None:
+    src = _lines_ws().data["order_lines"]
+    assert (src.encoding, src.decimal, src.thousands, src.date_format) == ("utf-8", ".", None, None)
+    assert (src.null_values, src.separator, src.derived) == ([], ",", {})
+
+
+@pytest.mark.parametrize(
+    ("path", "fmt", "separator"),
+    [
+        ("lines.csv.gz", "csv", ","),
+        ("lines.tsv", "csv", "\t"),
+        ("LINES.TSV.GZ", "csv", "\t"),
+        ("lines.txt", "csv", ","),
+        ("lines.parquet", "parquet", ","),
+    ],
+)
+def test_format_and_separator_from_the_extension(path: str, fmt: str, separator: str) -> None:
+    src = _ws({"data": {"order_lines": {"path": path}}}).data["order_lines"]
+    assert (src.file_format, src.separator) == (fmt, separator)
+
+
+@pytest.mark.parametrize(
+    ("source", "needle"),
+    [
+        ({"encoding": "klingon"}, "unknown encoding 'klingon'"),
+        ({"decimal": ";"}, "data.order_lines.decimal"),
+        ({"thousands": "x"}, "thousands separator 'x' not allowed"),
+        ({"decimal": ",", "thousands": ","}, "is also the decimal mark"),
+        ({"date_format": "dd/mm/yyyy"}, "does not write and read back a date"),
+        ({"date_format": "%H:%M"}, "does not write and read back a date"),
+        ({"path": "lines.parquet", "encoding": "cp1252"}, ".encoding: applies to CSV files only"),
+        ({"path": "lines.xlsx", "delimiter": ";"}, ".delimiter: applies to CSV files only"),
+        ({"columns": {"product_id": {}}}, "exactly one of value, divide, multiply, concat"),
+        ({"columns": {"product_id": {"value": "X", "concat": ["a"]}}}, "found ['value', 'concat']"),
+        ({"columns": {"unit_price": {"divide": ["a"]}}}, "at least 2 items"),
+        ({"columns": {"order_id": {"concat": ["a"], "sep": "-", "x": 1}}}, "Extra inputs"),
+        ({"columns": {"unit_price": {"value": "1", "sep": "-"}}}, "sep only applies to concat"),
+        (
+            {"columns": {"product_id": {"divide": ["a", "b"]}}},
+            "data.order_lines.columns.product_id: divide gives a number, but product_id is a",
+        ),
+        (
+            {
+                "columns": {"unit_price": {"divide": ["a", "b"]}},
+                "rules": [{"name": "r", "column": "unit_price", "equals": 1, "action": "exclude"}],
+            },
+            "has no source text",
+        ),
+    ],
+)
+def test_table_setting_errors_name_path_and_fix(source: dict[str, Any], needle: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        _lines_ws(**source)
+    assert needle in str(err.value)
+    assert "fix" in str(err.value)
+
+
+def test_derived_columns_parse() -> None:
+    columns = {
+        "product_id": {"value": "CD"},
+        "quantity": {"value": 1},
+        "unit_price": {"divide": ["dollar_value", "number_of_cds"]},
+        "unit_cost": {"multiply": ["unit_cost_cents", 0.01]},
+        "order_id": {"concat": ["store", "ticket"], "sep": "-"},
+        "customer_id": "customer",
+    }
+    src = _lines_ws(columns=columns).data["order_lines"]
+    assert src.mapped == {"customer_id": "customer"}
+    derived = src.derived
+    assert (derived["product_id"].kind, derived["product_id"].text) == ("value", "CD")
+    assert derived["quantity"].text == "1"
+    assert derived["unit_price"].source_columns == ["dollar_value", "number_of_cds"]
+    assert derived["unit_cost"].operands == ["unit_cost_cents", 0.01]
+    assert derived["order_id"].kind == "concat"

@@ -251,6 +251,10 @@ def test_random_corruptions_are_accounted(
             expected[row + 1] = reason
     path = tmp_path / f"lines_{n}_{seed}.csv"
     corrupt.to_csv(path, index=False)
+    if len(expected) == n:
+        with pytest.raises(DataContractError, match="no order lines left after validation"):
+            _load(_lines(path.name), root=tmp_path)
+        return
     ds = _load(_lines(path.name), root=tmp_path)
     acc = ds.accounts["order_lines"]
     assert acc.read == n == acc.loaded + acc.rejected
@@ -262,3 +266,129 @@ def test_random_corruptions_are_accounted(
     assert loaded["quantity"].tolist() == survivors["quantity"].astype(float).tolist()
     assert loaded["unit_price"].tolist() == survivors["unit_price"].astype(float).tolist()
     assert [f"{d:%Y-%m-%d}" for d in loaded["order_date"]] == survivors["order_date"].tolist()
+
+
+# ---- rules test the source text; per-order consistency; nothing left ----------------------------
+
+
+def _rule(**condition: Any) -> dict[str, Any]:
+    return {"name": "r", "action": "exclude", **condition}
+
+
+@pytest.mark.parametrize(
+    ("rule", "excluded"),
+    [
+        # customer_id (text): 123, 456.0, 789, 0123, C5; unit_price: 10, 10, Freight Included,
+        # 12.50, 10; quantity: 3, 4, 4, 4, 1; row 6 matches none.
+        (_rule(column="customer_id", equals=123), [1]),  # not 0123: another code
+        (_rule(column="customer_id", **{"in": [456, "456.0"]}), [2]),  # text compares as text
+        (_rule(column="customer_id", equals="0123"), [4]),
+        (_rule(column="unit_price", equals="Freight Included"), [3]),
+        (_rule(column="unit_price", **{"in": [10, 12.5]}), [1, 2, 4, 5]),  # 12.50 is 12.5
+        (_rule(column="quantity", **{"in": [4.0, "x"]}), [2, 3, 4]),
+        (_rule(column="customer_id", starts_with="C"), [5]),
+    ],
+    ids=["equals_int", "in_text", "leading_zero", "text_on_number", "numbers", "mixed", "prefix"],
+)
+def test_rules_compare_with_the_source_text(rule: dict[str, Any], excluded: list[int]) -> None:
+    ds = _load(_lines("rule_text.csv", rules=[rule]))
+    got = ds.rejects.loc[ds.rejects["reason_code"] == "excluded", "row_number"].tolist()
+    assert got == excluded
+    _assert_accounted(ds, "order_lines")
+
+
+def test_rules_match_numbers_in_parquet_columns(tmp_path: Path) -> None:
+    frame = pd.read_csv(BAD / "good_lines.csv")
+    frame = pd.concat([frame, frame.iloc[[0]]], ignore_index=True)
+    frame["order_id"] = ["O1", "O2", "O3"]
+    frame["customer_id"] = [123, 456, 789]  # int64, mapped to a text column
+    frame["quantity"] = [3.0, 4.0, 5.0]  # float64: shown as 4, matched as 4.0
+    frame.to_parquet(tmp_path / "lines.parquet")
+    rules = [_rule(column="customer_id", equals=123), _rule(column="quantity", equals="4")]
+    ds = _load(_lines("lines.parquet", rules=rules), root=tmp_path)
+    assert ds.rejects["row_number"].tolist() == [1, 2]
+    _assert_accounted(ds, "order_lines")
+
+
+def test_null_values_count_for_is_null_rules() -> None:
+    rule = _rule(column="channel", is_null=True)
+    ds = _load(_lines("null_words.csv", rules=[rule], null_values=["N/A"]))
+    assert ds.accounts["order_lines"].reasons == {"excluded": 2}
+    ds = _load(_lines("null_words.csv", rules=[rule]))
+    assert ds.rejects["row_number"].tolist() == [2]
+
+
+def test_an_order_with_two_customers_is_rejected_whole() -> None:
+    ds = _load(_lines("inconsistent_order.csv"))
+    reasons = dict(zip(ds.rejects["row_number"], ds.rejects["reason_code"], strict=True))
+    # O1 names C1 and C2: all three lines go. O3's second line repeats the key of its first
+    # with another customer: the copy is a duplicate, and the order names two customers.
+    inconsistent = dict.fromkeys((1, 2, 3, 5), "inconsistent_order")
+    assert reasons == {**inconsistent, 6: "duplicate_key"}
+    message = ds.rejects.iloc[0]["message"]
+    assert message.startswith("order O1 has customer_id C1 and C2")
+    assert "all the order's lines are rejected" in message
+    assert ds.rejects.iloc[3]["message"].startswith("order O3 has customer_id C3 and C4")
+    assert ds.tables["order_lines"].order_id.to_pandas().tolist() == ["O2"]
+    _assert_accounted(ds, "order_lines")
+
+
+def test_a_rejected_line_does_not_make_its_order_inconsistent() -> None:
+    rule = _rule(column="customer_id", **{"in": ["C2", "C4"]})
+    ds = _load(_lines("inconsistent_order.csv", rules=[rule]))
+    assert ds.accounts["order_lines"].reasons == {"excluded": 3}
+    _assert_accounted(ds, "order_lines")
+
+
+def test_no_order_line_left_is_one_user_error_naming_the_rejects(tmp_path: Path) -> None:
+    ws = workspace_from_dict(
+        {"data": _lines("zero_quantity.csv", rules=[_rule(column="customer_id", equals="C2")])},
+        root=BAD,
+        origin="test.yaml",
+    )
+    target = tmp_path / "run" / "rejects.parquet"
+    with pytest.raises(DataContractError) as err:
+        load_dataset(ws, connect(), rejects_path=target)
+    message = str(err.value)
+    assert "no order lines left after validation" in message
+    assert f"see rejects at {target}" in message
+    assert "(2 read, all rejected: excluded 1, zero_quantity 1)" in message
+    assert "\n" not in message
+    assert pd.read_parquet(target)["reason_code"].tolist() == ["zero_quantity", "excluded"]
+
+
+def test_an_unknown_customer_is_rejected_before_the_order_is_judged(tmp_path: Path) -> None:
+    header = (BAD / "good_lines.csv").read_text().splitlines()[0]
+    body = "O1,1,C1,P1,2025-01-06,3,10\nO1,2,C9,P2,2025-01-06,1,5\nO2,1,C2,P1,2025-01-07,4,10\n"
+    (tmp_path / "lines.csv").write_text(f"{header}\n{body}")
+    (tmp_path / "customers.csv").write_text((BAD / "customers.csv").read_text())
+    with_customers = {**_lines("lines.csv"), "customers": {"path": "customers.csv"}}
+    ds = _load(with_customers, root=tmp_path)
+    assert ds.accounts["order_lines"].reasons == {"unknown_customer": 1}
+    ds = _load(_lines("lines.csv"), root=tmp_path)
+    assert ds.accounts["order_lines"].reasons == {"inconsistent_order": 2}
+    _assert_accounted(ds, "order_lines")
+
+
+def test_check_and_run_agree_on_an_order_with_two_customers(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from supplyseg.cli import app
+
+    (tmp_path / "lines.csv").write_text((BAD / "inconsistent_order.csv").read_text())
+    (tmp_path / "supplyseg.yaml").write_text("data:\n  order_lines: {path: lines.csv}\n")
+    for command in ("check", "run"):
+        result = CliRunner().invoke(app, [command, str(tmp_path)])
+        assert result.exit_code == 0, result.output
+    rejects = pd.read_parquet(next((tmp_path / "out").glob("*/rejects.parquet")))
+    assert rejects["reason_code"].value_counts().to_dict() == {
+        "inconsistent_order": 4,
+        "duplicate_key": 1,
+    }
+    (tmp_path / "supplyseg.yaml").write_text(
+        "data:\n  order_lines: {path: lines.csv, null_values: [O1, O2, O3]}\n"
+    )
+    result = CliRunner().invoke(app, ["check", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "no order lines left after validation" in result.output
+    assert "see rejects at" in result.output

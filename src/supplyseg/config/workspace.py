@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Hashable
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
@@ -19,11 +20,13 @@ from supplyseg.config.forecast import ForecastSettings
 from supplyseg.config.policy import PolicySettings
 from supplyseg.config.segmentation import SegmentationSettings
 from supplyseg.config.simulation import SimulationSettings
+from supplyseg.config.tables import MAPPING_TAGS, DerivedColumn, RowRule, Source, check_source
 from supplyseg.data.contract import TABLES
 from supplyseg.errors import ConfigError
 
 __all__ = [
     "Analysis",
+    "DerivedColumn",
     "EngineSettings",
     "RowRule",
     "Source",
@@ -38,78 +41,6 @@ CONFIG_FILE = "supplyseg.yaml"
 class _Model(BaseModel):
     # Typos in YAML keys must fail loudly, not be ignored.
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-
-class RowRule(_Model):
-    """A structured row rule: one condition on one canonical column, and what to do on a match.
-
-    Exactly one of ``equals``, ``in``, ``starts_with``, ``is_null`` is given.
-    ``action: exclude`` rejects the row with reason ``excluded``; ``action: credit_note`` marks it
-    as a credit note (netted or rejected as ``analysis.credit_notes`` says).
-    """
-
-    name: str = Field(min_length=1, description="Shown in rejects and the manifest.")
-    column: str
-    equals: str | float | None = None
-    in_: list[str | float] | None = Field(default=None, alias="in")
-    starts_with: str | None = None
-    is_null: bool | None = None
-    action: Literal["exclude", "credit_note"]
-
-    @model_validator(mode="after")
-    def _one_condition(self) -> RowRule:
-        given = [
-            k
-            for k, v in (
-                ("equals", self.equals),
-                ("in", self.in_),
-                ("starts_with", self.starts_with),
-                ("is_null", self.is_null),
-            )
-            if v is not None
-        ]
-        if len(given) != 1:
-            raise ValueError(
-                f"rule {self.name!r} must have exactly one condition of equals, in, starts_with,"
-                f" is_null; found {given or 'none'}"
-            )
-        return self
-
-
-class Source(_Model):
-    """Where one canonical table comes from and how its columns map to the contract."""
-
-    path: Path
-    format: Literal["csv", "parquet", "xlsx"] | None = Field(
-        default=None, description="Inferred from the file extension when omitted."
-    )
-    columns: dict[str, str] = Field(
-        default_factory=dict,
-        description="canonical name -> source column; unmapped canonical columns are taken"
-        " from a source column of the same name when present.",
-    )
-    sheet: str | None = Field(
-        default=None, description="Excel sheet name (first sheet if omitted)."
-    )
-    delimiter: str = Field(default=",", min_length=1, max_length=1)
-    rules: list[RowRule] = Field(default_factory=list)
-
-    @property
-    def file_format(self) -> Literal["csv", "parquet", "xlsx"]:
-        """The declared format, else the one the extension names."""
-        if self.format is not None:
-            return self.format
-        ext = self.path.suffix.lower().lstrip(".")
-        if ext in ("csv", "txt", "tsv"):
-            return "csv"
-        if ext in ("parquet", "pq"):
-            return "parquet"
-        if ext in ("xlsx", "xlsm", "xls"):
-            return "xlsx"
-        raise ConfigError(
-            f"{self.path}: cannot tell the format from the extension {self.path.suffix!r};"
-            " fix: add `format: csv | parquet | xlsx` to this data source"
-        )
 
 
 class Analysis(_Model):
@@ -198,19 +129,7 @@ class Workspace(_Model):
         if "order_lines" not in data:
             raise ValueError("order_lines is required: add data.order_lines with a path")
         for table, src in data.items():
-            spec = TABLES[table]
-            bad = sorted(set(src.columns) - set(spec.names))
-            if bad:
-                raise ValueError(
-                    f".{table}.columns.{bad[0]}: unknown canonical column;"
-                    f" allowed: {list(spec.names)}"
-                )
-            for rule in src.rules:
-                if rule.column not in spec.names:
-                    raise ValueError(
-                        f".{table}.rules: rule {rule.name!r} names unknown column {rule.column!r};"
-                        f" allowed: {list(spec.names)}"
-                    )
+            check_source(table, src)
         return data
 
     def source_path(self, table: str) -> Path:
@@ -225,13 +144,16 @@ class Workspace(_Model):
 
 
 def _loc(loc: tuple[int | str, ...]) -> str:
-    # pydantic adds the validator's name to the location of model-level errors; drop it.
-    return ".".join(str(p) for p in loc if not str(p).startswith("function-"))
+    # pydantic adds the validator's name to the location of model-level errors, and the branch
+    # of a tagged union; drop them.
+    return ".".join(
+        str(p) for p in loc if not str(p).startswith("function-") and p not in MAPPING_TAGS
+    )
 
 
 def _lookup(raw: Any, loc: tuple[int | str, ...]) -> Any:
     cur = raw
-    for p in loc:
+    for p in (p for p in loc if p not in MAPPING_TAGS):
         in_dict = isinstance(cur, dict) and p in cur
         in_list = isinstance(cur, list) and isinstance(p, int) and p < len(cur)
         if not (in_dict or in_list):
@@ -263,6 +185,63 @@ def workspace_from_dict(raw: Any, *, root: Path, origin: str) -> Workspace:
         raise ConfigError(f"{origin}: {where}{shown}: {msg}{fix}{more}") from None
 
 
+class _DuplicateKeysError(Exception):
+    """Keys given twice in one YAML mapping (the message lists them with their lines)."""
+
+
+class _WorkspaceLoader(yaml.SafeLoader):
+    """SafeLoader that notes duplicate keys and keeps zero-padded numbers as text.
+
+    A second ``order_lines:`` would replace the first without a word; ``equals: 0123`` would be
+    the octal number 83 in YAML 1.1, never matching the product code 0123.
+    """
+
+    duplicates: list[tuple[int, str]]
+
+
+def _checked_mapping(loader: _WorkspaceLoader, node: yaml.MappingNode) -> Any:
+    seen: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue  # `<<: *defaults` keys may be overridden on purpose
+        key = loader.construct_object(key_node, deep=True)
+        line = key_node.start_mark.line + 1
+        if isinstance(key, Hashable) and key in seen:
+            where = f"line {line}" if seen[key] == line else f"lines {seen[key]} and {line}"
+            loader.duplicates.append((line, f"{key!r} ({where})"))
+        elif isinstance(key, Hashable):
+            seen[key] = line
+    return loader.construct_mapping(node, deep=True)
+
+
+def _int_or_code(loader: _WorkspaceLoader, node: yaml.ScalarNode) -> Any:
+    text = str(loader.construct_scalar(node))
+    digits = text.lstrip("+-")
+    if len(digits) > 1 and digits.startswith("0") and digits.isdigit():
+        return text
+    return loader.construct_yaml_int(node)
+
+
+_WorkspaceLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+    _checked_mapping,
+)
+_WorkspaceLoader.add_constructor("tag:yaml.org,2002:int", _int_or_code)
+
+
+def _read_yaml(text: str) -> Any:
+    """Parse workspace YAML; `_DuplicateKeysError` when a mapping repeats a key."""
+    loader = _WorkspaceLoader(text)
+    loader.duplicates = []
+    try:
+        doc = loader.get_single_data()
+    finally:
+        loader.dispose()
+    if loader.duplicates:
+        raise _DuplicateKeysError(", ".join(text for _, text in sorted(loader.duplicates)))
+    return doc
+
+
 def load_workspace(path: str | Path) -> Workspace:
     """Load ``supplyseg.yaml`` from a folder or a file path."""
     p = Path(path)
@@ -273,11 +252,16 @@ def load_workspace(path: str | Path) -> Workspace:
             " folder holding supplyseg.yaml"
         )
     try:
-        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
+        raw = _read_yaml(file.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise ConfigError(f"{file}:{at}: not valid YAML ({exc}); fix the syntax") from None
+    except _DuplicateKeysError as exc:
+        raise ConfigError(
+            f"{file}: duplicate key(s) {exc}: YAML keeps only the last one, silently; fix: keep"
+            " one of each (merge their settings)"
+        ) from None
     return workspace_from_dict(raw, root=file.parent.resolve(), origin=str(file))
 
 

@@ -173,6 +173,7 @@ class Reason(StrEnum):
     Each rejected row carries exactly one reason: the first that applies in this order.
     """
 
+    BAD_ROW = "bad_row"  # a CSV row that does not split into the header's columns
     EXCLUDED = "excluded"  # a row rule in supplyseg.yaml excludes it (e.g. non-product code)
     CREDIT_NOTE = "credit_note"  # a credit-note row while analysis.credit_notes is "reject"
     MISSING_REQUIRED = "missing_required"  # a required field is empty
@@ -188,6 +189,7 @@ class Reason(StrEnum):
     UNKNOWN_PRODUCT = "unknown_product"  # product_id not in the products table
     UNKNOWN_ORDER = "unknown_order"  # order_id not among the loaded order lines
     UNKNOWN_LOCATION = "unknown_location"  # location_id not in the locations table
+    INCONSISTENT_ORDER = "inconsistent_order"  # a line of an order naming two or more customers
 
 
 def require_columns(name: str, df: object, columns: Sequence[str]) -> pd.DataFrame:

@@ -1,16 +1,21 @@
 """Load and validate the canonical tables on the engine: every read row is loaded or rejected.
 
-Each table is read (`read_source`), its columns mapped to canonical names and typed, and every
+Each table is read (`read_source`), its columns mapped to canonical names (or derived: a
+constant, a quotient, a product, a concatenation) and typed (`supplyseg.data.parse`), and every
 row checked in one pass of Ibis expressions. A rejected row carries exactly one reason: the first
 that applies in the order of `Reason`:
 
-1. ``excluded`` / ``credit_note``: a row rule in supplyseg.yaml (rules in their listed order);
+0. ``bad_row``: a CSV row that does not split into the header's columns (checked nothing else);
+1. ``excluded`` / ``credit_note``: a row rule in supplyseg.yaml (rules in their listed order),
+   tested against the source text;
 2. ``missing_required``, ``bad_type``, ``bad_date``: per column, in contract order;
-3. ``zero_quantity``, ``negative_quantity``, ``bad_price``, ``bad_value``: value ranges;
+3. ``zero_quantity``, ``negative_quantity``, ``bad_price``, ``bad_value``: value ranges (a value
+   that is not a finite number, or a division by zero, is ``bad_value``);
 4. ``date_out_of_range``: a date outside 1900..2100, or an order date outside the horizon;
 5. ``duplicate_key``: a later row with an earlier valid row's key (the first one is kept);
 6. ``unknown_customer``, ``unknown_product``, ``unknown_location``, ``unknown_order``: a reference
-   to a row the referenced table does not hold (checked only when that table is loaded).
+   to a row the referenced table does not hold (checked only when that table is loaded);
+7. ``inconsistent_order``: every line of an order whose remaining lines name different customers.
 
 Credit-note rows (``analysis.credit_notes: net``) are loaded with ``is_credit_note = true`` and a
 negative quantity whatever the sign in the source, so that sums net them.
@@ -22,6 +27,7 @@ import datetime as dt
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import ibis
@@ -30,8 +36,10 @@ import pandas as pd
 from ibis.backends import BaseBackend
 
 from supplyseg.config import Analysis, RowRule, Source, Workspace
-from supplyseg.data.contract import TABLES, Column, Reason, TableSpec
-from supplyseg.data.read import ROW_NUMBER, read_source
+from supplyseg.config.tables import number_text
+from supplyseg.data import parse
+from supplyseg.data.contract import TABLES, Reason, TableSpec
+from supplyseg.data.read import ROW_NUMBER, SourceRows, read_source
 from supplyseg.engine import drop_temp, temp_table
 from supplyseg.errors import ConfigError, DataContractError
 
@@ -57,18 +65,9 @@ LOAD_ORDER = (
 )
 REJECT_COLUMNS = ("table", "row_number", "reason_code", "field", "value", "message")
 _MIN_DATE, _MAX_DATE = dt.date(1900, 1, 1), dt.date(2100, 12, 31)
-_TRUE = ("true", "t", "yes", "y", "1", "x")
-_FALSE = ("false", "f", "no", "n", "0")
-_IBIS_TYPE = {
-    "string": "string",
-    "float": "float64",
-    "int": "int64",
-    "date": "date",
-    "bool": "boolean",
-}
 _TYPE_WORDS = {
     "float": "a number",
-    "int": "a whole number",
+    "int": f"a whole number (below {parse.EXACT_INT:.0e} in size)",
     "bool": "a yes/no flag",
     "date": "a date",
 }
@@ -108,22 +107,32 @@ _REFERENCES = {
         ("location_id", "locations", Reason.UNKNOWN_LOCATION),
     ),
 }
+_NEGATIVE = "is negative; it must be >= 0"
+_NOT_FINITE = (
+    "is not a finite number (infinity or NaN); fix it at the source, or leave the field empty"
+    " where the value is unknown"
+)
 _MESSAGES = {
+    Reason.BAD_ROW: "the row does not split into the header's columns: {rule}; fix the row at"
+    " the source (or quote the value that holds the delimiter)",
     Reason.EXCLUDED: "excluded by rule '{rule}'",
     Reason.CREDIT_NOTE: "credit note (rule '{rule}') rejected because analysis.credit_notes is"
     " 'reject'; set it to 'net' to net credit notes against demand",
     Reason.MISSING_REQUIRED: "{field} is empty but required; fill it at the source or add a rule"
     " that excludes such rows",
     Reason.BAD_TYPE: "{field} = {value!r} is not {dtype}; fix the value at the source",
-    Reason.BAD_DATE: "{field} = {value!r} is not a date; use ISO dates such as 2025-01-31",
+    Reason.BAD_DATE: "{field} = {value!r} is not a date; use ISO dates such as 2025-01-31, or"
+    " set the table's date_format",
     Reason.ZERO_QUANTITY: "{field} is 0; a line needs a quantity (drop it at the source)",
     Reason.NEGATIVE_QUANTITY: "{field} = {value} is negative on a row that is not a credit note;"
     " mark credit notes with a credit_note rule or fix the sign",
     Reason.BAD_PRICE: "{field} = {value} is not a positive price; fix it, exclude such rows by a"
     " rule, or set analysis.allow_zero_price for free goods",
-    Reason.BAD_VALUE: "{field} = {value} is negative; it must be >= 0",
+    Reason.BAD_VALUE: "{field} = {value} {rule}",
     Reason.DATE_OUT_OF_RANGE: "{field} = {value} is outside the allowed range {range}",
     Reason.DUPLICATE_KEY: "key {field} = {value} repeats an earlier row; the first one was kept",
+    Reason.INCONSISTENT_ORDER: "{rule}, but an order has one customer: all the order's lines are"
+    " rejected; fix the export or the order_id / customer_id mapping",
     Reason.UNKNOWN_CUSTOMER: "{field} = {value!r} is not in the customers table",
     Reason.UNKNOWN_PRODUCT: "{field} = {value!r} is not in the products table",
     Reason.UNKNOWN_LOCATION: "{field} = {value!r} is not in the locations table",
@@ -160,134 +169,86 @@ class _Check:
     reason: Reason
     field: str
     value: ir.StringValue
-    rule: str = ""
+    rule: str = ""  # shown in the message
 
 
-def _text(col: ir.Value) -> ir.StringValue:
-    # Trimmed text with "" as missing: what a spreadsheet user means by an empty cell.
-    s: ir.StringValue = col.cast("string").strip()
-    return s.nullif("")
+def _rule_match(rule: RowRule, cols: parse.Columns) -> ir.BooleanValue:
+    """Whether a row's source text meets the rule.
 
-
-def _from_text(src: Any, column: Column) -> bool:
-    """Whether a source column of type ``src`` is parsed from its text (not natively typed)."""
-    if column.dtype == "string":
-        return False
-    if column.dtype == "bool":
-        return not (src.is_boolean() or src.is_numeric())
-    if column.dtype == "date":
-        return not (src.is_date() or src.is_timestamp())
-    return not src.is_numeric()
-
-
-def _typed(raw: ir.Value, column: Column) -> ir.Value:
-    """The canonical typed value of a raw source column (null where it does not parse)."""
-    target = _IBIS_TYPE[column.dtype]
-    src = raw.type()
-    if column.dtype == "string":
-        return _text(raw)
-    if column.dtype == "bool":
-        if src.is_boolean():
-            return raw
-        if src.is_numeric():
-            return raw != 0
-        low = _text(raw).lower()
-        return ibis.cases(
-            (low.isin(_TRUE), True), (low.isin(_FALSE), False), else_=ibis.null("boolean")
-        )
-    if column.dtype == "date":
-        if src.is_date():
-            return raw
-        if src.is_timestamp():
-            return raw.cast("date")
-        return _text(raw).try_cast("timestamp").cast("date")
-    value = raw.cast("float64") if src.is_numeric() else _text(raw).try_cast("float64")
-    if column.dtype == "int":
-        # 3.0 is a valid line number, 3.5 is not.
-        return ibis.ifelse(value == value.round(0), value.cast("int64"), ibis.null("int64"))
-    return value.cast(target)
-
-
-def _rule_match(rule: RowRule, value: ir.Value) -> ir.BooleanValue:
+    A number in the rule matches a numeric column's value however it is written (12.5 matches
+    12.50), and a text column's text only when written the same way (123 matches 123, not
+    0123: codes with leading zeros are other codes).
+    """
+    name = rule.column
     if rule.is_null is not None:
-        return value.isnull() if rule.is_null else value.notnull()
+        return ~cols.filled[name] if rule.is_null else cols.filled[name]
     if rule.starts_with is not None:
-        return value.cast("string").startswith(rule.starts_with)
-    if rule.in_ is not None:
-        return value.isin(rule.in_)
-    return value == rule.equals
-
-
-def _mapping(spec: TableSpec, source: Source, present: list[str], path: str) -> dict[str, str]:
-    """canonical -> source column; explicit mapping first, then same-name columns."""
-    mapping: dict[str, str] = {}
-    for name in spec.names:
-        src = source.columns.get(name, name if name in present else None)
-        if src is None:
-            continue
-        if src not in present:
-            raise DataContractError(
-                f"{path}: column {src!r} (mapped to {spec.name}.{name}) not found; columns"
-                f" present: {present}; fix: correct data.{spec.name}.columns.{name}"
-            )
-        mapping[name] = src
-    missing = [n for n in spec.required if n not in mapping]
-    if missing:
-        raise DataContractError(
-            f"{path}: required column(s) {missing} of {spec.name} not found; columns present:"
-            f" {present}; fix: map them under data.{spec.name}.columns (canonical: source)"
-        )
-    return mapping
+        return cols.shown[name].startswith(rule.starts_with)
+    numbers = [float(v) for v in rule.values if not isinstance(v, str)]
+    texts = [v if isinstance(v, str) else number_text(v) for v in rule.values]
+    hit: ir.BooleanValue = cols.shown[name].isin(texts)
+    if numbers and name in cols.numbers:
+        hit = hit | cols.numbers[name]().isin(numbers)
+    return hit
 
 
 def _row_checks(
     spec: TableSpec,
     source: Source,
     analysis: Analysis,
-    shown: dict[str, ir.StringValue],
-    filled: dict[str, ir.BooleanValue],
-    typed: dict[str, ir.Value],
+    cols: parse.Columns,
     is_credit: ir.BooleanValue,
 ) -> list[_Check]:
-    """Row-level checks in precedence order (everything but duplicate keys and references).
-
-    ``shown`` is each mapped column as trimmed text (null when empty), ``filled`` whether it
-    is not empty, ``typed`` its value.
-    """
+    """Row-level checks in precedence order (all but bad rows, duplicates and references)."""
     checks: list[_Check] = []
+    typed, shown, filled = cols.typed, cols.shown, cols.filled
     for rule in source.rules:
         if rule.action == "exclude":
-            hit = _rule_match(rule, typed[rule.column])
-            checks.append(_Check(hit, Reason.EXCLUDED, rule.column, shown[rule.column], rule.name))
-        elif analysis.credit_notes == "reject":
-            hit = _rule_match(rule, typed[rule.column])
             checks.append(
-                _Check(hit, Reason.CREDIT_NOTE, rule.column, shown[rule.column], rule.name)
-            )
+                _Check(_rule_match(rule, cols), Reason.EXCLUDED, rule.column, shown[rule.column],
+                       rule.name)
+            )  # fmt: skip
+        elif analysis.credit_notes == "reject":
+            checks.append(
+                _Check(_rule_match(rule, cols), Reason.CREDIT_NOTE, rule.column,
+                       shown[rule.column], rule.name)
+            )  # fmt: skip
     for name in shown:
         column = spec.column(name)
         if column.required:
             checks.append(_Check(~filled[name], Reason.MISSING_REQUIRED, name, shown[name]))
-        if column.dtype != "string":
+        if name in cols.status:
+            checks.append(_Check(cols.status[name] == 1, Reason.BAD_TYPE, name, shown[name]))
+        elif column.dtype != "string":
             reason = Reason.BAD_DATE if column.dtype == "date" else Reason.BAD_TYPE
-            bad = filled[name] & typed[name].isnull()
+            bad = filled[name] & parse.missing(typed[name])
             checks.append(_Check(bad, reason, name, shown[name]))
+    # Not-finite numbers first: none of the range checks below applies to them (so they need
+    # no guard against infinity), and they are no value at all, so bad_value.
+    for name in shown:
+        if typed[name].type().is_floating():
+            checks.append(
+                _Check(
+                    parse.not_finite(typed[name]), Reason.BAD_VALUE, name, shown[name], _NOT_FINITE
+                )
+            )
     if spec.name in ("order_lines", "returns"):
         qty = typed["quantity"]
         negative_ok = is_credit if spec.name == "order_lines" else ibis.literal(False)
         checks.append(_Check(qty == 0, Reason.ZERO_QUANTITY, "quantity", shown["quantity"]))
-        checks.append(
-            _Check(
-                (qty < 0) & ~negative_ok, Reason.NEGATIVE_QUANTITY, "quantity", shown["quantity"]
-            )
-        )
+        negative = (qty < 0) & ~negative_ok
+        checks.append(_Check(negative, Reason.NEGATIVE_QUANTITY, "quantity", shown["quantity"]))
     if spec.name == "order_lines":
         price = typed["unit_price"]
         bad_price = (price < 0) if analysis.allow_zero_price else (price <= 0)
         checks.append(_Check(bad_price, Reason.BAD_PRICE, "unit_price", shown["unit_price"]))
     for name in _NON_NEGATIVE.get(spec.name, ()):
         if name in shown:
-            checks.append(_Check(typed[name] < 0, Reason.BAD_VALUE, name, shown[name]))
+            checks.append(_Check(typed[name] < 0, Reason.BAD_VALUE, name, shown[name], _NEGATIVE))
+    for name, status in cols.status.items():
+        divisor = source.derived[name].operands[1]
+        why = f"divides by zero ({divisor} is 0); fix it at the source or exclude such rows"
+        checks.append(_Check(status == 2, Reason.BAD_VALUE, name, shown[name], why))
     for name in shown:
         value = typed[name]
         if spec.column(name).dtype == "date":
@@ -324,15 +285,16 @@ def load_table(
     analysis: Analysis,
     path: Any,
     loaded: dict[str, ir.Table],
-) -> tuple[ir.Table, pd.DataFrame, TableAccount]:
-    """Read, map, type and check one table; returns (loaded, rejects, account)."""
+) -> tuple[ir.Table, pd.DataFrame, TableAccount, list[str]]:
+    """Read, map, type and check one table; returns (loaded, rejects, account, notes)."""
     started = time.perf_counter()
     spec = TABLES[table]
-    arrow = read_source(path, source)
+    rows = read_source(Path(path), source)
+    arrow = rows.table
     present = [c for c in arrow.column_names if c != ROW_NUMBER]
-    mapping = _mapping(spec, source, present, str(path))
+    mapping = parse.source_mapping(spec, source, present, str(path))
     for rule in source.rules:
-        if rule.column not in mapping:
+        if rule.column not in mapping and rule.column not in source.derived:
             raise ConfigError(
                 f"data.{table}.rules: rule {rule.name!r} tests column {rule.column!r}, which"
                 f" {path} does not provide; fix: map it under data.{table}.columns"
@@ -342,38 +304,18 @@ def load_table(
                 f"data.{table}.rules: rule {rule.name!r} has action credit_note, which only"
                 " applies to order_lines; fix: use action: exclude"
             )
-    read = arrow.num_rows
+    arrow = parse.with_parsed_dates(arrow, spec, source, mapping)
+    read = rows.read
     src = temp_table(con, f"_raw_{table}", arrow)
-    del arrow  # the engine holds the rows now; this frees a copy of the whole table
-    raw = {name: src[col] for name, col in mapping.items()}
-    # Columns parsed from text keep that text (the checks test it, rejects show it); natively
-    # typed ones keep their raw value, shown as text only on a rejected row: formatting every
-    # number and date of 10M lines as text takes longer than all the checks.
-    text = [n for n in mapping if _from_text(raw[n].type(), spec.column(n))]
-    native = [n for n in mapping if spec.column(n).dtype != "string" and n not in text]
-    # Parse in a projection of its own: the checks read each value many times, and Spark (unlike
-    # DuckDB) computes a repeated expression again wherever it appears; columns it reads once.
-    src = src.select(
-        ROW_NUMBER,
-        **{name: _typed(raw[name], spec.column(name)) for name in mapping},
-        **{f"_s_{name}": _text(raw[name]) for name in text},
-        **{f"_r_{name}": raw[name] for name in native},
-    )
-    typed: dict[str, ir.Value] = {name: src[name] for name in mapping}
-    shown = {
-        name: _text(src[f"_r_{name}"])
-        if name in native
-        else src[f"_s_{name}" if name in text else name]
-        for name in mapping
-    }
-    filled = {
-        name: src[f"_r_{name}"].notnull() if name in native else shown[name].notnull()
-        for name in mapping
-    }
-    credit_rules = [r for r in source.rules if r.action == "credit_note"]
+    # The engine holds the rows now; this frees a copy of the whole table.
+    del arrow
+    rows.table = rows.table.slice(0, 0)
+    src, cols = parse.canonical_columns(src, spec, source, mapping)
+    typed = cols.typed
     is_credit: ir.BooleanValue = ibis.literal(False)
-    for rule in credit_rules:
-        is_credit = is_credit | _rule_match(rule, typed[rule.column]).fill_null(False)
+    for rule in source.rules:
+        if rule.action == "credit_note":
+            is_credit = is_credit | _rule_match(rule, cols).fill_null(False)
     if table == "order_lines":
         typed["quantity"] = ibis.ifelse(is_credit, -typed["quantity"].abs(), typed["quantity"])
         if "line_no" not in typed:
@@ -383,7 +325,7 @@ def load_table(
             )
         typed["is_credit_note"] = is_credit
 
-    checks = _row_checks(spec, source, analysis, shown, filled, typed, is_credit)
+    checks = _row_checks(spec, source, analysis, cols, is_credit)
     # The checks run once per row, for the position of the first that fails; reason, field and
     # rule are looked up from it on the rejected rows alone (an expression per output column
     # would run every check four times: DuckDB does not share work between CASE expressions).
@@ -404,7 +346,7 @@ def load_table(
         for col, ref, reason in _REFERENCES.get(table, ())
         if ref in loaded and col in typed
     ]
-    late = temp_table(con, f"_late_{table}", _late_rejects(staged, spec.key, refs, loaded))
+    late = temp_table(con, f"_late_{table}", _late_rejects(staged, spec, refs, loaded))
     keep = [c for c in staged.columns if not c.startswith("_")]
     passed = staged.filter(staged._check.isnull())
     good = temp_table(con, table, passed.anti_join(late, ROW_NUMBER).select(*keep))
@@ -424,6 +366,7 @@ def load_table(
         value=bad._value,
         rule=bad._rule,
     ).to_pandas()
+    rejects = _with_bad_rows(rejects, table, rows)
     loaded_rows = int(good.count().execute())  # as above: computes Spark's cache
     drop_temp(con, f"_staged_{table}")
     drop_temp(con, f"_late_{table}")
@@ -436,46 +379,99 @@ def load_table(
         source=str(path),
         seconds=round(time.perf_counter() - started, 3),
     )
-    return good, rejects, account
+    return good, rejects, account, [f"{table}: {n}" for n in rows.notes]
+
+
+def _with_bad_rows(rejects: pd.DataFrame, table: str, rows: SourceRows) -> pd.DataFrame:
+    """``rejects`` and the rows the reader could not split (reason ``bad_row``)."""
+    if not rows.bad_rows:
+        return rejects
+    bad = pd.DataFrame(
+        {
+            "table": table,
+            "row_number": [b.row_number for b in rows.bad_rows],
+            "reason_code": Reason.BAD_ROW.value,
+            "field": None,
+            "value": [b.text for b in rows.bad_rows],
+            "rule": [f"line {b.line}: {b.problem}" if b.line else b.problem for b in rows.bad_rows],
+        }
+    )
+    parts = [rejects.astype({"row_number": "int64"}), bad] if len(rejects) else [bad]
+    return pd.concat(parts, ignore_index=True)
 
 
 def _late_rejects(
     staged: ir.Table,
-    key: tuple[str, ...],
+    spec: TableSpec,
     refs: list[tuple[str, str, Reason]],
     loaded: dict[str, ir.Table],
 ) -> ir.Table:
-    """Rows that passed the row checks but repeat an earlier row's key (the first is kept) or
-    name a row a referenced table lacks: (row_number, _reason, _field, _value, _rule).
+    """Rows that passed the row checks but repeat an earlier row's key (the first is kept), name
+    a row a referenced table lacks, or belong to an order whose lines name two customers:
+    (row_number, _reason, _field, _value, _rule).
 
     A narrow pass over the key and reference columns only: a window over every column of 10M
-    rows costs more than all the row checks.
+    rows costs more than all the row checks. For order lines one window (per order, by line
+    number) finds both the duplicate keys and the orders' customers.
     """
-    cols = dict.fromkeys([ROW_NUMBER, *key, *(col for col, _, _ in refs)])
+    key = spec.key
+    per_order = spec.name == "order_lines"
+    extra = ("customer_id",) if per_order else ()
+    cols = dict.fromkeys([ROW_NUMBER, *key, *extra, *(col for col, _, _ in refs)])
     t = staged.filter(staged._check.isnull()).select(*cols)
-    dup = ibis.row_number().over(group_by=[t[k] for k in key], order_by=t[ROW_NUMBER]) > 0
-    t = t.mutate(
-        _reason=ibis.ifelse(dup, Reason.DUPLICATE_KEY.value, ibis.null("string")),
-        _field=ibis.ifelse(dup, ",".join(key), ibis.null("string")),
-        _value=ibis.ifelse(
-            dup, ibis.literal("|").join([t[k].cast("string") for k in key]), ibis.null("string")
-        ),
-    )
-    for col, ref, reason in refs:
+    unknown: list[str] = []
+    for i, (col, ref, _) in enumerate(refs):
         ref_col = "order_id" if ref == "order_lines" else col
         # A left join to the distinct keys, not `~isin(subquery)`: Spark plans NOT IN inside a
         # projection as a nested-loop join (rows x keys; minutes at 200k lines), while an
         # equi-join is a hash join on every engine.
         known = loaded[ref].select(_known=loaded[ref][ref_col]).distinct()
         t = t.left_join(known, t[col] == known._known)
-        unknown = t._reason.isnull() & t[col].notnull() & t._known.isnull()
+        t = t.mutate(**{f"_u{i}": t[col].notnull() & t._known.isnull()}).drop("_known")
+        unknown.append(f"_u{i}")
+    if per_order:
+        by_line = ibis.window(group_by=t.order_id, order_by=[t.line_no, t[ROW_NUMBER]])
+        dup = (ibis.row_number().over(by_line) > 0) & t.line_no.identical_to(
+            t.line_no.lag().over(by_line)
+        )
+        # Cost-to-serve and customer KPIs count an order once, for one customer: an order whose
+        # lines name two customers cannot be attributed, so none of its lines is loaded. Lines
+        # with an unknown reference do not count (they are rejected for that); duplicates do.
+        counted = ibis.and_(*(~t[u] for u in unknown)) if unknown else ibis.literal(True)
         t = t.mutate(
-            _reason=ibis.ifelse(unknown, reason.value, t._reason),
-            _field=ibis.ifelse(unknown, col, t._field),
-            _value=ibis.ifelse(unknown, t[col], t._value),
-        ).drop("_known")
-    return t.filter(t._reason.notnull()).select(
-        ROW_NUMBER, "_reason", "_field", "_value", _rule=ibis.null("string")
+            _dup=dup,
+            _first=t.customer_id.min(where=counted).over(group_by=t.order_id),
+            _last=t.customer_id.max(where=counted).over(group_by=t.order_id),
+        )
+    else:
+        dup = ibis.row_number().over(group_by=[t[k] for k in key], order_by=t[ROW_NUMBER]) > 0
+        t = t.mutate(_dup=dup)
+    found: list[tuple[ir.BooleanValue, str, Any, Any, Any]] = [
+        (
+            t._dup,
+            Reason.DUPLICATE_KEY.value,
+            ",".join(key),
+            ibis.literal("|").join([t[k].cast("string") for k in key]),
+            ibis.null("string"),
+        )
+    ]
+    for u, (col, _, reason) in zip(unknown, refs, strict=True):
+        found.append((t[u], reason.value, col, t[col], ibis.null("string")))
+    if per_order:
+        mixed = t._first != t._last
+        why = "order " + t.order_id + " has customer_id " + t._first + " and " + t._last
+        found.append((mixed, Reason.INCONSISTENT_ORDER.value, "customer_id", t.customer_id, why))
+    which = ibis.cases(*((when, i) for i, (when, *_) in enumerate(found)), else_=ibis.null("int8"))
+    t = t.mutate(_which=which)
+    t = t.filter(t._which.notnull())
+    return t.select(
+        ROW_NUMBER,
+        _reason=_pick(t._which, [f[1] for f in found]),
+        _field=_pick(t._which, [f[2] for f in found]),
+        _value=_pick(
+            t._which, [f[3].cast("string") if not isinstance(f[3], str) else f[3] for f in found]
+        ),
+        _rule=_pick(t._which, [f[4] for f in found]),
     )
 
 
@@ -505,21 +501,38 @@ def _messages(rejects: pd.DataFrame, workspace: Workspace) -> pd.Series:
     return pd.Series(out, index=rejects.index, dtype="string")
 
 
+def _all_rejects(parts: list[pd.DataFrame], workspace: Workspace) -> pd.DataFrame:
+    rejects = (
+        pd.concat(parts, ignore_index=True)
+        if parts
+        else pd.DataFrame({c: pd.Series(dtype="string") for c in [*REJECT_COLUMNS, "rule"]})
+    )
+    rejects = rejects.astype({"row_number": "int64"}) if len(rejects) else rejects
+    rejects["message"] = _messages(rejects, workspace) if len(rejects) else rejects["message"]
+    return rejects[list(REJECT_COLUMNS)].sort_values(["table", "row_number"], ignore_index=True)
+
+
 def load_dataset(
     workspace: Workspace,
     con: BaseBackend,
     progress: Callable[[str], None] | None = None,
+    rejects_path: Path | None = None,
 ) -> Dataset:
-    """Load every table the workspace names, in reference order; collect rejects and accounts."""
+    """Load every table the workspace names, in reference order; collect rejects and accounts.
+
+    When no order line survives validation, writes the rejects to ``rejects_path`` (if given)
+    and raises `DataContractError` pointing there.
+    """
     tables: dict[str, ir.Table] = {}
     accounts: dict[str, TableAccount] = {}
     reject_parts: list[pd.DataFrame] = []
+    notes: list[str] = []
     for name in LOAD_ORDER:
         if name not in workspace.data:
             continue
         if progress:
             progress(name)
-        good, bad, account = load_table(
+        good, bad, account, read_notes = load_table(
             con,
             name,
             workspace.data[name],
@@ -529,19 +542,31 @@ def load_dataset(
         )
         tables[name] = good
         accounts[name] = account
+        notes.extend(read_notes)
         if account.rejected:
             reject_parts.append(bad)
-    rejects = (
-        pd.concat(reject_parts, ignore_index=True)
-        if reject_parts
-        else pd.DataFrame({c: pd.Series(dtype="string") for c in [*REJECT_COLUMNS, "rule"]})
-    )
-    rejects = rejects.astype({"row_number": "int64"}) if len(rejects) else rejects
-    rejects["message"] = _messages(rejects, workspace) if len(rejects) else rejects["message"]
-    rejects = rejects[list(REJECT_COLUMNS)].sort_values(["table", "row_number"], ignore_index=True)
-    notes = [
+        if name == "order_lines" and account.loaded == 0:
+            _no_order_lines(account, _all_rejects(reject_parts, workspace), rejects_path)
+    rejects = _all_rejects(reject_parts, workspace)
+    notes += [
         f"{name}: not provided; steps that need it are skipped"
         for name in TABLES
         if name not in workspace.data
     ]
     return Dataset(con, tables, rejects, accounts, notes)
+
+
+def _no_order_lines(account: TableAccount, rejects: pd.DataFrame, path: Path | None) -> None:
+    """Stop the run: every order line was rejected, so no later step has anything to work on."""
+    where = ""
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        rejects.to_parquet(path, index=False)
+        where = f" at {path}"
+    top = sorted(account.reasons.items(), key=lambda kv: -kv[1])[:3]
+    why = ", ".join(f"{reason} {n:,}" for reason, n in top)
+    raise DataContractError(
+        f"{account.source}: no order lines left after validation ({account.read:,} read, all"
+        f" rejected: {why}); see rejects{where}; fix: correct the column mapping, rules or"
+        " settings behind the most frequent reason"
+    )
