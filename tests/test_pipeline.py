@@ -14,7 +14,7 @@ from supplyseg.config import load_workspace, workspace_from_dict
 from supplyseg.config.assumptions import assumptions
 from supplyseg.data.samples import demo_workspace
 from supplyseg.data.synth import synth_company, write_workspace
-from supplyseg.errors import ConfigError
+from supplyseg.errors import ConfigError, DataContractError
 from supplyseg.pipeline import compare_runs, compare_windows, latest_run, require_complete, run
 
 BAD = Path(__file__).parent / "data" / "bad"
@@ -264,3 +264,19 @@ def test_compare_windows_splits_the_horizon(tmp_path: Path) -> None:
     assert manifest["tables"]["order_lines"]["reasons"]["date_out_of_range"] > 0
     assert matrix["entities"].sum() > 0
     assert (path / "segment_migration.parquet").exists()
+
+
+def test_a_run_with_no_valid_line_stops_and_keeps_its_rejects(tmp_path: Path) -> None:
+    (tmp_path / "lines.csv").write_text(
+        "order_id,customer_id,product_id,order_date,quantity,unit_price\n"
+        "1,C1,P1,2025-01-02,0,1.0\n"
+        "2,C1,P1,2025-01-03,0,1.0\n"
+    )
+    raw = {"data": {"order_lines": {"path": "lines.csv"}}}
+    ws = workspace_from_dict(raw, root=tmp_path, origin="test.yaml")
+    with pytest.raises(DataContractError, match="no order lines left after validation"):
+        run(ws)
+    (failed,) = ws.out_path.iterdir()  # no hidden partial folder, no latest
+    assert failed.name.endswith(".failed")
+    rejects = pd.read_parquet(failed / "rejects.parquet")
+    assert rejects["reason_code"].tolist() == ["zero_quantity", "zero_quantity"]
