@@ -597,10 +597,8 @@ def compare_windows(
         raise ConfigError(f"--window {months}: give a positive number of months, e.g. 12")
     end = workspace.analysis.end
     if end is None:
-        probe = run(workspace, check_only=True)
-        lines = probe.dataset.tables["order_lines"]
+        lines = load_dataset(workspace, connect(workspace.engine)).tables["order_lines"]
         end = lines.order_date.max().to_pyarrow().as_py()
-        shutil.rmtree(probe.path)
     if not isinstance(end, date):
         raise ConfigError("compare --window: no order lines loaded, nothing to compare")
     middle = (pd.Timestamp(end) - pd.DateOffset(months=months)).date()
