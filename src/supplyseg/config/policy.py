@@ -67,6 +67,7 @@ __all__ = [
     "CreditCheck",
     "InventoryRule",
     "InventoryTemplate",
+    "OptimiseSettings",
     "OrderRules",
     "PolicySettings",
     "ReplenishmentProgram",
@@ -407,6 +408,21 @@ def builtin_order_rules(scheme: str | None, segment: str) -> OrderRules | None:
     return BUILTIN_ORDER_RULES.get(scheme or "", {}).get(segment)
 
 
+class OptimiseSettings(_Model):
+    """Stock-mix optimisation: per-item fill-rate targets that reach each segment's (or the
+    company's) target as a demand-weighted fill rate at the least safety-stock value."""
+
+    enabled: bool = Field(default=False, description="Optimise the items' targets.")
+    scope: Literal["segment", "overall"] = Field(
+        default="segment",
+        description="segment: each product segment meets its own service_target; overall: the"
+        " stocked items together meet their demand-weighted mean target.",
+    )
+    target: Literal["fill_rate"] = Field(
+        default="fill_rate", description="The aggregate measure met (fill rate, beta)."
+    )
+
+
 class PolicySettings(_Model):
     """Templates per segment, the defaults they fall back to, and the policy parameters."""
 
@@ -474,6 +490,7 @@ class PolicySettings(_Model):
         description="A cycle target whose expected fill rate is more than this below the target"
         " is explained in the rationale, with the safety stock a fill-rate target needs.",
     )
+    optimise: OptimiseSettings = Field(default_factory=OptimiseSettings)
 
     @model_validator(mode="after")
     def _targets_increase(self) -> PolicySettings:
