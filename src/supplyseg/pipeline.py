@@ -421,6 +421,13 @@ def _simulation(r: _Run) -> None:
     summary = simulation_summary(sim)
     r.write("policy_simulation_summary", summary)
     r.facts["simulation"] = summary.to_dict("records")
+    r.facts["simulation_window"] = {
+        "start": str(start.date()),
+        "end": str(r.as_of),
+        "days": window_days,
+        "buckets": n,
+        "bucket": bucket,
+    }
     r.notes.append(
         f"simulation: {len(sim):,} stocked items replayed over {window_days} days from"
         f" {start.date()} against policies computed from the data before"

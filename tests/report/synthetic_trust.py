@@ -205,14 +205,18 @@ def policy_summary(pol: pd.DataFrame, obsolete: pd.DataFrame) -> dict[str, Any]:
 
 
 def segmentation(unit_costs: bool) -> dict[str, Any]:
+    """``manifest["segmentation"]`` as the pipeline writes it (per entity)."""
+    product = {"requested": "abc_xyz", "used": "abc_xyz", "fallback": False, "reason": None}
     if unit_costs:
-        return {"customer_scheme": "cts_margin", "requested": "cts_margin", "fallback": False}
-    return {
-        "customer_scheme": "rfm",
+        customer = {"requested": "cts_margin", "used": "cts_margin", "fallback": False}
+        return {"customer": {**customer, "reason": None}, "product": product}
+    customer = {
         "requested": "cts_margin",
+        "used": "rfm",
         "fallback": True,
-        "reason": "no unit costs: net margin unknown",
+        "reason": "no unit costs: net margins are unknown",
     }
+    return {"customer": customer, "product": product}
 
 
 def drop_unit_costs(tables: dict[str, pd.DataFrame]) -> None:

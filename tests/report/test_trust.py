@@ -69,6 +69,18 @@ def test_replay_sentence_names_the_largest_miss_first(tmp_path: Path) -> None:
     )
 
 
+def test_replay_sentence_names_the_window_the_run_replayed(tmp_path: Path) -> None:
+    run = read_run_folder(_sim_run(tmp_path / "r"))
+    window = {"start": "2011-06-13", "end": "2011-12-09", "days": 180, "buckets": 26}
+    run.manifest.setdefault("summaries", {})["simulation_window"] = {**window, "bucket": "week"}
+    rows = simulation_by_segment(run)
+    assert rows is not None
+    assert replay_sentence(run, rows).startswith(
+        "Replaying the 180 days from 2011-06-13 to 2011-12-09 against policies computed from"
+        " the data before them (3 items), 0 of 2 segment groups reached their service target"
+    )
+
+
 def test_the_manifest_summary_is_used_when_the_run_wrote_it(tmp_path: Path) -> None:
     summary = [
         {"product_segment": "AX", "service_type": "fill_rate", "items": 2, "target": 0.98,

@@ -116,7 +116,7 @@ def test_the_segments_section_says_why_customers_fell_back_to_rfm(no_cost: Repor
     html = no_cost.html.read_text(encoding="utf-8")
     assert (
         "Customers are segmented by RFM (recency, frequency, monetary value), not by"
-        " cost-to-serve and net margin as configured, because no unit costs: net margin"
+        " cost-to-serve and net margin as configured, because no unit costs: net margins are"
         " unknown." in html
     )
     assert html.index('data-note="segmentation_fallback"') > html.index('id="segments"')

@@ -138,9 +138,11 @@ class RunFolder:
 
     @property
     def segmentation(self) -> dict[str, Any]:
-        """``manifest["segmentation"]`` (customer_scheme, requested, fallback, reason) or {}."""
+        """The customer scheme as run: ``manifest["segmentation"]["customer"]`` (``requested``,
+        ``used``, ``fallback``, ``reason``) or {}."""
         found = self.manifest.get("segmentation") or {}
-        return found if isinstance(found, dict) else {}
+        customer = found.get("customer") if isinstance(found, dict) else None
+        return customer if isinstance(customer, dict) else {}
 
     @property
     def currency(self) -> str:

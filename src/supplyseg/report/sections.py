@@ -382,7 +382,7 @@ def segmentation_fallback(run: RunFolder) -> str | None:
     seg = run.segmentation
     if not seg.get("fallback"):
         return None
-    used = str(seg.get("customer_scheme") or "another scheme")
+    used = str(seg.get("used") or "another scheme")
     requested = seg.get("requested")
     reason = str(seg.get("reason") or "the requested scheme could not be computed").rstrip(". ")
     text = f"Customers are segmented by {_SCHEME_WORDS.get(used, used)}"

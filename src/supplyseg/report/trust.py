@@ -8,7 +8,6 @@ says what is missing.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -92,13 +91,14 @@ def simulation_by_segment(run: RunFolder) -> pd.DataFrame | None:
 
 
 def _horizon(run: RunFolder) -> str:
-    """How much history the replay used, from the settings in force when they name it."""
-    for a in run.assumptions:
-        m = re.search(r"simulat\w*\.(\w*?)(weeks|periods|horizon)\w*$", a["setting"])
-        if m and isinstance(a["value"], int | float):
-            unit = "weeks" if m.group(2) == "weeks" else "periods"
-            return f"the last {a['value']:g} {unit} of demand"
-    return "past demand"
+    """The replayed window, from ``summaries.simulation_window`` when the run names it."""
+    window = run.summary("simulation_window")
+    if isinstance(window, dict) and {"start", "end", "days"} <= set(window):
+        return (
+            f"the {window['days']} days from {window['start']} to {window['end']} against"
+            " policies computed from the data before them"
+        )
+    return "past demand against these policies"
 
 
 def _labelled(rows: pd.DataFrame) -> pd.DataFrame:
@@ -127,7 +127,7 @@ def replay_sentence(run: RunFolder, rows: pd.DataFrame) -> str:
     short = known[gap > 0.05].assign(gap=gap).sort_values("gap", ascending=False)
     items = int(pd.to_numeric(d["items"], errors="coerce").sum()) if "items" in d else 0
     text = (
-        f"Replaying {_horizon(run)} against these policies ({plural(items, 'item')}),"
+        f"Replaying {_horizon(run)} ({plural(items, 'item')}),"
         f" {len(known) - len(short)} of {len(known)} segment groups reached their service target"
     )
     if short.empty:
