@@ -8,7 +8,6 @@ points ``out/latest`` at the new run.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -47,8 +46,10 @@ from supplyseg.runs import (
     explain,
     latest_run,
     new_run_id,
+    point_marker,
     require_complete,
     run_path,
+    staging_folder,
 )
 from supplyseg.segment.features import customer_behaviour
 from supplyseg.segment.segmentation import customer_feature_table, segmentation
@@ -484,24 +485,6 @@ def _manifest(r: _Run, run_id: str, backend: str, timings: dict[str, float]) -> 
     }
 
 
-def _staging(root: Path, run_id: str) -> Path:
-    """The hidden folder a run is written to; renamed to ``root/<run_id>`` once complete."""
-    if root.exists() and not root.is_dir():
-        raise ConfigError(
-            f"output_dir {root}: is a file, not a folder; fix: remove it or set output_dir in"
-            " supplyseg.yaml to a folder"
-        )
-    staging = root / f".partial-{run_id}"
-    try:
-        staging.mkdir(parents=True, exist_ok=False)
-    except OSError as exc:
-        raise ConfigError(
-            f"output_dir {root}: cannot create the run folder ({exc.strerror}); fix: make it"
-            " writable, free disk space or set output_dir in supplyseg.yaml"
-        ) from None
-    return staging
-
-
 def _write_manifest(r: _Run, label: str, timings: dict[str, float], status: str) -> dict[str, Any]:
     manifest = _manifest(r, r.run_id, label, timings)
     manifest["status"] = status  # last key: a reader that sees "complete" sees a whole run
@@ -509,13 +492,6 @@ def _write_manifest(r: _Run, label: str, timings: dict[str, float], status: str)
         json.dumps(manifest, indent=2, default=str), encoding="utf-8"
     )
     return manifest
-
-
-def _point(marker: Path, run_id: str) -> None:
-    """Point ``marker`` (``out/latest``) at ``run_id`` atomically."""
-    tmp = marker.with_name(f".{marker.name}.tmp")
-    tmp.write_text(run_id + "\n", encoding="utf-8")
-    os.replace(tmp, marker)
 
 
 def run(
@@ -538,7 +514,7 @@ def run(
     previous = latest_run(workspace)
     run_id = new_run_id()
     root = workspace.out_path
-    staging = _staging(root, run_id)
+    staging = staging_folder(root, run_id)
     final = root / run_id
     try:
         r = _run_steps(workspace, con, staging, run_id, previous, progress, check_only, report)
@@ -547,7 +523,7 @@ def run(
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    _point(root / ("latest-check" if check_only else "latest"), run_id)
+    point_marker(root / ("latest-check" if check_only else "latest"), run_id)
     outputs = {name: final / path.relative_to(staging) for name, path in r.outputs.items()}
     return RunResult(run_id, final, manifest, r.dataset, outputs)
 

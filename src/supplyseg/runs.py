@@ -1,13 +1,16 @@
-"""Run folders: the latest run, a run by id, complete runs, and what they hold.
+"""Run folders: where a run is staged and published, the latest run, a run by id, and what
+they hold.
 
-A run folder ``out/<run_id>/`` is immutable once written (`supplyseg.pipeline.run`); these
-functions find and read them: `latest_run`, `run_path`, `require_complete` (what `publish`
+A run folder ``out/<run_id>/`` is immutable once written (`supplyseg.pipeline.run` stages it in
+`staging_folder` and points ``out/latest`` at it with `point_marker`); these functions find and
+read them: `latest_run`, `run_path`, `require_complete` (what `publish`
 checks), `explain` (why an entity is in its segments) and `compare_runs` (segment migration).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import secrets
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,8 +27,10 @@ __all__ = [
     "explain",
     "latest_run",
     "new_run_id",
+    "point_marker",
     "require_complete",
     "run_path",
+    "staging_folder",
 ]
 
 
@@ -122,3 +127,28 @@ def compare_runs(
     matrix.to_parquet(b / "segment_migration.parquet", index=False)
     movers.to_parquet(b / "segment_movers.parquet", index=False)
     return matrix, movers, b
+
+
+def staging_folder(root: Path, run_id: str) -> Path:
+    """The hidden folder a run is written to; renamed to ``root/<run_id>`` once complete."""
+    if root.exists() and not root.is_dir():
+        raise ConfigError(
+            f"output_dir {root}: is a file, not a folder; fix: remove it or set output_dir in"
+            " supplyseg.yaml to a folder"
+        )
+    staging = root / f".partial-{run_id}"
+    try:
+        staging.mkdir(parents=True, exist_ok=False)
+    except OSError as exc:
+        raise ConfigError(
+            f"output_dir {root}: cannot create the run folder ({exc.strerror}); fix: make it"
+            " writable, free disk space or set output_dir in supplyseg.yaml"
+        ) from None
+    return staging
+
+
+def point_marker(marker: Path, run_id: str) -> None:
+    """Point ``marker`` (``out/latest``) at ``run_id`` atomically."""
+    tmp = marker.with_name(f".{marker.name}.tmp")
+    tmp.write_text(run_id + "\n", encoding="utf-8")
+    os.replace(tmp, marker)

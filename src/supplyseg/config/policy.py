@@ -50,6 +50,7 @@ from pydantic import (
 )
 
 from supplyseg.config.customer import DEFAULT_RFM_SEGMENTS, RfmSettings
+from supplyseg.config.optimise import OptimiseSettings
 from supplyseg.errors import ConfigError
 
 __all__ = [
@@ -67,7 +68,6 @@ __all__ = [
     "CreditCheck",
     "InventoryRule",
     "InventoryTemplate",
-    "OptimiseSettings",
     "OrderRules",
     "PolicySettings",
     "ReplenishmentProgram",
@@ -406,21 +406,6 @@ def builtin_template(scheme: str | None, segment: str) -> InventoryTemplate | No
 def builtin_order_rules(scheme: str | None, segment: str) -> OrderRules | None:
     """The built-in order rules of ``segment`` under ``scheme``, if there are any."""
     return BUILTIN_ORDER_RULES.get(scheme or "", {}).get(segment)
-
-
-class OptimiseSettings(_Model):
-    """Stock-mix optimisation: per-item fill-rate targets that reach each segment's (or the
-    company's) target as a demand-weighted fill rate at the least safety-stock value."""
-
-    enabled: bool = Field(default=False, description="Optimise the items' targets.")
-    scope: Literal["segment", "overall"] = Field(
-        default="segment",
-        description="segment: each product segment meets its own service_target; overall: the"
-        " stocked items together meet their demand-weighted mean target.",
-    )
-    target: Literal["fill_rate"] = Field(
-        default="fill_rate", description="The aggregate measure met (fill rate, beta)."
-    )
 
 
 class PolicySettings(_Model):
