@@ -26,14 +26,22 @@ __all__ = [
     "Workspace",
     "__version__",
     "load_workspace",
+    "stock_mix",
+    "stock_to_service_frontier",
 ]
 
 if TYPE_CHECKING:
     from supplyseg.config import Workspace, load_workspace
+    from supplyseg.policy.optimise import stock_mix, stock_to_service_frontier
 
 # Loaded on first use (PEP 562): config imports pandas, and `supplyseg --help` should not wait
 # for it.
-_LAZY = {"Workspace": "supplyseg.config", "load_workspace": "supplyseg.config"}
+_LAZY = {
+    "Workspace": "supplyseg.config",
+    "load_workspace": "supplyseg.config",
+    "stock_mix": "supplyseg.policy.optimise",
+    "stock_to_service_frontier": "supplyseg.policy.optimise",
+}
 
 
 def __getattr__(name: str) -> Any:
