@@ -49,6 +49,9 @@ def test_create_api_key_returns_a_working_key(sqlite_url: str) -> None:
     assert p.customers == frozenset({"S1"})
     with pytest.raises(ServiceError, match="role 'boss'"):
         create_api_key(sqlite_url, "boss")
+    with pytest.raises(ServiceError, match="admin key cannot be bound") as refused:
+        create_api_key(sqlite_url, "admin", ["S1"])
+    assert "\n" not in str(refused.value)  # one line for the CLI
 
 
 def test_read_policy_file(tmp_path: Path, policy_doc: dict[str, Any]) -> None:

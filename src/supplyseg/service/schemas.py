@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from supplyseg.policy.document import Channel, StatusEvent
-from supplyseg.service.security import Role
+from supplyseg.service.security import ADMIN_BOUND, Role
 
 __all__ = [
     "ApiKeyCreated",
@@ -234,9 +234,17 @@ class ApiKeyIn(_In):
 
     role: Role
     customers: list[Id] | None = Field(
-        None, min_length=1, description="Customers a submitter is bound to; null = all."
+        None,
+        min_length=1,
+        description="Customers a submitter or operator is bound to; null = all (admin: null).",
     )
     label: str = Field("", max_length=200)
+
+    @model_validator(mode="after")
+    def _admin_unbound(self) -> ApiKeyIn:
+        if self.role == "admin" and self.customers is not None:
+            raise ValueError(ADMIN_BOUND)
+        return self
 
 
 class ApiKeyCreated(_Out):

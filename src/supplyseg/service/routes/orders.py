@@ -129,7 +129,7 @@ def submit_csv(
 def get_order(order_id: int, session: SessionDep, principal: CanReadOrders) -> OrderOut:
     """One order with its lines and the findings of its latest validation."""
     view = order_view(session, order_id)
-    principal.check_customer(view.customer_id)
+    principal.check_visible(view.customer_id, f"no order {order_id}")
     return view
 
 
@@ -174,4 +174,8 @@ def ship_order(
     req: ShipmentIn | None = None,
 ) -> OrderOut:
     """Record that an accepted or approved order shipped (audited; notifies per segment)."""
+    if principal.customers is not None:
+        customer = session.scalar(select(OrderRow.customer_id).where(OrderRow.id == order_id))
+        if customer is not None:  # a missing order is record_shipment's 404
+            principal.check_visible(customer, f"no order {order_id}")
     return record_shipment(session, cache, order_id, req or ShipmentIn(), actor=principal.key_id)
