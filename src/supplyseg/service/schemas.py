@@ -5,12 +5,22 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from supplyseg.policy.document import Channel, StatusEvent
 from supplyseg.service.security import ADMIN_BOUND, Role
 
 __all__ = [
+    "MAX_ID",
+    "MAX_QUANTITY",
+    "MAX_UNIT_PRICE",
     "ApiKeyCreated",
     "ApiKeyIn",
     "ApiKeyOut",
@@ -32,13 +42,41 @@ __all__ = [
     "ResolveIn",
     "ResolveOut",
     "ShipmentIn",
+    "Text",
+    "no_nul",
 ]
 
 OrderStatus = Literal[
     "accepted", "accepted_with_warnings", "exception", "approved", "rejected", "shipped"
 ]
-Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
-Comment = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+# Row ids are 32-bit integer columns (PostgreSQL INTEGER); a larger id cannot name a row.
+MAX_ID = 2**31 - 1
+# Limits of plausibility, not business rules: a line beyond them is a typo or an attack, and
+# would make order totals (and every later credit check of the customer) overflow to Inf.
+MAX_QUANTITY = 1e9
+MAX_UNIT_PRICE = 1e9
+
+
+def no_nul(value: str) -> str:
+    """``value`` unless it holds a NUL character (PostgreSQL text cannot store one)."""
+    if "\x00" in value:
+        raise ValueError("must not contain a NUL character (\\u0000)")
+    return value
+
+
+Text = Annotated[str, AfterValidator(no_nul)]
+# Constraints before the NUL check: after a validator pydantic would not apply them.
+Id = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=64),
+    AfterValidator(no_nul),
+]
+Comment = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=2000),
+    AfterValidator(no_nul),
+]
+Label = Annotated[str, StringConstraints(max_length=200), AfterValidator(no_nul)]
 
 
 class _In(BaseModel):
@@ -55,9 +93,13 @@ class OrderLineIn(_In):
 
     line_no: int = Field(ge=1, le=100_000)
     product_id: Id
-    quantity: float = Field(gt=0, allow_inf_nan=False)
+    quantity: float = Field(gt=0, le=MAX_QUANTITY, allow_inf_nan=False)
     unit_price: float | None = Field(
-        None, ge=0, allow_inf_nan=False, description="Agreed price; null = list price."
+        None,
+        ge=0,
+        le=MAX_UNIT_PRICE,
+        allow_inf_nan=False,
+        description="Agreed price; null = list price.",
     )
 
 
@@ -177,7 +219,7 @@ class ResolveIn(_In):
     action: Literal["approve", "reject", "amend"]
     comment: Comment
     lines: list[OrderLineIn] | None = None
-    remove_line_nos: list[int] | None = None
+    remove_line_nos: list[Annotated[int, Field(ge=1, le=100_000)]] | None = None
     requested_date: date | None = None
     ship_to_id: Id | None = None
 
@@ -238,7 +280,7 @@ class ApiKeyIn(_In):
         min_length=1,
         description="Customers a submitter or operator is bound to; null = all (admin: null).",
     )
-    label: str = Field("", max_length=200)
+    label: Label = ""
 
     @model_validator(mode="after")
     def _admin_unbound(self) -> ApiKeyIn:

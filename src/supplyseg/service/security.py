@@ -175,6 +175,8 @@ def key_hash(token: str) -> str:
 
 
 def _key_id(token: str) -> str | None:
+    if "\x00" in token:  # PostgreSQL text cannot hold NUL: unknown key, not a database error
+        return None
     parts = token.split("_", 2)
     if len(parts) != 3 or parts[0] != _PREFIX or not parts[1] or not parts[2]:
         return None

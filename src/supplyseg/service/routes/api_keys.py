@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Path
 from sqlalchemy import select
 
 from supplyseg.service.deps import CanManageKeys, PrincipalCacheDep, SessionDep
 from supplyseg.service.models import ApiKey
-from supplyseg.service.schemas import ApiKeyCreated, ApiKeyIn, ApiKeyOut
+from supplyseg.service.schemas import ApiKeyCreated, ApiKeyIn, ApiKeyOut, Text
 from supplyseg.service.security import issue_api_key, revoke_api_key
 from supplyseg.service.views import utc
 
@@ -45,7 +47,10 @@ def list_keys(session: SessionDep, principal: CanManageKeys) -> list[ApiKeyOut]:
 
 @router.delete("/{key_id}", status_code=204)
 def revoke_key(
-    key_id: str, session: SessionDep, keys: PrincipalCacheDep, principal: CanManageKeys
+    key_id: Annotated[Text, Path(max_length=32)],
+    session: SessionDep,
+    keys: PrincipalCacheDep,
+    principal: CanManageKeys,
 ) -> None:
     """Revoke a key (kept for audit); requests with it get 401 from now on."""
     revoke_api_key(session, key_id, actor=principal.key_id)

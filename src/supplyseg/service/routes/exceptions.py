@@ -8,11 +8,25 @@ from fastapi import APIRouter, Query
 from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import Session
 
-from supplyseg.service.deps import CacheDep, CanReadExceptions, CanResolve, SessionDep
+from supplyseg.service.deps import (
+    CacheDep,
+    CanReadExceptions,
+    CanResolve,
+    ExceptionId,
+    QueryText,
+    SessionDep,
+)
 from supplyseg.service.models import OrderException, OrderRow, Reason
 from supplyseg.service.problems import NotFoundError
 from supplyseg.service.resolution import resolve_exception
-from supplyseg.service.schemas import ExceptionOut, ExceptionPage, ResolveIn, ResolveOut
+from supplyseg.service.schemas import (
+    MAX_ID,
+    ExceptionOut,
+    ExceptionPage,
+    ResolveIn,
+    ResolveOut,
+    Text,
+)
 from supplyseg.service.security import Principal
 from supplyseg.service.views import exception_views
 
@@ -25,10 +39,12 @@ router = APIRouter(prefix="/exceptions", tags=["exceptions"])
 def list_exceptions(
     session: SessionDep,
     principal: CanReadExceptions,
-    segment: Annotated[str | None, Query(max_length=64)] = None,
-    reason: Annotated[str | None, Query(max_length=64, description="A reason code.")] = None,
+    segment: QueryText = None,
+    reason: Annotated[Text | None, Query(max_length=64, description="A reason code.")] = None,
     status: Annotated[Literal["open", "resolved"] | None, Query()] = "open",
-    after: Annotated[int, Query(ge=0, description="Return exceptions with id > after.")] = 0,
+    after: Annotated[
+        int, Query(ge=0, le=MAX_ID, description="Return exceptions with id > after.")
+    ] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> ExceptionPage:
     """Exceptions by segment and reason code (open ones unless ``status`` says otherwise;
@@ -71,7 +87,7 @@ def list_exceptions(
 
 @router.get("/{exception_id}")
 def get_exception(
-    exception_id: int, session: SessionDep, principal: CanReadExceptions
+    exception_id: ExceptionId, session: SessionDep, principal: CanReadExceptions
 ) -> ExceptionOut:
     """One exception with the findings that opened it."""
     row = session.get(OrderException, exception_id)
@@ -96,7 +112,7 @@ def _check_visible(session: Session, principal: Principal, exception_id: int) ->
 
 @router.post("/{exception_id}/resolve")
 def resolve(
-    exception_id: int,
+    exception_id: ExceptionId,
     req: ResolveIn,
     session: SessionDep,
     cache: CacheDep,

@@ -13,6 +13,8 @@ from supplyseg.service.deps import (
     CanReadOrders,
     CanShip,
     CanSubmit,
+    OrderId,
+    QueryText,
     SessionDep,
     SettingsDep,
     run_intake,
@@ -22,6 +24,7 @@ from supplyseg.service.models import OrderRow
 from supplyseg.service.problems import UnprocessableError
 from supplyseg.service.resolution import record_shipment
 from supplyseg.service.schemas import (
+    MAX_ID,
     BatchIn,
     BatchOut,
     OrderIn,
@@ -126,7 +129,7 @@ def submit_csv(
 
 
 @router.get("/{order_id}")
-def get_order(order_id: int, session: SessionDep, principal: CanReadOrders) -> OrderOut:
+def get_order(order_id: OrderId, session: SessionDep, principal: CanReadOrders) -> OrderOut:
     """One order with its lines and the findings of its latest validation."""
     view = order_view(session, order_id)
     principal.check_visible(view.customer_id, f"no order {order_id}")
@@ -145,9 +148,9 @@ def list_orders(
     session: SessionDep,
     principal: CanReadOrders,
     status: Annotated[OrderStatus | None, Query()] = None,
-    segment: Annotated[str | None, Query(max_length=64)] = None,
-    customer_id: Annotated[str | None, Query(max_length=64)] = None,
-    after: Annotated[int, Query(ge=0, description="Return orders with id > after.")] = 0,
+    segment: QueryText = None,
+    customer_id: QueryText = None,
+    after: Annotated[int, Query(ge=0, le=MAX_ID, description="Return orders with id > after.")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> OrderPage:
     """Orders by status, segment and customer, oldest first (keys see their customers only)."""
@@ -167,7 +170,7 @@ def list_orders(
 
 @router.post("/{order_id}/shipment")
 def ship_order(
-    order_id: int,
+    order_id: OrderId,
     session: SessionDep,
     cache: CacheDep,
     principal: CanShip,
