@@ -81,6 +81,7 @@ def test_serve_migrates_and_runs_uvicorn(sqlite_url: str, monkeypatch: pytest.Mo
     assert isinstance(seen["app"], FastAPI)
     assert seen["kw"]["host"] == "127.0.0.1"
     assert seen["kw"]["port"] == 8123
+    assert seen["kw"]["server_header"] is False  # no "server: uvicorn" banner
     engine = create_engine(sqlite_url)
     assert "orders" in inspect(engine).get_table_names()
     engine.dispose()

@@ -27,6 +27,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from supplyseg.service.db import engine_for, migrate, session_factory
+from supplyseg.service.headers import SecurityHeaders
 from supplyseg.service.policy_store import PolicyCache
 from supplyseg.service.problems import ApiError, request_errors
 from supplyseg.service.routes import ROUTERS
@@ -109,6 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.intake_inline = settings.is_sqlite
     app.state.policy_cache = PolicyCache()
     app.state.principal_cache = PrincipalCache(settings.api_key_cache_s)
+    app.add_middleware(SecurityHeaders)
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, _request_invalid)
     app.add_exception_handler(DBAPIError, _database_error)

@@ -18,6 +18,8 @@ from supplyseg.policy.document import Channel, StatusEvent
 from supplyseg.service.security import ADMIN_BOUND, Role
 
 __all__ = [
+    "EARLIEST_DATE",
+    "LATEST_DATE",
     "MAX_ID",
     "MAX_QUANTITY",
     "MAX_UNIT_PRICE",
@@ -44,6 +46,7 @@ __all__ = [
     "ShipmentIn",
     "Text",
     "no_nul",
+    "plausible_date",
 ]
 
 OrderStatus = Literal[
@@ -65,6 +68,26 @@ def no_nul(value: str) -> str:
 
 
 Text = Annotated[str, AfterValidator(no_nul)]
+
+# Order dates outside this range are typos (year 0001, 20266) that would mislead every
+# lead-time and ageing figure; the range covers all public order data sets back to 1990.
+EARLIEST_DATE = date(1990, 1, 1)
+LATEST_DATE = date(2199, 12, 31)
+
+
+def plausible_date(value: date) -> date:
+    """``value`` unless it lies outside ``EARLIEST_DATE``..``LATEST_DATE``."""
+    if not EARLIEST_DATE <= value <= LATEST_DATE:
+        raise ValueError(
+            f"{value} is not a plausible order date; allowed {EARLIEST_DATE}..{LATEST_DATE}"
+        )
+    return value
+
+
+OrderDate = Annotated[date, AfterValidator(plausible_date)]
+# Numbers in JSON must be numbers: "10" or true are refused, not coerced (strict); an int is
+# a valid float.
+LineNo = Annotated[int, Field(strict=True, ge=1, le=100_000)]
 # Constraints before the NUL check: after a validator pydantic would not apply them.
 Id = Annotated[
     str,
@@ -91,11 +114,12 @@ class _Out(BaseModel):
 class OrderLineIn(_In):
     """One order line as submitted."""
 
-    line_no: int = Field(ge=1, le=100_000)
+    line_no: LineNo
     product_id: Id
-    quantity: float = Field(gt=0, le=MAX_QUANTITY, allow_inf_nan=False)
+    quantity: float = Field(strict=True, gt=0, le=MAX_QUANTITY, allow_inf_nan=False)
     unit_price: float | None = Field(
         None,
+        strict=True,
         ge=0,
         le=MAX_UNIT_PRICE,
         allow_inf_nan=False,
@@ -109,10 +133,19 @@ class OrderIn(_In):
     customer_id: Id
     po_number: Id = Field(description="The customer's purchase order number.")
     channel: Channel
-    order_date: date
-    requested_date: date
+    order_date: OrderDate
+    requested_date: OrderDate
     ship_to_id: Id | None = Field(None, description="null = the customer's default ship-to.")
     lines: list[OrderLineIn] = Field(min_length=1, max_length=1000)
+
+    @model_validator(mode="after")
+    def _requested_after_ordered(self) -> OrderIn:
+        if self.requested_date < self.order_date:
+            raise ValueError(
+                f"requested_date {self.requested_date} is before order_date {self.order_date};"
+                " fix: request a date on or after the order date"
+            )
+        return self
 
     @model_validator(mode="after")
     def _unique_line_numbers(self) -> OrderIn:
@@ -219,8 +252,8 @@ class ResolveIn(_In):
     action: Literal["approve", "reject", "amend"]
     comment: Comment
     lines: list[OrderLineIn] | None = None
-    remove_line_nos: list[Annotated[int, Field(ge=1, le=100_000)]] | None = None
-    requested_date: date | None = None
+    remove_line_nos: list[LineNo] | None = None
+    requested_date: OrderDate | None = None
     ship_to_id: Id | None = None
 
     @model_validator(mode="after")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Response
 from sqlalchemy import select
 
 from supplyseg.service.deps import CanManageKeys, PrincipalCacheDep, SessionDep
@@ -19,8 +19,11 @@ router = APIRouter(prefix="/api-keys", tags=["api-keys"])
 
 
 @router.post("", status_code=201)
-def create_key(req: ApiKeyIn, session: SessionDep, principal: CanManageKeys) -> ApiKeyCreated:
-    """Create a key; the plain key is in this response only."""
+def create_key(
+    req: ApiKeyIn, response: Response, session: SessionDep, principal: CanManageKeys
+) -> ApiKeyCreated:
+    """Create a key; the plain key is in this response only (never cached: ``no-store``)."""
+    response.headers["Cache-Control"] = "no-store"
     key_id, token = issue_api_key(
         session, req.role, req.customers, label=req.label, actor=principal.key_id
     )
