@@ -46,7 +46,7 @@ LINE = {"line_no": 1, "product_id": "P100", "quantity": 25}
         (
             {"lines": [{**LINE, "quantity": "ten"}]},
             ["body", "lines", 0, "quantity"],
-            "float_parsing",
+            "float_type",
         ),
         ({"lines": [{**LINE, "colour": "red"}]}, ["body", "lines", 0, "colour"], "extra_forbidden"),
         ({"discount": 5}, ["body", "discount"], "extra_forbidden"),
@@ -54,6 +54,21 @@ LINE = {"line_no": 1, "product_id": "P100", "quantity": 25}
         ({"channel": "fax"}, ["body", "channel"], "literal_error"),
         ({"lines": [{**LINE, "quantity": -1}]}, ["body", "lines", 0, "quantity"], "greater_than"),
         ({"lines": []}, ["body", "lines"], "too_short"),
+        # strict numbers: no coercion of strings or booleans (issue 19)
+        ({"lines": [{**LINE, "quantity": "10"}]}, ["body", "lines", 0, "quantity"], "float_type"),
+        ({"lines": [{**LINE, "quantity": True}]}, ["body", "lines", 0, "quantity"], "float_type"),
+        ({"lines": [{**LINE, "line_no": True}]}, ["body", "lines", 0, "line_no"], "int_type"),
+        ({"lines": [{**LINE, "line_no": "1"}]}, ["body", "lines", 0, "line_no"], "int_type"),
+        ({"lines": [{**LINE, "line_no": 1.0}]}, ["body", "lines", 0, "line_no"], "int_type"),
+        (
+            {"lines": [{**LINE, "unit_price": "9.5"}]},
+            ["body", "lines", 0, "unit_price"],
+            "float_type",
+        ),
+        # implausible dates
+        ({"order_date": "0001-01-01"}, ["body", "order_date"], "value_error"),
+        ({"requested_date": "9999-12-31"}, ["body", "requested_date"], "value_error"),
+        ({"requested_date": "2026-03-01"}, ["body"], "value_error"),
     ],
 )
 def test_malformed_requests_get_422_with_the_field_path(
@@ -162,3 +177,20 @@ def test_docs_and_openapi(service: Any) -> None:
         assert path in spec["paths"], path
     assert "APIKeyHeader" in spec["components"]["securitySchemes"]
     assert service.client.get("/health").json()["policy_version"] == "fixture-2026-01"
+
+
+def test_security_headers_on_every_response(service: Any, make_order: Order) -> None:
+    c = service.client
+    for r in (
+        service.post("/orders", make_order()),
+        service.get("/orders/999999"),
+        c.get("/orders"),  # 401
+        c.get("/health"),
+        service.post("/orders", make_order(channel="fax")),  # 422
+    ):
+        assert r.headers["x-content-type-options"] == "nosniff", r.request.url
+        assert "server" not in r.headers
+    created = service.post("/api-keys", {"role": "operator"}, "admin")
+    assert created.status_code == 201
+    assert created.headers["cache-control"] == "no-store"
+    assert created.headers["x-content-type-options"] == "nosniff"

@@ -49,6 +49,9 @@ def test_create_api_key_returns_a_working_key(sqlite_url: str) -> None:
     assert p.customers == frozenset({"S1"})
     with pytest.raises(ServiceError, match="role 'boss'"):
         create_api_key(sqlite_url, "boss")
+    with pytest.raises(ServiceError, match="admin key cannot be bound") as refused:
+        create_api_key(sqlite_url, "admin", ["S1"])
+    assert "\n" not in str(refused.value)  # one line for the CLI
 
 
 def test_read_policy_file(tmp_path: Path, policy_doc: dict[str, Any]) -> None:
@@ -78,6 +81,7 @@ def test_serve_migrates_and_runs_uvicorn(sqlite_url: str, monkeypatch: pytest.Mo
     assert isinstance(seen["app"], FastAPI)
     assert seen["kw"]["host"] == "127.0.0.1"
     assert seen["kw"]["port"] == 8123
+    assert seen["kw"]["server_header"] is False  # no "server: uvicorn" banner
     engine = create_engine(sqlite_url)
     assert "orders" in inspect(engine).get_table_names()
     engine.dispose()

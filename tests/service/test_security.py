@@ -70,6 +70,10 @@ def test_issue_errors(session: Session) -> None:
         issue_api_key(session, "root", None)
     with pytest.raises(ServiceError, match="at least one non-empty customer"):
         issue_api_key(session, "submitter", [])
+    with pytest.raises(ServiceError, match="admin key cannot be bound to customers"):
+        issue_api_key(session, "admin", ["S1"])
+    # bound operators and submitters are meaningful: the binding limits what they see
+    issue_api_key(session, "operator", ["S1"])
 
 
 def test_permissions() -> None:

@@ -4,8 +4,9 @@ Error answers:
 
 - 401/403/404/409/422/503 from `ApiError` subclasses, as ``{"detail": ..., "code": ...}``
   (422 from the service carries FastAPI's ``[{loc, msg, type}]`` list when it names fields);
-- 422 from request validation (malformed JSON, wrong types, unknown fields), FastAPI's shape with
-  the field path in ``loc``;
+- 422 from request validation (malformed JSON, wrong types, unknown fields, NaN/Infinity,
+  out-of-range numbers), FastAPI's shape with the field path in ``loc`` and ``input`` cut to a
+  few hundred characters (`supplyseg.service.problems.request_errors`);
 - 413 when the body exceeds ``max_body_bytes`` (FastAPI's ``max_body_size``: checked on
   Content-Length and while the body streams in);
 - 503 with ``Retry-After`` when the database fails; the request's transaction is rolled back, so
@@ -20,13 +21,15 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from supplyseg.service.db import engine_for, migrate, session_factory
+from supplyseg.service.headers import SecurityHeaders
 from supplyseg.service.policy_store import PolicyCache
-from supplyseg.service.problems import ApiError
+from supplyseg.service.problems import ApiError, request_errors
 from supplyseg.service.routes import ROUTERS
 from supplyseg.service.security import PrincipalCache
 from supplyseg.service.settings import Settings
@@ -52,6 +55,13 @@ def _api_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
     detail: Any = exc.errors if exc.errors is not None else str(exc)
     return JSONResponse({"detail": detail, "code": exc.code}, status_code=exc.status_code)
+
+
+def _request_invalid(_request: Request, exc: Exception) -> JSONResponse:
+    # FastAPI's shape, but NaN/Infinity (which Python's JSON parser accepts) and huge inputs
+    # are not echoed back as they came: the first broke the response, the second bloats it.
+    assert isinstance(exc, RequestValidationError)
+    return JSONResponse({"detail": request_errors(exc.errors())}, status_code=422)
 
 
 def _database_error(_request: Request, exc: Exception) -> JSONResponse:
@@ -100,7 +110,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.intake_inline = settings.is_sqlite
     app.state.policy_cache = PolicyCache()
     app.state.principal_cache = PrincipalCache(settings.api_key_cache_s)
+    app.add_middleware(SecurityHeaders)
     app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(RequestValidationError, _request_invalid)
     app.add_exception_handler(DBAPIError, _database_error)
     app.add_exception_handler(PoolTimeoutError, _database_error)
     for router in ROUTERS:

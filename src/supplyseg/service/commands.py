@@ -80,4 +80,5 @@ def serve(db_url: str, host: str = "127.0.0.1", port: int = 8000) -> None:
     from supplyseg.service.app import create_app
 
     app = create_app(_settings(db_url))
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    # No "server: uvicorn" banner: it tells an attacker which software to look up.
+    uvicorn.run(app, host=host, port=port, log_level="info", server_header=False)

@@ -98,7 +98,8 @@ def orders_from_csv(data: bytes) -> list[OrderIn]:
     orders = []
     for key, raw in grouped.items():
         try:
-            orders.append(OrderIn.model_validate(raw))
+            # CSV cells are text: numbers are parsed here, where JSON requests are strict.
+            orders.append(OrderIn.model_validate(raw, strict=False))
         except ValidationError as exc:
             err = exc.errors()[0]
             loc = err["loc"]

@@ -9,14 +9,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from supplyseg.service.policy_store import PolicyCache
-from supplyseg.service.problems import ForbiddenError, UnauthorizedError
+from supplyseg.service.problems import ForbiddenError, NotFoundError, UnauthorizedError
+from supplyseg.service.schemas import MAX_ID, Text
 from supplyseg.service.security import (
     Permission,
     Principal,
@@ -36,8 +37,11 @@ __all__ = [
     "CanResolve",
     "CanShip",
     "CanSubmit",
+    "ExceptionId",
+    "OrderId",
     "PrincipalCacheDep",
     "PrincipalDep",
+    "QueryText",
     "SessionDep",
     "SettingsDep",
     "requires",
@@ -177,6 +181,23 @@ def requires(permission: Permission) -> Callable[[Principal], Awaitable[Principa
 
     return check
 
+
+async def _order_id(order_id: Annotated[int, Path()]) -> int:
+    # Out of the id column's range is "no such order", not a database error.
+    if not 1 <= order_id <= MAX_ID:
+        raise NotFoundError(f"no order {order_id}")
+    return order_id
+
+
+async def _exception_id(exception_id: Annotated[int, Path()]) -> int:
+    if not 1 <= exception_id <= MAX_ID:
+        raise NotFoundError(f"no exception {exception_id}")
+    return exception_id
+
+
+OrderId = Annotated[int, Depends(_order_id)]
+QueryText = Annotated[Text | None, Query(max_length=64)]
+ExceptionId = Annotated[int, Depends(_exception_id)]
 
 CanSubmit = Annotated[Principal, Depends(requires("orders:submit"))]
 CanReadOrders = Annotated[Principal, Depends(requires("orders:read"))]

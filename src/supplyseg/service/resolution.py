@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
@@ -25,7 +26,7 @@ from supplyseg.service.intake import (
 )
 from supplyseg.service.models import Audit, OrderException, OrderLine, OrderRow
 from supplyseg.service.policy_store import PolicyCache
-from supplyseg.service.problems import ConflictError, NotFoundError
+from supplyseg.service.problems import ConflictError, NotFoundError, UnprocessableError
 from supplyseg.service.schemas import (
     ExceptionOut,
     OrderIn,
@@ -175,15 +176,26 @@ def _amend(
             f"amend would leave order {order.id} without lines; fix: reject the order instead",
             code="no_lines_left",
         )
-    amended = OrderIn(
-        customer_id=order.customer_id,
-        po_number=order.po_number,
-        channel=order.channel,
-        order_date=order.order_date,
-        requested_date=req.requested_date or order.requested_date,
-        ship_to_id=req.ship_to_id if req.ship_to_id is not None else order.ship_to_id,
-        lines=[lines[n] for n in sorted(lines)],
-    )
+    try:
+        amended = OrderIn(
+            customer_id=order.customer_id,
+            po_number=order.po_number,
+            channel=order.channel,
+            order_date=order.order_date,
+            requested_date=req.requested_date or order.requested_date,
+            ship_to_id=req.ship_to_id if req.ship_to_id is not None else order.ship_to_id,
+            lines=[lines[n] for n in sorted(lines)],
+        )
+    except ValidationError as exc:
+        # Only the order-level rules can fail here (the fields were validated on the way in),
+        # and the only one an amendment can break is requested_date vs order_date.
+        err = exc.errors()[0]
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        raise UnprocessableError(
+            f"amended order {order.id}: {msg}",
+            code="invalid_amendment",
+            errors=[{"loc": ["body", "requested_date"], "msg": msg, "type": err["type"]}],
+        ) from None
     v = validate_order(amended, policy, DbFacts(session, exclude=order.id))
     session.execute(delete(OrderLine).where(OrderLine.order_id == order.id))
     session.execute(

@@ -5,12 +5,24 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from supplyseg.policy.document import Channel, StatusEvent
-from supplyseg.service.security import Role
+from supplyseg.service.security import ADMIN_BOUND, Role
 
 __all__ = [
+    "EARLIEST_DATE",
+    "LATEST_DATE",
+    "MAX_ID",
+    "MAX_QUANTITY",
+    "MAX_UNIT_PRICE",
     "ApiKeyCreated",
     "ApiKeyIn",
     "ApiKeyOut",
@@ -32,13 +44,62 @@ __all__ = [
     "ResolveIn",
     "ResolveOut",
     "ShipmentIn",
+    "Text",
+    "no_nul",
+    "plausible_date",
 ]
 
 OrderStatus = Literal[
     "accepted", "accepted_with_warnings", "exception", "approved", "rejected", "shipped"
 ]
-Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
-Comment = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+# Row ids are 32-bit integer columns (PostgreSQL INTEGER); a larger id cannot name a row.
+MAX_ID = 2**31 - 1
+# Limits of plausibility, not business rules: a line beyond them is a typo or an attack, and
+# would make order totals (and every later credit check of the customer) overflow to Inf.
+MAX_QUANTITY = 1e9
+MAX_UNIT_PRICE = 1e9
+
+
+def no_nul(value: str) -> str:
+    """``value`` unless it holds a NUL character (PostgreSQL text cannot store one)."""
+    if "\x00" in value:
+        raise ValueError("must not contain a NUL character (\\u0000)")
+    return value
+
+
+Text = Annotated[str, AfterValidator(no_nul)]
+
+# Order dates outside this range are typos (year 0001, 20266) that would mislead every
+# lead-time and ageing figure; the range covers all public order data sets back to 1990.
+EARLIEST_DATE = date(1990, 1, 1)
+LATEST_DATE = date(2199, 12, 31)
+
+
+def plausible_date(value: date) -> date:
+    """``value`` unless it lies outside ``EARLIEST_DATE``..``LATEST_DATE``."""
+    if not EARLIEST_DATE <= value <= LATEST_DATE:
+        raise ValueError(
+            f"{value} is not a plausible order date; allowed {EARLIEST_DATE}..{LATEST_DATE}"
+        )
+    return value
+
+
+OrderDate = Annotated[date, AfterValidator(plausible_date)]
+# Numbers in JSON must be numbers: "10" or true are refused, not coerced (strict); an int is
+# a valid float.
+LineNo = Annotated[int, Field(strict=True, ge=1, le=100_000)]
+# Constraints before the NUL check: after a validator pydantic would not apply them.
+Id = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=64),
+    AfterValidator(no_nul),
+]
+Comment = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=2000),
+    AfterValidator(no_nul),
+]
+Label = Annotated[str, StringConstraints(max_length=200), AfterValidator(no_nul)]
 
 
 class _In(BaseModel):
@@ -53,11 +114,16 @@ class _Out(BaseModel):
 class OrderLineIn(_In):
     """One order line as submitted."""
 
-    line_no: int = Field(ge=1, le=100_000)
+    line_no: LineNo
     product_id: Id
-    quantity: float = Field(gt=0, allow_inf_nan=False)
+    quantity: float = Field(strict=True, gt=0, le=MAX_QUANTITY, allow_inf_nan=False)
     unit_price: float | None = Field(
-        None, ge=0, allow_inf_nan=False, description="Agreed price; null = list price."
+        None,
+        strict=True,
+        ge=0,
+        le=MAX_UNIT_PRICE,
+        allow_inf_nan=False,
+        description="Agreed price; null = list price.",
     )
 
 
@@ -67,10 +133,19 @@ class OrderIn(_In):
     customer_id: Id
     po_number: Id = Field(description="The customer's purchase order number.")
     channel: Channel
-    order_date: date
-    requested_date: date
+    order_date: OrderDate
+    requested_date: OrderDate
     ship_to_id: Id | None = Field(None, description="null = the customer's default ship-to.")
     lines: list[OrderLineIn] = Field(min_length=1, max_length=1000)
+
+    @model_validator(mode="after")
+    def _requested_after_ordered(self) -> OrderIn:
+        if self.requested_date < self.order_date:
+            raise ValueError(
+                f"requested_date {self.requested_date} is before order_date {self.order_date};"
+                " fix: request a date on or after the order date"
+            )
+        return self
 
     @model_validator(mode="after")
     def _unique_line_numbers(self) -> OrderIn:
@@ -177,8 +252,8 @@ class ResolveIn(_In):
     action: Literal["approve", "reject", "amend"]
     comment: Comment
     lines: list[OrderLineIn] | None = None
-    remove_line_nos: list[int] | None = None
-    requested_date: date | None = None
+    remove_line_nos: list[LineNo] | None = None
+    requested_date: OrderDate | None = None
     ship_to_id: Id | None = None
 
     @model_validator(mode="after")
@@ -234,9 +309,17 @@ class ApiKeyIn(_In):
 
     role: Role
     customers: list[Id] | None = Field(
-        None, min_length=1, description="Customers a submitter is bound to; null = all."
+        None,
+        min_length=1,
+        description="Customers a submitter or operator is bound to; null = all (admin: null).",
     )
-    label: str = Field("", max_length=200)
+    label: Label = ""
+
+    @model_validator(mode="after")
+    def _admin_unbound(self) -> ApiKeyIn:
+        if self.role == "admin" and self.customers is not None:
+            raise ValueError(ADMIN_BOUND)
+        return self
 
 
 class ApiKeyCreated(_Out):

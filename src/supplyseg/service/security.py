@@ -6,8 +6,13 @@ hashes in constant time. Roles:
 
 - ``submitter``: submit orders and read orders/notifications of the customers it is bound to
   (``customers = None`` binds it to every customer, e.g. an EDI gateway);
-- ``operator``: read everything, resolve exceptions, record shipments;
+- ``operator``: read orders, exceptions and notifications, resolve exceptions, record shipments;
 - ``admin``: publish policy versions, manage keys, read everything.
+
+A customer binding applies to every resource: lists show the bound customers only, and a single
+order or exception of another customer is answered 404, exactly like one that does not exist, so
+a key learns nothing about other customers' ids. An admin key cannot be bound: it manages keys
+and could issue itself an unbound one, so a binding would only pretend to limit it.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from supplyseg.service.models import ApiKey, Audit
 from supplyseg.service.problems import ForbiddenError, NotFoundError
 
 __all__ = [
+    "ADMIN_BOUND",
     "PERMISSIONS",
     "ROLES",
     "Permission",
@@ -82,6 +88,11 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
 
 _PREFIX = "ssk"
 
+ADMIN_BOUND = (
+    "an admin key cannot be bound to customers (it manages keys, so a binding would not limit"
+    " it); fix: drop the customers, or create an operator or submitter key for them"
+)
+
 
 @dataclass(frozen=True)
 class Principal:
@@ -100,12 +111,24 @@ class Principal:
         return self.customers is None or customer_id in self.customers
 
     def check_customer(self, customer_id: str) -> None:
-        """Raise `ForbiddenError` unless the key is bound to ``customer_id``."""
+        """Raise `ForbiddenError` unless the key is bound to ``customer_id``.
+
+        For a customer id the caller named itself (submitting, filtering); a stored resource
+        of another customer is hidden with `check_visible` instead.
+        """
         if not self.may_access(customer_id):
             raise ForbiddenError(
                 f"API key {self.key_id} is not bound to customer {customer_id!r}",
                 code="customer_forbidden",
             )
+
+    def check_visible(self, customer_id: str, not_found: str) -> None:
+        """Raise `NotFoundError` (``not_found`` as message) unless bound to ``customer_id``.
+
+        The answer is the one for a missing resource, so ids of other customers stay hidden.
+        """
+        if not self.may_access(customer_id):
+            raise NotFoundError(not_found)
 
 
 class PrincipalCache:
@@ -152,6 +175,8 @@ def key_hash(token: str) -> str:
 
 
 def _key_id(token: str) -> str | None:
+    if "\x00" in token:  # PostgreSQL text cannot hold NUL: unknown key, not a database error
+        return None
     parts = token.split("_", 2)
     if len(parts) != 3 or parts[0] != _PREFIX or not parts[1] or not parts[2]:
         return None
@@ -168,10 +193,13 @@ def issue_api_key(
 ) -> tuple[str, str]:
     """Create a key; returns ``(key_id, plain key)``. The plain key is not stored anywhere.
 
-    The caller commits. Raises `ServiceError` for an unknown role or an empty customer list.
+    The caller commits. Raises `ServiceError` for an unknown role, an empty customer list or
+    an admin key bound to customers (see the module docstring).
     """
     if role not in ROLES:
         raise ServiceError(f"role {role!r} is not a role; allowed: {list(ROLES)}")
+    if role == "admin" and customers is not None:
+        raise ServiceError(ADMIN_BOUND)
     if customers is not None and (not customers or any(not c for c in customers)):
         raise ServiceError(
             f"customers {customers!r}: give at least one non-empty customer id, or none to bind"

@@ -45,3 +45,11 @@ def test_only_admins_manage_keys(service: Any) -> None:
         service.post("/api-keys", {"role": "submitter", "customers": []}, "admin").status_code
         == 422
     )
+
+
+def test_an_admin_key_cannot_be_bound(service: Any) -> None:
+    r = service.post("/api-keys", {"role": "admin", "customers": ["S1"]}, "admin")
+    assert r.status_code == 422
+    assert "admin key cannot be bound" in r.json()["detail"][0]["msg"]
+    r = service.post("/api-keys", {"role": "operator", "customers": ["S1"]}, "admin")
+    assert (r.status_code, r.json()["customers"]) == (201, ["S1"])

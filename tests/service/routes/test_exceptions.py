@@ -157,3 +157,20 @@ def test_resolve_validation_and_conflicts(service: Any, make_order: Order) -> No
         ).status_code
         == 404
     )
+
+
+def test_amend_cannot_request_a_date_before_the_order_date(service: Any, make_order: Order) -> None:
+    order = service.post("/orders", failing(make_order)).json()
+    url = f"/exceptions/{order['exception_id']}/resolve"
+    early = {"action": "amend", "comment": "x", "requested_date": "2026-03-01"}
+    r = service.post(url, early, "operator")
+    assert (r.status_code, r.json()["code"]) == (422, "invalid_amendment")
+    assert r.json()["detail"][0]["loc"] == ["body", "requested_date"]
+    assert "before order_date 2026-03-02" in r.json()["detail"][0]["msg"]
+    r = service.post(url, {**early, "requested_date": "0001-01-01"}, "operator")
+    assert r.json()["detail"][0]["loc"] == ["body", "requested_date"]
+    # nothing was changed: the exception is still open and can be resolved
+    assert service.get(f"/exceptions/{order['exception_id']}").json()["status"] == "open"
+    strict = {"action": "amend", "comment": "x", "remove_line_nos": ["2"]}
+    assert service.post(url, strict, "operator").status_code == 422
+    assert service.post(url, {"action": "approve", "comment": "ok"}, "operator").status_code == 200

@@ -85,7 +85,14 @@ def test_authentication_and_roles(service: Any, make_order: Order) -> None:
 def test_bound_keys_read_only_their_customers(service: Any, make_order: Order) -> None:
     k1 = service.post("/orders", make_order(customer_id="K1", ship_to_id=None), "gateway").json()
     s1 = service.post("/orders", make_order(po_number="PO-2"), "gateway").json()
-    assert service.get(f"/orders/{k1['order_id']}", "s1_only").status_code == 403
+    # another customer's order is answered like a missing one: its id is not revealed
+    hidden = service.get(f"/orders/{k1['order_id']}", "s1_only")
+    missing = service.get("/orders/999999", "s1_only")
+    assert (hidden.status_code, hidden.json()) == (
+        404,
+        {"detail": f"no order {k1['order_id']}", "code": "not_found"},
+    )
+    assert missing.status_code == 404
     assert service.get(f"/orders/{s1['order_id']}", "s1_only").status_code == 200
     listed = service.get("/orders", "s1_only").json()["items"]
     assert [o["order_id"] for o in listed] == [s1["order_id"]]

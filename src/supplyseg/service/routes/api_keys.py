@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Response
 from sqlalchemy import select
 
 from supplyseg.service.deps import CanManageKeys, PrincipalCacheDep, SessionDep
 from supplyseg.service.models import ApiKey
-from supplyseg.service.schemas import ApiKeyCreated, ApiKeyIn, ApiKeyOut
+from supplyseg.service.schemas import ApiKeyCreated, ApiKeyIn, ApiKeyOut, Text
 from supplyseg.service.security import issue_api_key, revoke_api_key
 from supplyseg.service.views import utc
 
@@ -17,8 +19,11 @@ router = APIRouter(prefix="/api-keys", tags=["api-keys"])
 
 
 @router.post("", status_code=201)
-def create_key(req: ApiKeyIn, session: SessionDep, principal: CanManageKeys) -> ApiKeyCreated:
-    """Create a key; the plain key is in this response only."""
+def create_key(
+    req: ApiKeyIn, response: Response, session: SessionDep, principal: CanManageKeys
+) -> ApiKeyCreated:
+    """Create a key; the plain key is in this response only (never cached: ``no-store``)."""
+    response.headers["Cache-Control"] = "no-store"
     key_id, token = issue_api_key(
         session, req.role, req.customers, label=req.label, actor=principal.key_id
     )
@@ -45,7 +50,10 @@ def list_keys(session: SessionDep, principal: CanManageKeys) -> list[ApiKeyOut]:
 
 @router.delete("/{key_id}", status_code=204)
 def revoke_key(
-    key_id: str, session: SessionDep, keys: PrincipalCacheDep, principal: CanManageKeys
+    key_id: Annotated[Text, Path(max_length=32)],
+    session: SessionDep,
+    keys: PrincipalCacheDep,
+    principal: CanManageKeys,
 ) -> None:
     """Revoke a key (kept for audit); requests with it get 401 from now on."""
     revoke_api_key(session, key_id, actor=principal.key_id)

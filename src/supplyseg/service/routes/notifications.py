@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from supplyseg.service.deps import CanReadNotifications, SessionDep
 from supplyseg.service.models import Outbox
-from supplyseg.service.schemas import NotificationOut, NotificationPage
+from supplyseg.service.schemas import MAX_ID, NotificationOut, NotificationPage
 from supplyseg.service.views import utc
 
 __all__ = ["router"]
@@ -26,7 +26,9 @@ router = APIRouter(prefix="/notifications", tags=["notifications"])
 def list_notifications(
     session: SessionDep,
     principal: CanReadNotifications,
-    since: Annotated[int, Query(ge=0, description="Return notifications with id > since.")] = 0,
+    since: Annotated[
+        int, Query(ge=0, le=MAX_ID, description="Return notifications with id > since.")
+    ] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> NotificationPage:
     """Notifications after ``since``, oldest first (keys see their customers only)."""

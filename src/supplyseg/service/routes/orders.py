@@ -13,6 +13,8 @@ from supplyseg.service.deps import (
     CanReadOrders,
     CanShip,
     CanSubmit,
+    OrderId,
+    QueryText,
     SessionDep,
     SettingsDep,
     run_intake,
@@ -22,6 +24,7 @@ from supplyseg.service.models import OrderRow
 from supplyseg.service.problems import UnprocessableError
 from supplyseg.service.resolution import record_shipment
 from supplyseg.service.schemas import (
+    MAX_ID,
     BatchIn,
     BatchOut,
     OrderIn,
@@ -126,10 +129,10 @@ def submit_csv(
 
 
 @router.get("/{order_id}")
-def get_order(order_id: int, session: SessionDep, principal: CanReadOrders) -> OrderOut:
+def get_order(order_id: OrderId, session: SessionDep, principal: CanReadOrders) -> OrderOut:
     """One order with its lines and the findings of its latest validation."""
     view = order_view(session, order_id)
-    principal.check_customer(view.customer_id)
+    principal.check_visible(view.customer_id, f"no order {order_id}")
     return view
 
 
@@ -145,9 +148,9 @@ def list_orders(
     session: SessionDep,
     principal: CanReadOrders,
     status: Annotated[OrderStatus | None, Query()] = None,
-    segment: Annotated[str | None, Query(max_length=64)] = None,
-    customer_id: Annotated[str | None, Query(max_length=64)] = None,
-    after: Annotated[int, Query(ge=0, description="Return orders with id > after.")] = 0,
+    segment: QueryText = None,
+    customer_id: QueryText = None,
+    after: Annotated[int, Query(ge=0, le=MAX_ID, description="Return orders with id > after.")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> OrderPage:
     """Orders by status, segment and customer, oldest first (keys see their customers only)."""
@@ -167,11 +170,15 @@ def list_orders(
 
 @router.post("/{order_id}/shipment")
 def ship_order(
-    order_id: int,
+    order_id: OrderId,
     session: SessionDep,
     cache: CacheDep,
     principal: CanShip,
     req: ShipmentIn | None = None,
 ) -> OrderOut:
     """Record that an accepted or approved order shipped (audited; notifies per segment)."""
+    if principal.customers is not None:
+        customer = session.scalar(select(OrderRow.customer_id).where(OrderRow.id == order_id))
+        if customer is not None:  # a missing order is record_shipment's 404
+            principal.check_visible(customer, f"no order {order_id}")
     return record_shipment(session, cache, order_id, req or ShipmentIn(), actor=principal.key_id)
