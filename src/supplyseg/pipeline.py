@@ -33,6 +33,7 @@ from supplyseg.errors import ConfigError
 from supplyseg.policy.assign import DAYS_PER_BUCKET, ITEM_KEY_SEP, PolicyResult, policy_outputs
 from supplyseg.policy.export import write_policy_outputs
 from supplyseg.policy.forecast import ForecastResult, forecast_methods, forecast_outputs
+from supplyseg.policy.optimised import optimise_policies
 from supplyseg.policy.service_document import service_policy
 from supplyseg.policy.simulate import (
     policy_simulation,
@@ -320,6 +321,20 @@ def _policy(r: _Run) -> None:
     result = _policy_result(
         r, demand, r.frames.get("forecast"), r.frames.get("forecast_path"), _history(r)
     )
+    settings = r.workspace.policies
+    if settings.optimise.enabled:
+        optimised = optimise_policies(
+            result.policies, settings.optimise, settings.stock_to_service_targets
+        )
+        result.policies = optimised.policies
+        r.facts["optimise"] = optimised.summary
+        if len(optimised.frontier):
+            r.write("stock_to_service_frontier", optimised.frontier)
+        r.notes.append(
+            "policy: safety stocks optimised per "
+            + settings.optimise.scope
+            + " (demand-value-weighted fill rate; normal lead-time demand for every item)"
+        )
     r.frames["policies"] = result.policies
     paths = write_policy_outputs(
         result, r.path, r.previous, r.run_id, config_hash(r.workspace), erp=r.workspace.erp
@@ -398,6 +413,8 @@ def _simulation(r: _Run) -> None:
         forecast.path if forecast else None,
         before,
     )
+    if ws.policies.optimise.enabled:  # replay the policy as the run sets it
+        result.policies = optimise_policies(result.policies, ws.policies.optimise).policies
     daily = demand_series(lines, grain, "day", horizon_end=r.as_of, start=start.date())
     daily_history = daily.to_pandas()
     daily_history["unique_id"] = _unique_ids(daily_history, grain)

@@ -27,6 +27,7 @@ __all__ = [
     "fva_by_pattern",
     "fva_by_segment",
     "inventory_by_segment",
+    "optimised_frontier",
     "service_target_vs_achieved",
     "stock_to_service_curves",
 ]
@@ -81,6 +82,35 @@ def stock_to_service_curves(
         )
     fig.update_layout(
         xaxis_title="Service target (%)", yaxis_title=money_title("Inventory value", currency)
+    )
+    return fig
+
+
+def optimised_frontier(frontier: pd.DataFrame, palette: Palette, currency: str = "") -> go.Figure:
+    """Safety-stock value per aggregate fill rate: the optimised stock mix (solid) against
+    one uniform target for every item (dashed), one colour per scope (segment)."""
+    d = frontier.assign(target=as_percent(frontier["target"]))
+    fig = new_figure(height=420, legend_title_text="segment")
+    for scope, part in d.sort_values("target").groupby("scope", sort=True):
+        colour = palette.segment(scope)
+        x = part["target"].to_numpy(dtype="float64")
+        for column, dash, kind in (
+            ("optimised_ss_value", "solid", "optimised"),
+            ("uniform_ss_value", "dash", "uniform target"),
+        ):
+            fig.add_scatter(
+                x=x,
+                y=part[column].to_numpy(dtype="float64"),
+                mode="lines+markers",
+                name=f"{scope} {kind}",
+                legendgroup=str(scope),
+                line={"color": colour, "width": 2, "dash": dash},
+                marker={"size": 4},
+                hovertemplate="%{x:.1f} % → %{y:,.0f}<extra>" + f"{scope} {kind}</extra>",
+            )
+    fig.update_layout(
+        xaxis_title="Aggregate fill rate (%, demand-value weighted)",
+        yaxis_title=money_title("Safety-stock value", currency),
     )
     return fig
 
