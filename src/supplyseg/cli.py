@@ -38,6 +38,30 @@ app = typer.Typer(
 out = Console()
 err = Console(stderr=True)
 
+
+def _print_version(value: bool) -> None:
+    if value:
+        from supplyseg import __version__
+
+        print(f"supplyseg {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print the installed version (from the package metadata) and exit.",
+        ),
+    ] = False,
+) -> None:
+    """Supply chain segmentation: demand classes, cost-to-serve, segments, policies."""
+
+
 WorkspaceDir = Annotated[Path, typer.Argument(help="Workspace folder holding supplyseg.yaml.")]
 Backend = Annotated[
     str | None,
@@ -320,12 +344,17 @@ def compare(
         out.print(f"{len(movers):,} movers; written to {path}")
 
 
+# The default is a file in the current folder, named in --help; SUPPLYSEG_DB_URL (the variable the
+# service itself reads) overrides it, --db overrides both.
+DEFAULT_DB_URL = "sqlite:///service.db"
 DbUrl = Annotated[
     str,
     typer.Option(
         "--db",
-        help="Service database URL: sqlite:///service.db (default) or"
-        " postgresql+psycopg://user:pw@host/db.",
+        envvar="SUPPLYSEG_DB_URL",
+        show_envvar=True,
+        help="Service database URL: sqlite:///path/service.db or"
+        " postgresql+psycopg://user:pw@host/db (default: service.db in the current folder).",
     ),
 ]
 keys_app = typer.Typer(help="Manage the order service's API keys.", no_args_is_help=True)
@@ -336,7 +365,7 @@ app.add_typer(keys_app, name="keys")
 def publish(
     directory: WorkspaceDir,
     run_id: Annotated[str | None, typer.Option("--run", help="Run id (default latest).")] = None,
-    db: DbUrl = "sqlite:///service.db",
+    db: DbUrl = DEFAULT_DB_URL,
 ) -> None:
     """Publish a run's policy version to the order service database (atomic; becomes active).
 
@@ -361,7 +390,7 @@ def publish(
 
 @app.command()
 def serve(
-    db: DbUrl = "sqlite:///service.db",
+    db: DbUrl = DEFAULT_DB_URL,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
 ) -> None:
@@ -378,7 +407,7 @@ def serve(
 @keys_app.command("create")
 def keys_create(
     role: Annotated[str, typer.Option(help="submitter, operator or admin.")],
-    db: DbUrl = "sqlite:///service.db",
+    db: DbUrl = DEFAULT_DB_URL,
     customer: Annotated[
         list[str] | None, typer.Option(help="Customer a submitter may act for (repeatable).")
     ] = None,

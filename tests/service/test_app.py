@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,6 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, event, func, select
 from sqlalchemy.exc import OperationalError
 
+from supplyseg.errors import ServiceError
 from supplyseg.service.app import create_app
 from supplyseg.service.models import Audit, OrderLine, OrderRow, Outbox
 from supplyseg.service.security import issue_api_key
@@ -194,3 +196,20 @@ def test_security_headers_on_every_response(service: Any, make_order: Order) -> 
     assert created.status_code == 201
     assert created.headers["cache-control"] == "no-store"
     assert created.headers["x-content-type-options"] == "nosniff"
+
+
+def test_an_app_without_a_database_url_fails_and_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SUPPLYSEG_DB_URL", raising=False)
+    with pytest.raises(ServiceError, match="SUPPLYSEG_DB_URL is not set"):
+        create_app()
+    assert list(tmp_path.iterdir()) == []
+    db = tmp_path / "chosen" / "svc.db"
+    db.parent.mkdir()
+    monkeypatch.setenv("SUPPLYSEG_DB_URL", f"sqlite:///{db}")
+    with TestClient(create_app()) as client:
+        assert client.get("/health").status_code == 200
+    assert [p.name for p in tmp_path.iterdir()] == ["chosen"]
+    assert db.exists()

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import pytest
 
-from supplyseg.errors import ConfigError
+from supplyseg.errors import ConfigError, ServiceError
 from supplyseg.service.settings import Settings
 
 
+def test_the_database_has_no_default() -> None:
+    with pytest.raises(ServiceError, match="SUPPLYSEG_DB_URL is not set; fix: set it"):
+        Settings.from_env({})
+    with pytest.raises(ValueError, match="db_url"):
+        Settings()  # type: ignore[call-arg]
+
+
 def test_defaults() -> None:
-    s = Settings.from_env({})
-    assert s.db_url == "sqlite:///supplyseg-service.db"
+    s = Settings.from_env({"SUPPLYSEG_DB_URL": "sqlite:///x.db"})
+    assert s.db_url == "sqlite:///x.db"
     assert (s.is_sqlite, s.pool_size, s.sqlite_synchronous) == (True, 1, "NORMAL")
     assert s.max_body_bytes == 1_048_576
 
@@ -26,7 +33,8 @@ def test_environment_and_overrides() -> None:
     s = Settings.from_env(env, max_batch_orders=7)
     assert (s.is_sqlite, s.pool_size, s.max_body_bytes) == (False, 5, 2048)
     assert (s.migrate_on_start, s.api_key_cache_s, s.max_batch_orders) == (False, 0.0, 7)
-    assert Settings.from_env({"SUPPLYSEG_DB_POOL_SIZE": "3"}).pool_size == 3
+    pool = {"SUPPLYSEG_DB_POOL_SIZE": "3", "SUPPLYSEG_DB_URL": "sqlite:///x.db"}
+    assert Settings.from_env(pool).pool_size == 3
 
 
 @pytest.mark.parametrize(
@@ -39,4 +47,4 @@ def test_environment_and_overrides() -> None:
 )
 def test_bad_values_name_the_variable(env: dict[str, str], needle: str) -> None:
     with pytest.raises(ConfigError, match=needle):
-        Settings.from_env(env)
+        Settings.from_env(env, db_url="sqlite:///x.db")

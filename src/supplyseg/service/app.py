@@ -76,7 +76,12 @@ def _database_error(_request: Request, exc: Exception) -> JSONResponse:
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    """The service app for ``settings`` (default: from the environment); migrates the database."""
+    """The service app for ``settings``; migrates the database.
+
+    Without ``settings`` they come from the environment, which must set ``SUPPLYSEG_DB_URL``
+    (`ServiceError` otherwise): importing or starting the app never creates a database file in
+    the current folder.
+    """
     settings = settings or Settings.from_env()
     engine = engine_for(settings)
     if settings.migrate_on_start:

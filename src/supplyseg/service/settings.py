@@ -3,10 +3,15 @@
 pydantic-settings is not a dependency: `Settings.from_env` maps the variables by hand, and
 pydantic validates them (a bad value raises `ConfigError` naming the variable).
 
+The database has no default: the service never creates a file wherever it happens to be
+imported or started. ``SUPPLYSEG_DB_URL`` (or ``db_url=``) must name one, else `from_env` raises
+`ServiceError` saying so. The CLI's ``--db`` reads the same variable and otherwise defaults to
+``sqlite:///service.db`` in the current folder, shown in ``--help``.
+
 ======================================  =============================================  ==========
 variable                                meaning                                        default
 ======================================  =============================================  ==========
-``SUPPLYSEG_DB_URL``                    SQLAlchemy URL (``sqlite:///file.db``,          ``sqlite:///supplyseg-service.db``
+``SUPPLYSEG_DB_URL``                    SQLAlchemy URL (``sqlite:///file.db``,          required
                                         ``postgresql+psycopg://user:pw@host/db``)
 ``SUPPLYSEG_MAX_BODY_BYTES``            request bodies larger than this get 413        1 MiB
 ``SUPPLYSEG_MAX_BATCH_ORDERS``          orders per batch/CSV request                   1000
@@ -32,7 +37,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from supplyseg.errors import ConfigError
+from supplyseg.errors import ConfigError, ServiceError
 
 __all__ = ["ENV_PREFIX", "Settings"]
 
@@ -44,7 +49,7 @@ class Settings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    db_url: str = Field("sqlite:///supplyseg-service.db", min_length=1)
+    db_url: str = Field(min_length=1)
     max_body_bytes: int = Field(1_048_576, gt=0)
     max_batch_orders: int = Field(1000, gt=0)
     db_pool_size: int | None = Field(None, gt=0, description="None: 1 for SQLite, else 5.")
@@ -76,6 +81,12 @@ class Settings(BaseModel):
             if key in env:
                 raw[name] = env[key]
         raw.update(overrides)
+        if raw.get("db_url") is None:
+            raise ServiceError(
+                f"no service database: {ENV_PREFIX}DB_URL is not set; fix: set it (or pass"
+                " db_url=, or --db on the command line) to sqlite:////path/to/service.db or"
+                " postgresql+psycopg://user:pw@host/db"
+            )
         try:
             return cls.model_validate(raw)
         except ValidationError as exc:
