@@ -409,7 +409,11 @@ def keys_create(
     role: Annotated[str, typer.Option(help="submitter, operator or admin.")],
     db: DbUrl = DEFAULT_DB_URL,
     customer: Annotated[
-        list[str] | None, typer.Option(help="Customer a submitter may act for (repeatable).")
+        list[str] | None,
+        typer.Option(
+            help="Customer a submitter or operator key is bound to (repeatable); not for admin"
+            " keys."
+        ),
     ] = None,
 ) -> None:
     """Create an API key; the key is printed once (only its hash is stored).
