@@ -85,3 +85,16 @@ def test_db_option_reads_the_environment_and_writes_only_there(
     assert result.exit_code == 0, result.output
     assert db.exists()
     assert list(cwd.iterdir()) == []
+
+
+def test_service_commands_without_a_database_say_how_to_name_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SUPPLYSEG_DB_URL", raising=False)
+    for args in (["serve"], ["keys", "create", "--role", "admin"]):
+        result = runner.invoke(cli.app, args)
+        assert result.exit_code == 1, result.output
+        assert "no service database" in result.output
+        assert "SUPPLYSEG_DB_URL" in result.output
+    assert list(tmp_path.iterdir()) == []

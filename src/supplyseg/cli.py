@@ -344,19 +344,30 @@ def compare(
         out.print(f"{len(movers):,} movers; written to {path}")
 
 
-# The default is a file in the current folder, named in --help; SUPPLYSEG_DB_URL (the variable the
-# service itself reads) overrides it, --db overrides both.
-DEFAULT_DB_URL = "sqlite:///service.db"
+# Nothing is written to the current folder unless asked: `publish` defaults to service.db in
+# the workspace; `serve` and `keys` need the database named (--db or SUPPLYSEG_DB_URL, the
+# variable the service itself reads; --db wins).
 DbUrl = Annotated[
-    str,
+    str | None,
     typer.Option(
         "--db",
         envvar="SUPPLYSEG_DB_URL",
         show_envvar=True,
         help="Service database URL: sqlite:///path/service.db or"
-        " postgresql+psycopg://user:pw@host/db (default: service.db in the current folder).",
+        " postgresql+psycopg://user:pw@host/db.",
     ),
 ]
+
+
+def _db(db: str | None) -> str:
+    if not db:
+        raise SupplysegError(
+            "no service database; fix: pass --db sqlite:///path/service.db (the file `supplyseg"
+            " publish` wrote: by default <workspace>/service.db) or set SUPPLYSEG_DB_URL"
+        )
+    return db
+
+
 keys_app = typer.Typer(help="Manage the order service's API keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 
@@ -365,9 +376,11 @@ app.add_typer(keys_app, name="keys")
 def publish(
     directory: WorkspaceDir,
     run_id: Annotated[str | None, typer.Option("--run", help="Run id (default latest).")] = None,
-    db: DbUrl = DEFAULT_DB_URL,
+    db: DbUrl = None,
 ) -> None:
     """Publish a run's policy version to the order service database (atomic; becomes active).
+
+    The database defaults to service.db in the workspace folder.
 
     Example: supplyseg publish ./acme --db sqlite:///acme-service.db
     """
@@ -384,13 +397,14 @@ def publish(
                 f"{path}: this run has no policy document (no customer segments?); fix: check"
                 " the run's manifest notes, then run again"
             )
-        version = publish_policy(db, read_policy_file(path))
-        out.print(f"published policy version {version} to {db}")
+        url = db or f"sqlite:///{(directory / 'service.db').resolve()}"
+        version = publish_policy(url, read_policy_file(path))
+        out.print(f"published policy version {version} to {url}")
 
 
 @app.command()
 def serve(
-    db: DbUrl = DEFAULT_DB_URL,
+    db: DbUrl = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
 ) -> None:
@@ -401,13 +415,13 @@ def serve(
     with _user_errors():
         from supplyseg.service.commands import serve as serve_app
 
-        serve_app(db, host=host, port=port)
+        serve_app(_db(db), host=host, port=port)
 
 
 @keys_app.command("create")
 def keys_create(
     role: Annotated[str, typer.Option(help="submitter, operator or admin.")],
-    db: DbUrl = DEFAULT_DB_URL,
+    db: DbUrl = None,
     customer: Annotated[
         list[str] | None,
         typer.Option(
@@ -423,7 +437,7 @@ def keys_create(
     with _user_errors():
         from supplyseg.service.commands import create_api_key
 
-        print(create_api_key(db, role, customer))
+        print(create_api_key(_db(db), role, customer))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -5,8 +5,9 @@ pydantic validates them (a bad value raises `ConfigError` naming the variable).
 
 The database has no default: the service never creates a file wherever it happens to be
 imported or started. ``SUPPLYSEG_DB_URL`` (or ``db_url=``) must name one, else `from_env` raises
-`ServiceError` saying so. The CLI's ``--db`` reads the same variable and otherwise defaults to
-``sqlite:///service.db`` in the current folder, shown in ``--help``.
+`ServiceError` saying so. The CLI's ``--db`` reads the same variable; without either,
+``publish`` writes ``service.db`` in the workspace folder and ``serve``/``keys`` stop with a
+one-line error.
 
 ======================================  =============================================  ==========
 variable                                meaning                                        default
