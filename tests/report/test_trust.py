@@ -13,7 +13,7 @@ from html_parts import ReportPage
 from synthetic_run import write_synthetic_run
 
 from supplyseg.report import figures_policy as fp
-from supplyseg.report import read_run_folder, render_html
+from supplyseg.report import read_run_folder, render_html, write_report
 from supplyseg.report.style import Palette
 from supplyseg.report.trust import forecast_value_added, replay_sentence, simulation_by_segment
 
@@ -185,3 +185,33 @@ def test_a_run_from_before_the_replay_still_renders_and_says_what_is_missing(
     assert "no policy_simulation.parquet" in page.missing["service_replay"]
     assert "no target_met column" in page.missing["target_not_met"]
     assert not {"policy_items", "target_not_met", "obsolete_stock"} & set(page.kpis)
+
+
+def test_an_optimised_run_shows_its_frontier_and_saving(tmp_path: Path) -> None:
+    path = write_synthetic_run(tmp_path / "r")
+    manifest = json.loads((path / "manifest.json").read_text())
+    rows = [
+        {"scope": "AX", "items": 2, "target_fill_rate": 0.98, "safety_stock_value": 80.0,
+         "uniform_safety_stock_value": 100.0, "saving_pct": 20.0, "unit_cost_unknown_items": 0},
+        {"scope": "BY", "items": 3, "target_fill_rate": 0.95, "safety_stock_value": 90.0,
+         "uniform_safety_stock_value": 100.0, "saving_pct": 10.0, "unit_cost_unknown_items": 1},
+    ]  # fmt: skip
+    manifest.setdefault("summaries", {})["optimise"] = rows
+    (path / "manifest.json").write_text(json.dumps(manifest))
+    pd.DataFrame(
+        {
+            "scope": ["AX", "AX", "BY", "BY"],
+            "target": [0.95, 0.98, 0.95, 0.98],
+            "optimised_ss_value": [60.0, 80.0, 90.0, 120.0],
+            "uniform_ss_value": [70.0, 100.0, 100.0, 140.0],
+            "optimised_inventory_value": [160.0, 180.0, 190.0, 220.0],
+            "uniform_inventory_value": [170.0, 200.0, 200.0, 240.0],
+        }
+    ).to_parquet(path / "stock_to_service_frontier.parquet")
+    html = write_report(path).html.read_text(encoding="utf-8")
+    assert 'data-chart="stock_to_service_frontier"' in html
+    assert "Same service for less safety stock: AX 20 %, BY 10 %." in html
+    assert "1 item without a unit cost" in html
+    # The card pools the scopes: 1 - 170 / 200.
+    assert "Same service, less safety stock" in html
+    assert "15.0 %" in html

@@ -86,9 +86,16 @@ def stock_to_service_curves(
     return fig
 
 
-def optimised_frontier(frontier: pd.DataFrame, palette: Palette, currency: str = "") -> go.Figure:
+def optimised_frontier(
+    frontier: pd.DataFrame,
+    palette: Palette,
+    currency: str = "",
+    points: pd.DataFrame | None = None,
+) -> go.Figure:
     """Safety-stock value per aggregate fill rate: the optimised stock mix (solid) against
-    one uniform target for every item (dashed), one colour per scope (segment)."""
+    one uniform target for every item (dashed), one colour per scope (segment); ``points``
+    (``scope, target_fill_rate, safety_stock_value, uniform_safety_stock_value``) marks where
+    each scope stands: the run's optimised policy (dot) and one target per item (open)."""
     d = frontier.assign(target=as_percent(frontier["target"]))
     fig = new_figure(height=420, legend_title_text="segment")
     for scope, part in d.sort_values("target").groupby("scope", sort=True):
@@ -107,6 +114,23 @@ def optimised_frontier(frontier: pd.DataFrame, palette: Palette, currency: str =
                 line={"color": colour, "width": 2, "dash": dash},
                 marker={"size": 4},
                 hovertemplate="%{x:.1f} % → %{y:,.0f}<extra>" + f"{scope} {kind}</extra>",
+            )
+    if points is not None:
+        for scope, target, optimised, uniform in points[
+            ["scope", "target_fill_rate", "safety_stock_value", "uniform_safety_stock_value"]
+        ].itertuples(index=False):
+            fig.add_scatter(
+                x=[100 * target, 100 * target],
+                y=[optimised, uniform],
+                mode="markers",
+                legendgroup=str(scope),
+                showlegend=False,
+                marker={
+                    "color": palette.segment(scope),
+                    "size": 11,
+                    "symbol": ["circle", "circle-open"],
+                },
+                hovertemplate="%{x:.1f} %: %{y:,.0f}<extra>" + f"{scope} today</extra>",
             )
     fig.update_layout(
         xaxis_title="Aggregate fill rate (%, demand-value weighted)",

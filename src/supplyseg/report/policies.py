@@ -99,9 +99,24 @@ def _optimised_frontier(ctx: Context) -> Block | None:
     )
     if savings:
         caption += " Same service for less safety stock: " + ", ".join(savings) + "."
+    points = pd.DataFrame([r for r in rows if isinstance(r, dict)])
+    need = {"scope", "target_fill_rate", "safety_stock_value", "uniform_safety_stock_value"}
+    caption += (
+        " Large dots: this run's policy at its segment's target; open dots: one target for"
+        " every item at the same service."
+    )
+    counts = points.get("unit_cost_unknown_items", pd.Series(dtype="float64"))
+    unknown = int(pd.to_numeric(counts, errors="coerce").fillna(0).sum())
+    if unknown:
+        caption += (
+            f" {plural(unknown, 'item')} without a unit cost entered at the median known cost"
+            " (by units when no cost is known)."
+        )
     return Chart(
         "stock_to_service_frontier", "Optimised stock mix against uniform targets", caption,
-        fp.optimised_frontier(frontier, ctx.palette, ctx.cur),
+        fp.optimised_frontier(
+            frontier, ctx.palette, ctx.cur, points if need <= set(points.columns) else None
+        ),
     )  # fmt: skip
 
 
