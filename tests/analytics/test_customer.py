@@ -16,6 +16,7 @@ import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from otif_cases import CASES, OTIF_TOL
 from pydantic import ValidationError
 
 from supplyseg.analytics.customer import (
@@ -275,26 +276,7 @@ def otif_rows() -> list[dict[str, Any]]:
         return line(oid, cust, "2024-03-01", q, 1.0, requested_date=req, promised_date=prom,
                     delivered_date=deliv, delivered_quantity=dq, **kw)  # fmt: skip
 
-    return [
-        ln("L1", "a", "2024-03-10", "2024-03-10", 10, 10),  # exact: OTIF
-        ln("L2", "a", "2024-03-10", "2024-03-09", 10, 9),  # 1 early (tol 1), 10 % short (tol 10)
-        ln("L3", "a", "2024-03-10", "2024-03-08", 10, 10),  # 2 early: not on time
-        ln("L4", "a", "2024-03-10", "2024-03-12", 10, 8.9),  # 2 late (tol 2); 11 % short
-        ln("L5", "a", "2024-03-10", "2024-03-13", 10, 12),  # 3 late; over-delivered = in full
-        ln("L6", "a", "2024-03-20", None, 10, None),  # due, never delivered: fails both
-        ln("L7", "a", "2024-03-30", None, 10, None),  # open, late window runs to 04-01: not due
-        ln("L8", "a", "2024-04-05", "2024-03-30", 10, 10),  # due after as_of: not due
-        ln("L9", "a", None, "2024-03-10", 10, 10),  # no reference date: excluded
-        ln("L10", "a", "2024-03-10", None, -5, None, credit=True),  # credit note: ignored
-        ln("L11", "a", "2024-03-25", "2024-04-02", 10, 10),  # delivered after as_of: failure
-        ln("L12", "a", "2024-03-15", "2024-03-15", 10, None),  # no delivered qty: in full
-        ln("L13", "a", "2024-03-29", "2024-03-29", 10, 10),  # delivered, window open: measured
-        ln("M1", "b", "2024-03-01", "2024-03-04", 5, 5, promised="2024-03-03"),
-        ln("N1", "c", "2024-04-10", None, 1, None),  # only a line not yet due
-    ]
-
-
-OTIF_TOL = OtifSettings(early_tolerance_days=1, late_tolerance_days=2, in_full_tolerance_pct=10)
+    return [ln(*case[:6], **case[6]) for case in CASES]
 
 
 def test_otif_in_customer_metrics_and_skips() -> None:

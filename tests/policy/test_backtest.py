@@ -12,26 +12,14 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from weekly import assign, long
 
 from supplyseg.errors import ConfigError
 from supplyseg.policy.accuracy import forecast_accuracy
 from supplyseg.policy.backtest import backtest
 from supplyseg.policy.forecast import forecast_methods
 
-WEEKS = pd.date_range("2024-01-01", periods=200, freq="W-MON")
 Y8 = [2.0, 4.0, 1.0, 3.0, 5.0, 2.0, 6.0, 3.0]
-
-
-def long(**series: list[float]) -> pd.DataFrame:
-    """Dense long table, every series starting on the first Monday of 2024."""
-    return pd.concat(
-        [pd.DataFrame({"unique_id": k, "ds": WEEKS[: len(v)], "y": v}) for k, v in series.items()],
-        ignore_index=True,
-    )
-
-
-def assign(method: str, *ids: str, pattern: str = "smooth") -> pd.DataFrame:
-    return pd.DataFrame({"unique_id": list(ids), "pattern": pattern, "method": method})
 
 
 @pytest.mark.parametrize(

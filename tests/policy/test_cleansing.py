@@ -3,22 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from weekly import WEEKS, long
 
 from supplyseg.errors import ConfigError
 from supplyseg.policy.cleansing import CLEANSING_COLUMNS, demand_cleansing
-
-WEEKS = pd.date_range("2024-01-01", periods=60, freq="W-MON")
-
-
-def long(**series: list[float]) -> pd.DataFrame:
-    return pd.concat(
-        [pd.DataFrame({"unique_id": k, "ds": WEEKS[: len(v)], "y": v}) for k, v in series.items()],
-        ignore_index=True,
-    )
 
 
 def test_cap_by_hand() -> None:

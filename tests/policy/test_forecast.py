@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from weekly import WEEKS, assign, long
 
 from supplyseg.errors import ConfigError, DataContractError
 from supplyseg.policy.forecast import (
@@ -21,21 +22,6 @@ from supplyseg.policy.forecast import (
     forecast_methods,
     forecast_outputs,
 )
-
-WEEKS = pd.date_range("2024-01-01", periods=200, freq="W-MON")
-
-
-def long(**series: list[float]) -> pd.DataFrame:
-    """Dense long table, every series starting on the first Monday of 2024."""
-    return pd.concat(
-        [pd.DataFrame({"unique_id": k, "ds": WEEKS[: len(v)], "y": v}) for k, v in series.items()],
-        ignore_index=True,
-    )
-
-
-def assign(method: str, *ids: str, pattern: str = "smooth") -> pd.DataFrame:
-    return pd.DataFrame({"unique_id": list(ids), "pattern": pattern, "method": method})
-
 
 # --------------------------------------------------------------------------- method mapping
 

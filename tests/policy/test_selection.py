@@ -11,17 +11,9 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from weekly import WEEKS, long
 
 from supplyseg.policy.forecast import demand_forecast
-
-WEEKS = pd.date_range("2024-01-01", periods=200, freq="W-MON")
-
-
-def long(**series: list[float]) -> pd.DataFrame:
-    return pd.concat(
-        [pd.DataFrame({"unique_id": k, "ds": WEEKS[: len(v)], "y": v}) for k, v in series.items()],
-        ignore_index=True,
-    )
 
 
 def patterns(*ids: str, **extra: object) -> pd.DataFrame:
