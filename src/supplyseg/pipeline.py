@@ -267,6 +267,7 @@ def _forecast_result(r: _Run, demand: pd.DataFrame, history: pd.DataFrame) -> Fo
         select=settings.selection,
         selection_margin=settings.selection_margin,
         select_baselines=settings.select_baselines,
+        last_season=settings.last_season,
     )
 
 

@@ -121,3 +121,45 @@ def test_policies_are_replayed_out_of_sample(retail_run: Path) -> None:
     assert {r["product_segment"] for r in manifest["summaries"]["simulation"]} <= set(
         sim["product_segment"]
     )
+
+
+def _weekly(product: str) -> pd.Series:
+    """Net weekly quantity of one product from the raw file (weeks dated by their Monday)."""
+    df = pd.read_parquet(DATA, columns=["StockCode", "CustomerID", "InvoiceDate", "Quantity"])
+    df = df[(df["StockCode"] == product) & df["CustomerID"].notna()]
+    week = df["InvoiceDate"].dt.to_period("W-SUN").dt.start_time
+    return df.groupby(week)["Quantity"].sum()
+
+
+def test_christmas_items_in_december_follow_the_seasonal_forecast(retail_run: Path) -> None:
+    """54 weeks of history: one season. A Christmas item is planned from last December's
+    weeks scaled by this year's growth, not at its November peak (issue 16)."""
+    policies = pd.read_parquet(retail_run / "policies.parquet").set_index("product_id")
+    forecast = pd.read_parquet(retail_run / "forecast.parquet").set_index("unique_id")
+    star = policies.loc["22578"]  # WOODEN STAR CHRISTMAS SCANDINAVIAN
+    assert star["demand_source"] == "last_season_path"
+    assert "last season's same periods" in star["rationale"]
+    weekly = _weekly("22578")
+    ts = pd.Timestamp
+    recent = weekly[ts("2011-11-28")] + weekly[ts("2011-12-05")]  # 747 + 670
+    year_ago = weekly[ts("2010-11-29")] + weekly[ts("2010-12-06")]  # 35 + 46
+    ratio = recent / year_ago
+    assert forecast.loc["22578", "season_ratio"] == pytest.approx(ratio)
+    path = pd.read_parquet(retail_run / "forecast_path.parquet")
+    star_path = path[path["unique_id"] == "22578"].set_index("step")["forecast"]
+    assert star_path[1] == pytest.approx(weekly[ts("2010-12-13")] * ratio)  # 15 x 17.5
+    assert star_path[2] == 0  # nothing sold in the Christmas week a year ago
+    protection = star["lead_time"] + star["review_period"]  # 2 weeks
+    assert star["demand_mean"] * protection == pytest.approx(star_path[1] + star_path[2])
+    peak_level = weekly[ts("2011-11-14") : ts("2011-12-05")].mean()
+    assert star["reorder_point"] < 0.25 * peak_level * protection  # not stocked at the peak
+    # Most Christmas items with a year of history follow their last season the same way.
+    names = pd.read_parquet(DATA, columns=["StockCode", "Description"]).drop_duplicates("StockCode")
+    xmas = names.loc[names["Description"].fillna("").str.contains("CHRISTMAS"), "StockCode"]
+    demand = pd.read_parquet(retail_run / "demand_product.parquet").set_index("product_id")
+    old = demand.index[demand["first_demand_date"] < ts("2010-12-08")]
+    active = policies[policies.index.isin(xmas) & policies.index.isin(old)]
+    active = active[active["lifecycle"] == "active"]
+    share = (active["demand_source"] == "last_season_path").mean()
+    assert len(active) > 50
+    assert share > 0.8, share

@@ -373,3 +373,48 @@ def test_online_retail_selection_beats_naive_for_every_pattern() -> None:
         assert acc.loc[pattern, "series"] > 200, pattern
     assert len(res.cleansing) > 0
     assert (res.path["forecast"] >= 0).all()
+
+
+# --------------------------------------------------------------------------- one season of history
+
+
+def _christmas(weeks: int = 56) -> list[float]:
+    """A gift that sells from week 38 to 51 of each 52-week year, nothing otherwise; twice
+    as much in its second year (the overlap weeks 53-56 lie in the quiet part)."""
+    y = [0.0] * weeks
+    for w in range(weeks):
+        if 38 <= w % 52 <= 51:
+            y[w] = 100.0 if w < 52 else 200.0
+        if w in (0, 1, 2, 3):
+            y[w] = 5.0  # last year's quiet start, the ratio's base
+    for w in range(4, 12):
+        y[w] = float(w)  # distinct quiet weeks: an off-by-one in the path shows
+    for w in (52, 53, 54, 55):
+        y[w] = 10.0
+    return y
+
+
+def test_one_season_of_a_concentrated_item_plans_last_seasons_weeks() -> None:
+    from supplyseg.config.forecast import LastSeasonSettings
+
+    y = _christmas()
+    s = long(xmas=y, flat=[50.0 + (w % 3) for w in range(56)])
+    methods = pd.concat([assign("AutoETS", "xmas", "flat")]).assign(seasonal=None)
+    res = forecast_outputs(s, methods, h=2, path_horizon=8, last_season=LastSeasonSettings())
+    f = res.forecast.set_index("unique_id")
+    assert f.loc["xmas", "path_source"] == "last_season"
+    assert f.loc["flat", "path_source"] == "model"  # 13 weeks hold 25 %: not a season
+    ratio = (4 * 10.0) / (4 * 5.0)  # the last 4 weeks against the same 4 weeks a year ago
+    assert f.loc["xmas", "season_ratio"] == pytest.approx(ratio)
+    # step h is week 55 + h - 52 of the history: last year's weeks 4, 5, ... scaled
+    path = res.path[res.path["unique_id"] == "xmas"]["forecast"].to_numpy()
+    np.testing.assert_allclose(path, [y[55 + h - 52] * ratio for h in range(1, 9)])
+    assert path[0] == pytest.approx(4.0 * ratio)
+    assert f.loc["xmas", "demand_mean"] == pytest.approx(path[:2].mean())
+    # off, or with seasonality known from two seasons, the model's path stays
+    off = forecast_outputs(s, methods, h=2, path_horizon=8)
+    assert (off.forecast["path_source"] == "model").all()
+    known = forecast_outputs(
+        s, methods.assign(seasonal=False), h=2, path_horizon=8, last_season=LastSeasonSettings()
+    )
+    assert (known.forecast["path_source"] == "model").all()

@@ -53,4 +53,15 @@ def assumptions(ws: Workspace) -> list[dict[str, Any]]:
                 "builtin_defaults" in policies.model_fields_set,
             )
         )
+    last = ws.forecast.last_season
+    if ws.forecast.enabled and last.enabled:
+        out.append(
+            _entry(
+                "forecast.last_season",
+                f"a series with one season of history whose last season has >= {last.min_share:g}"
+                " of its demand in one quarter-season is seasonal: its forecast path is last"
+                " season's same periods x the year-over-year ratio (not validated out of sample)",
+                "last_season" in ws.forecast.model_fields_set,
+            )
+        )
     return out

@@ -23,6 +23,24 @@ class CleansingSettings(BaseModel):
     k: float = Field(default=10.0, gt=0, description="MADs above the median where the cap sits.")
 
 
+class LastSeasonSettings(BaseModel):
+    """Seasonal path from one season of history for concentrated series of unknown
+    seasonality: last season's same periods x the year-over-year ratio (an assumption)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = True
+    min_share: float = Field(
+        default=0.6,
+        gt=0,
+        le=1,
+        description="Least share of the last season's demand in its busiest quarter-season.",
+    )
+    overlap: int = Field(
+        default=4, ge=1, le=52, description="Most latest periods the year-over-year ratio uses."
+    )
+
+
 class ForecastSettings(BaseModel):
     """Forecasting per item-location; when enabled its mean and error std replace history.
 
@@ -56,6 +74,7 @@ class ForecastSettings(BaseModel):
         default=False, description="Let Naive/SeasonalNaive be chosen, not only scored."
     )
     cleansing: CleansingSettings = CleansingSettings()
+    last_season: LastSeasonSettings = LastSeasonSettings()
     max_series: int = Field(
         default=100_000, ge=1, description="Above this many series, skip with a note."
     )

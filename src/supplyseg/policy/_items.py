@@ -39,11 +39,14 @@ from supplyseg.policy._codes import (
     positions,
 )
 
-__all__ = ["DEMAND_SOURCES", "ItemPath", "Items", "item_inputs", "rows_of_items"]
+__all__ = ["DEMAND_SOURCES", "PATH_SOURCES", "ItemPath", "Items", "item_inputs", "rows_of_items"]
 
-DEMAND_SOURCES = ("history", "forecast", "forecast_path")
-"""``demand_source`` labels of codes 0..2; analogue labels follow (``Items.src_labels``)."""
-HISTORY, FORECAST, FORECAST_PATH = range(len(DEMAND_SOURCES))
+DEMAND_SOURCES = ("history", "forecast", "forecast_path", "last_season_path")
+"""``demand_source`` labels of codes 0..3; analogue labels follow (``Items.src_labels``).
+``last_season_path``: a forecast path from last season's same periods (``path_source`` of the
+forecast table, `supplyseg.policy.last_season`)."""
+HISTORY, FORECAST, FORECAST_PATH, LAST_SEASON = range(len(DEMAND_SOURCES))
+PATH_SOURCES = (FORECAST_PATH, LAST_SEASON)
 
 
 @dataclass
@@ -351,6 +354,10 @@ def item_inputs(
         assert keys is not None
         path = item_path(forecast_path, keys, has_loc, notes)
         d_src = np.where(path.has, FORECAST_PATH, d_src)
+        if forecast is not None and "path_source" in forecast.columns:
+            at = rows_of_items("forecast", forecast, keys, has_loc)
+            last = (forecast["path_source"] == "last_season").to_numpy() & (at >= 0)
+            d_src[at[last]] = np.where(path.has[at[last]], LAST_SEASON, d_src[at[last]])
     if "lifecycle" in demand.columns:
         lifecycle = codes(demand["lifecycle"], LIFECYCLES)
         if bad := sorted(set(demand["lifecycle"].dropna().astype(str)) - set(LIFECYCLES)):

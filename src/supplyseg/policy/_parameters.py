@@ -50,7 +50,7 @@ from supplyseg.policy._distributions import (
     safety_stocks,
     service_levels,
 )
-from supplyseg.policy._items import FORECAST_PATH, Items, rows_of_items
+from supplyseg.policy._items import LAST_SEASON, PATH_SOURCES, Items, rows_of_items
 from supplyseg.policy.inventory import eoq
 
 __all__ = ["MTO_BLOCKS", "Params", "parameters"]
@@ -133,7 +133,7 @@ def _path_demand(it: Items, p: FloatArray) -> FloatArray:
     where the item's demand comes from its path (``p`` = 0: the first bucket's)."""
     if it.path is None:
         return it.d
-    use = it.d_src == FORECAST_PATH
+    use = np.isin(it.d_src, PATH_SOURCES)
     total = it.path.demand_over(np.where(p > 0, p, 1.0))
     per_bucket = np.where(p > 0, total / np.where(p > 0, p, 1.0), total)
     out: FloatArray = np.where(use, per_bucket, it.d)
@@ -213,6 +213,8 @@ def parameters(
     ltd = LeadTimeDemand(dist, fill, d, sd, p, slt, q, review)
     ss[s] = safety_stocks(ltd.subset(s), level[s])
     lumpy = gamma_ok & ~fill & (it.pattern == LUMPY) & (settings.lumpy_distribution == "empirical")
+    # History's scenarios carry last season's peak, not the level of a last-season path: gamma.
+    lumpy &= it.d_src != LAST_SEASON
     emp, emp_lead, idx, whole = None, None, np.zeros(0, np.int64), np.zeros(0, np.int64)
     found = np.zeros(0, dtype=bool)
     if history is not None and lumpy.any():

@@ -31,7 +31,7 @@ from supplyseg.policy._codes import (
     RULES,
     IntArray,
 )
-from supplyseg.policy._items import FORECAST, FORECAST_PATH, HISTORY, Items
+from supplyseg.policy._items import FORECAST, FORECAST_PATH, HISTORY, LAST_SEASON, Items
 from supplyseg.policy._parameters import MTO_BLOCKS, Params
 
 RULES_OF = RULES
@@ -118,12 +118,19 @@ def _sentence(
     if v["rule"] == MTO:
         return f"{head}: make_to_order, no stock held (safety stock 0, reorder point 0)"
     if not v["stocked"]:
-        where = {HISTORY: "history", FORECAST: "forecast", FORECAST_PATH: "forecast path"}
+        where = {
+            HISTORY: "history",
+            FORECAST: "forecast",
+            FORECAST_PATH: "forecast path",
+            LAST_SEASON: "forecast path",
+        }
         return f"{head}: no positive demand in the {where.get(v['d_src'], source)}, no stock held"
     pattern = PATTERNS[v["pattern"] - 1] if v["pattern"] else "pattern unknown"
     if v["dist"] == GAMMA and v["pattern"] - 1 == LUMPY and settings.lumpy_distribution != "gamma":
         why = "fill-rate target" if v["fill"] else "no history series"
         dist = f"gamma ({pattern}; {why} for the empirical distribution)"
+        if v["d_src"] == LAST_SEASON and not v["fill"]:
+            dist = f"gamma ({pattern}; the history's scenarios are not at the last-season level)"
     elif v["dist"] == POISSON:
         dist = f"poisson ({pattern}, mean < {settings.slow_mover_mean:g}/{unit})"
     else:
@@ -149,6 +156,9 @@ def _sentence(
         HISTORY: "demand from history",
         FORECAST: "demand from the forecast",
         FORECAST_PATH: "demand over L+R from the forecast path",
+        LAST_SEASON: "demand over L+R from last season's same periods x the year-over-year"
+        " ratio (one season of history: seasonality assumed from its concentration, not"
+        " validated)",
     }.get(
         v["d_src"],
         f"demand from analogues ({source.removeprefix('analogue: ')}: median mean and CV of"

@@ -119,7 +119,13 @@ from supplyseg.policy._codes import (
     positions,
     strings,
 )
-from supplyseg.policy._items import Items, item_inputs
+from supplyseg.policy._items import (
+    DEMAND_SOURCES,
+    LAST_SEASON,
+    PATH_SOURCES,
+    Items,
+    item_inputs,
+)
 from supplyseg.policy._parameters import Params, parameters
 from supplyseg.policy._rationale import rationale
 from supplyseg.policy.curves import STOCK_TO_SERVICE_COLUMNS, segment_curves, stock_to_service
@@ -338,8 +344,9 @@ def _summary(
         "stocked": stocked,
         "target_not_met": int((pr.stocked & ~pr.met).sum()),
         "cycle_target_low_fill_rate": int(pr.gap.sum()),
-        "demand_from_analogues": int((it.d_src >= 3).sum()),
-        "demand_from_forecast_path": int((pr.stocked & (it.d_src == 2)).sum()),
+        "demand_from_analogues": int((it.d_src >= len(DEMAND_SOURCES)).sum()),
+        "demand_from_forecast_path": int((pr.stocked & np.isin(it.d_src, PATH_SOURCES)).sum()),
+        "demand_from_last_season": int((pr.stocked & (it.d_src == LAST_SEASON)).sum()),
         "obsolete_stock_rows": len(obsolete) if stock_known else None,
         "obsolete_stock_value": _known_sum(obsolete["value"]) if stock_known else None,
     }

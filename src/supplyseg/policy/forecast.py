@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from supplyseg.config.forecast import LastSeasonSettings
 from supplyseg.data.contract import require_columns
 from supplyseg.errors import ConfigError
 from supplyseg.policy._models import (
@@ -51,7 +52,7 @@ from supplyseg.policy._models import (
     model,
     run_forecast,
 )
-from supplyseg.policy._panel import DS, ID, check_freq, check_int, complete_series
+from supplyseg.policy._panel import DS, ID, FloatArray, check_freq, check_int, complete_series
 from supplyseg.policy.accuracy import forecast_accuracy
 from supplyseg.policy.backtest import assigned, backtest
 from supplyseg.policy.cleansing import (
@@ -62,6 +63,7 @@ from supplyseg.policy.cleansing import (
     cleansing_table,
     demand_cleansing,
 )
+from supplyseg.policy.last_season import LastSeason, last_season_path
 from supplyseg.policy.selection import DEFAULT_MARGIN, SeriesInfo, Windows, select_methods
 
 __all__ = [
@@ -201,6 +203,7 @@ def forecast_outputs(
     select: bool = True,
     selection_margin: float = DEFAULT_MARGIN,
     select_baselines: bool = False,
+    last_season: LastSeasonSettings | None = None,
 ) -> ForecastResult:
     """Cleansed history, chosen method, held-out scores and forecast path per series.
 
@@ -210,7 +213,9 @@ def forecast_outputs(
     ``step_size`` defaults to ``h`` (windows do not overlap); ``cleansing_k`` None switches
     cleansing off; ``candidates`` replaces the candidate list of a pattern (the default,
     Naive and the seasonal candidates are always added); ``select=False`` keeps the pattern
-    default everywhere (still scored on the held-out windows).
+    default everywhere (still scored on the held-out windows). ``last_season`` (None: off)
+    replaces the path of concentrated series of unknown seasonality by last season's same
+    periods, scaled (`supplyseg.policy.last_season`); their ``demand_std`` scales with the level.
     """
     h = check_int("h", h, 1)
     n_windows = check_int("n_windows", n_windows, 1)
@@ -269,6 +274,9 @@ def forecast_outputs(
 
     dense = np.full((n_series, periods), np.nan)
     dense[panel.code, panel.pos] = y_clean
+    model_mean = path[:, :h].mean(axis=1)
+    profile = _last_season(dense, info, horizon, last_season)
+    path[profile.used] = profile.path[profile.used]
     origins = win.origins(periods)
     e1 = sel.one_step - np.where(origins >= 0, dense[:, np.maximum(origins, 0)], np.nan)
     n1 = np.isfinite(e1).sum(axis=1)
@@ -282,7 +290,7 @@ def forecast_outputs(
             "pattern": info.pattern,
             "method": sel.table["method"],
             "demand_mean": path[:, :h].mean(axis=1),
-            "demand_std": np.where(use_bt, rmse1, hist_std),
+            "demand_std": np.where(use_bt, rmse1, hist_std) * _level_change(path, model_mean, h),
         }
     )
     tab = sel.table
@@ -290,6 +298,8 @@ def forecast_outputs(
     front["std_source"] = np.where(use_bt, "backtest", "history")
     rest = [c for c in tab.columns if c not in front.columns]
     table = pd.concat([front, tab[rest]], axis=1)
+    table["path_source"] = np.where(profile.used, "last_season", "model")
+    table["season_ratio"] = np.where(profile.used, profile.ratio, np.nan)
     table["rmse_1step"] = np.where(n1 > 0, rmse1, np.nan)
     table["n_1step"] = n1.astype(np.int64)
     if "segment" in methods_df.columns:
@@ -307,6 +317,44 @@ def forecast_outputs(
     return ForecastResult(table, long_path, changes, forecast_accuracy(table), seconds)
 
 
+def _last_season(
+    dense: FloatArray, info: SeriesInfo, horizon: int, settings: LastSeasonSettings | None
+) -> LastSeason:
+    """The last-season paths of the series whose seasonality is unknown, per season length."""
+    n = dense.shape[0]
+    out = LastSeason(
+        np.full((n, horizon), np.nan), np.full(n, np.nan), np.full(n, np.nan), np.zeros(n, bool)
+    )
+    if settings is None or not settings.enabled:
+        return out
+    # Unknown with two seasons already gets the seasonal candidates (`selection`): not here.
+    length = dense.shape[1] - np.argmax(~np.isnan(dense), axis=1)
+    unknown = np.asarray(pd.isna(info.seasonal), dtype=bool) & (length < 2 * info.m)
+    for m in np.unique(info.m[unknown & (info.m > 1)]):
+        got = last_season_path(
+            dense,
+            int(m),
+            horizon,
+            candidates=unknown & (info.m == m),
+            min_share=settings.min_share,
+            overlap=settings.overlap,
+        )
+        out.path[got.used] = got.path[got.used]
+        out.ratio[got.used] = got.ratio[got.used]
+        out.concentration[got.used] = got.concentration[got.used]
+        out.used[got.used] = True
+    return out
+
+
+def _level_change(path: FloatArray, model_mean: FloatArray, h: int) -> FloatArray:
+    """Factor by which the path's mean over ``h`` moved from the model's (1 where unchanged or
+    the model's mean is 0): errors of a multiplicative seasonal model scale with the level."""
+    mean = path[:, :h].mean(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        factor = np.where(model_mean > 0, mean / np.where(model_mean > 0, model_mean, 1.0), 1.0)
+    return np.where(np.isfinite(factor), factor, 1.0)
+
+
 def demand_forecast(
     series: pd.DataFrame,
     methods: pd.DataFrame,
@@ -317,5 +365,6 @@ def demand_forecast(
     """The ``forecast`` table of `forecast_outputs` (same parameters): per series ``unique_id,
     pattern, method, demand_mean, demand_std, mae, rmse, bias, mase, n_backtest, std_source,
     baseline_method, baseline_mae, baseline_rmse, baseline_bias, baseline_mase, season_length,
-    fallback, seasonal, candidates, selected_on, rmse_1step, n_1step`` (+ ``segment``)."""
+    fallback, seasonal, candidates, selected_on, path_source, season_ratio, rmse_1step,
+    n_1step`` (+ ``segment``)."""
     return forecast_outputs(series, methods, h, freq, **kwargs).forecast
