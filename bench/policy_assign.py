@@ -104,16 +104,24 @@ def naive_loop(inputs: dict[str, pd.DataFrame], idx: np.ndarray) -> pd.DataFrame
         t, _ = resolve_template(s, "abc_xyz", seg[r["product_id"]])  # type: ignore[misc]
         d, sd = float(r["mean"]), float(r["std"])
         lt_days = float(p["lead_time_days"])
-        lt = (lt_days if math.isfinite(lt_days) else s.default_lead_time_days) / 7
+        lt_days = lt_days if math.isfinite(lt_days) else s.default_lead_time_days
+        lt = lt_days / 7
         slt = float(p["lead_time_std_days"]) / 7
         review = float(t.review_period or 0) / 7
         protect = lt + review
         alpha = float(t.service_target or 0)
-        if t.inventory_rule == "make_to_order" or d <= 0:
+        rule = t.inventory_rule
+        if rule == "make_to_order":
+            # Make-to-order only where the pattern and lead time allow it; else stocked.
+            max_lt = t.make_to_order_max_lead_time_days
+            lt_ok = max_lt is None or lt_days <= max_lt
+            if r["pattern"] not in (t.mto_allowed_patterns or ()) or not lt_ok:
+                rule = "order_up_to" if review > 0 else "rop_eoq"
+        if rule == "make_to_order" or d <= 0:
             rows.append((0.0, 0.0))
             continue
         c = float(p["unit_cost"])
-        if t.inventory_rule == "order_up_to":
+        if rule == "order_up_to":
             q_raw = d * review
         else:
             q_raw = math.sqrt(2 * s.order_cost * d * 365.25 / 7 / (s.holding_rate * c))
