@@ -42,6 +42,7 @@ from supplyseg.policy.simulate import (
     window_start,
 )
 from supplyseg.report import write_report
+from supplyseg.report.background import BackgroundWorkbook
 from supplyseg.runs import (
     compare_runs,
     explain,
@@ -570,18 +571,26 @@ def _run_steps(
         dataset = load_dataset(workspace, con, rejects_path=failed)
     r = _Run(workspace, out, run_id, dataset, timings, notes=list(dataset.notes), previous=previous)
     r.write("rejects", dataset.rejects)
-    for name in steps:
-        if name in _STEP_FUNCTIONS:
-            tick(name)
-            with _timed(timings, name):
-                _STEP_FUNCTIONS[name](r)
-    if "report" in steps:
-        # The report reads the manifest; it is rewritten complete once the report is there.
-        _write_manifest(r, backend_label(con), timings, "writing report")
-        tick("report")
-        with _timed(timings, "report"):
-            written = write_report(out)
-        r.outputs.update({p.name: p for p in (written.html, written.workbook)})
+    # The workbook's sheets are written in a second process as each step's tables are final.
+    workbook = BackgroundWorkbook(out, out / "workbook.xlsx") if "report" in steps else None
+    try:
+        for name in steps:
+            if name in _STEP_FUNCTIONS:
+                tick(name)
+                with _timed(timings, name):
+                    _STEP_FUNCTIONS[name](r)
+                if workbook is not None:
+                    workbook.sync()
+        if "report" in steps:
+            # The report reads the manifest; it is rewritten complete once the report is there.
+            _write_manifest(r, backend_label(con), timings, "writing report")
+            tick("report")
+            with _timed(timings, "report"):
+                written = write_report(out, background=workbook)
+            r.outputs.update({p.name: p for p in (written.html, written.workbook)})
+    finally:
+        if workbook is not None:
+            workbook.abort()  # a no-op once the worker is done
     return r
 
 

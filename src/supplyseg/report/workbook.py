@@ -30,6 +30,7 @@ and text is cut at Excel's 32,767 characters.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import tempfile
@@ -46,7 +47,7 @@ import xlsxwriter
 
 from supplyseg.errors import ConfigError
 from supplyseg.report.columns import COLUMNS, Column, Unit, column_info
-from supplyseg.report.run_folder import RunFolder
+from supplyseg.report.run_folder import RunFolder, read_run_folder
 
 __all__ = [
     "DETAIL_MAX_ROWS",
@@ -55,6 +56,7 @@ __all__ = [
     "EXCEL_MAX_ROWS",
     "MAX_CELL_CHARS",
     "SheetInfo",
+    "WorkbookBuilder",
     "sheet_names",
     "write_workbook",
 ]
@@ -376,9 +378,13 @@ def _data_sheet(book: Any, plan: _Plan, formats: Callable[[Unit], Any], header_f
 
 
 def _readme(
-    book: Any, run: RunFolder, plans: list[_Plan], detail_max_rows: int | None, bold: Any
+    book: Any,
+    ws: Any,
+    run: RunFolder,
+    plans: list[_Plan],
+    detail_max_rows: int | None,
+    bold: Any,
 ) -> None:
-    ws = book.add_worksheet("README")
     count = book.add_format({"num_format": _FORMATS["count"]})
     for col, width in enumerate((28, 34, 14, 70, 14, 14)):
         ws.set_column(col, col, width, count if col in (2, 4, 5) else None)
@@ -443,9 +449,8 @@ def _cell(value: Any) -> Any:
     return str(value)
 
 
-def _assumptions_sheet(book: Any, run: RunFolder, bold: Any) -> None:
+def _assumptions_sheet(ws: Any, run: RunFolder, bold: Any) -> None:
     """The settings in force (setting, value, source) and the run's warnings."""
-    ws = book.add_worksheet("Assumptions")
     ws.set_column(0, 0, 48)
     ws.set_column(1, 1, 18)
     ws.set_column(2, 2, 20)
@@ -500,42 +505,83 @@ def write_workbook(
     ``detail_max_rows`` caps the sheets of `DETAIL_TABLES` (None: no extra cap).
     Raises ConfigError for a cap outside 1..1,048,575.
     """
-    _check_rows("max_rows", max_rows, allow_none=False)
-    _check_rows("detail_max_rows", detail_max_rows, allow_none=True)
-    tables = run.table_names()
-    names = sheet_names(tables)
-    plans = [_plan(run, t, names[t], max_rows, detail_max_rows) for t in tables]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Build next to the target, then move: a reader never sees a half-written workbook.
-    with tempfile.TemporaryDirectory(dir=path.parent, prefix=".workbook-") as tmp:
-        staged = Path(tmp) / "workbook.xlsx"
-        book = xlsxwriter.Workbook(str(staged), {**_WORKBOOK_OPTIONS, "tmpdir": tmp})
-        try:
-            _fill(book, run, plans, detail_max_rows)
-        finally:
-            book.close()
-            for plan in plans:
-                plan.parquet.close()
-        os.replace(staged, path)
-    return [p.info for p in plans]
+    builder = WorkbookBuilder(run.path, path, max_rows=max_rows, detail_max_rows=detail_max_rows)
+    try:
+        builder.add(run.table_names())
+        return builder.close()
+    except BaseException:
+        builder.abort()
+        raise
 
 
-def _fill(book: Any, run: RunFolder, plans: list[_Plan], detail_max_rows: int | None) -> None:
-    """The README and Assumptions sheets, then one sheet per plan, in that order
-    (constant_memory: a sheet's rows are written before the next sheet starts)."""
-    cache: dict[Unit, Any] = {}
+class WorkbookBuilder:
+    """A run's workbook written sheet by sheet, as its tables become final.
 
-    def formats(unit: Unit) -> Any:
+    The README and Assumptions sheets come first but are filled by `close`, from the manifest
+    as it is then: the pipeline adds the tables of each finished step while later steps still
+    run (`supplyseg.report.background`). The file is built in a temporary folder next to
+    ``path`` and moved there by `close`: a reader never sees a half-written workbook.
+    """
+
+    def __init__(
+        self,
+        run_dir: Path,
+        path: Path,
+        *,
+        max_rows: int = EXCEL_MAX_ROWS - 1,
+        detail_max_rows: int | None = DETAIL_MAX_ROWS,
+    ) -> None:
+        _check_rows("max_rows", max_rows, allow_none=False)
+        _check_rows("detail_max_rows", detail_max_rows, allow_none=True)
+        self.run_dir, self.path = Path(run_dir), path
+        self.max_rows, self.detail_max_rows = max_rows, detail_max_rows
+        self.plans: list[_Plan] = []
+        self._used: list[str] = []
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._tmp = tempfile.TemporaryDirectory(dir=path.parent, prefix=".workbook-")
+        self._staged = Path(self._tmp.name) / "workbook.xlsx"
+        self.book = xlsxwriter.Workbook(
+            str(self._staged), {**_WORKBOOK_OPTIONS, "tmpdir": self._tmp.name}
+        )
+        self.readme = self.book.add_worksheet("README")
+        self.assumptions = self.book.add_worksheet("Assumptions")
+        self.bold = self.book.add_format({"bold": True})
+        self.header = self.book.add_format({"bold": True, "bg_color": "#E5E7EB", "valign": "top"})
+        self._formats: dict[Unit, Any] = {}
+
+    def _format(self, unit: Unit) -> Any:
         if unit == "text":
             return None
-        if unit not in cache:
-            cache[unit] = book.add_format({"num_format": _FORMATS[unit]})
-        return cache[unit]
+        if unit not in self._formats:
+            self._formats[unit] = self.book.add_format({"num_format": _FORMATS[unit]})
+        return self._formats[unit]
 
-    book.set_properties({"title": f"supplyseg run {run.run_id}"})
-    bold = book.add_format({"bold": True})
-    _readme(book, run, plans, detail_max_rows, bold)
-    _assumptions_sheet(book, run, bold)
-    header = book.add_format({"bold": True, "bg_color": "#E5E7EB", "valign": "top"})
-    for plan in plans:
-        _data_sheet(book, plan, formats, header)
+    def add(self, tables: Sequence[str]) -> None:
+        """Write one sheet per table (``<table>.parquet`` in the run folder, final)."""
+        run = RunFolder(self.run_dir, {})
+        for table in tables:
+            self._used.append(table)
+            sheet = sheet_names(self._used)[table]
+            plan = _plan(run, table, sheet, self.max_rows, self.detail_max_rows)
+            self.plans.append(plan)
+            _data_sheet(self.book, plan, self._format, self.header)
+            plan.parquet.close()
+
+    def close(self) -> list[SheetInfo]:
+        """Fill README and Assumptions from the run folder's manifest and move the file."""
+        run = read_run_folder(self.run_dir)
+        try:
+            self.book.set_properties({"title": f"supplyseg run {run.run_id}"})
+            _readme(self.book, self.readme, run, self.plans, self.detail_max_rows, self.bold)
+            _assumptions_sheet(self.assumptions, run, self.bold)
+            self.book.close()
+            os.replace(self._staged, self.path)
+        finally:
+            self._tmp.cleanup()
+        return [p.info for p in self.plans]
+
+    def abort(self) -> None:
+        """Drop the half-built workbook."""
+        with contextlib.suppress(Exception):
+            self.book.close()
+        self._tmp.cleanup()
