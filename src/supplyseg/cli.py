@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from supplyseg.edi.commands import intake_app
 from supplyseg.errors import SupplysegError
 
 if TYPE_CHECKING:
@@ -370,6 +371,7 @@ def _db(db: str | None) -> str:
 
 keys_app = typer.Typer(help="Manage the order service's API keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+app.add_typer(intake_app, name="intake")
 
 
 @app.command()

@@ -27,6 +27,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -35,6 +36,7 @@ __all__ = [
     "ApiKey",
     "Audit",
     "Base",
+    "EdiMessageRow",
     "OrderException",
     "OrderLine",
     "OrderRow",
@@ -44,6 +46,7 @@ __all__ = [
     "PolicySegment",
     "PolicyVersionRow",
     "Reason",
+    "TradingPartnerRow",
 ]
 
 # Deterministic constraint names, so migrations can refer to them on every backend.
@@ -257,3 +260,44 @@ class ApiKey(Base):
     label: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class TradingPartnerRow(Base):
+    """An EDI trading partner: its interchange sender id, customer and code lists (migration 0004).
+
+    The sender (standard, qualifier, id) is unique: it is how an interchange finds its partner.
+    """
+
+    __tablename__ = "trading_partners"
+    __table_args__ = (UniqueConstraint("standard", "sender_qualifier", "sender_id"),)
+
+    partner_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    standard: Mapped[str] = mapped_column(String(16))
+    sender_qualifier: Mapped[str] = mapped_column(String(4))
+    sender_id: Mapped[str] = mapped_column(String(35))
+    customer_id: Mapped[str] = mapped_column(ID)
+    channel: Mapped[str] = mapped_column(String(16))
+    part_numbers: Mapped[dict[str, str]] = mapped_column(JSON)
+    units: Mapped[dict[str, float]] = mapped_column(JSON)
+    order_ack: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class EdiMessageRow(Base):
+    """An EDI document received (``in``) or written for the partner (``out``: 997, TA1, 855,
+    CONTRL, ORDRSP); ``id`` is the feed cursor and the outbound interchange control number."""
+
+    __tablename__ = "edi_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    direction: Mapped[str] = mapped_column(String(3))
+    standard: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16))
+    partner_id: Mapped[str | None] = mapped_column(ID, index=True)
+    customer_id: Mapped[str | None] = mapped_column(ID, index=True)
+    interchange_control: Mapped[str] = mapped_column(String(35))
+    status: Mapped[str] = mapped_column(String(32))
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON)
+    body: Mapped[str] = mapped_column(Text)
