@@ -154,9 +154,10 @@ def status_cmd(directory: WorkspaceDir) -> None:
         frame = policy_status(ws)
         need = "required" if ws.policies.require_approval else "optional"
         table = Table(title=f"Policy versions (approval {need})", title_justify="left")
-        for col in frame.columns:
-            table.add_column(col)
-        for row in frame.itertuples(index=False):
+        shown = ("run_id", "scenario", "state", "by", "at", "comment")
+        for col in shown:
+            table.add_column(col, no_wrap=col in ("run_id", "state"))
+        for row in frame[list(shown)].itertuples(index=False):
             table.add_row(*("" if v is None or v != v else str(v) for v in row))
         out.print(table)
 
