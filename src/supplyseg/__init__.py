@@ -25,6 +25,7 @@ __all__ = [
     "SupplysegError",
     "Workspace",
     "__version__",
+    "compare_scenarios",
     "load_workspace",
     "stock_mix",
     "stock_to_service_frontier",
@@ -33,12 +34,14 @@ __all__ = [
 if TYPE_CHECKING:
     from supplyseg.config import Workspace, load_workspace
     from supplyseg.policy.optimise import stock_mix, stock_to_service_frontier
+    from supplyseg.scenario.compare import compare_scenarios
 
 # Loaded on first use (PEP 562): config imports pandas, and `supplyseg --help` should not wait
 # for it.
 _LAZY = {
     "Workspace": "supplyseg.config",
     "load_workspace": "supplyseg.config",
+    "compare_scenarios": "supplyseg.scenario.compare",
     "stock_mix": "supplyseg.policy.optimise",
     "stock_to_service_frontier": "supplyseg.policy.optimise",
 }

@@ -22,6 +22,7 @@ from rich.table import Table
 
 from supplyseg.edi.commands import intake_app
 from supplyseg.errors import SupplysegError
+from supplyseg.scenario.commands import monitor, policy_app, scenario_app
 
 if TYPE_CHECKING:
     from supplyseg.pipeline import RunResult
@@ -372,6 +373,9 @@ def _db(db: str | None) -> str:
 keys_app = typer.Typer(help="Manage the order service's API keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(intake_app, name="intake")
+app.add_typer(scenario_app, name="scenario")
+app.add_typer(policy_app, name="policy")
+app.command()(monitor)
 
 
 @app.command()
@@ -379,20 +383,25 @@ def publish(
     directory: WorkspaceDir,
     run_id: Annotated[str | None, typer.Option("--run", help="Run id (default latest).")] = None,
     db: DbUrl = None,
+    by: Annotated[str, typer.Option(help="Who publishes (the approval history).")] = "cli",
 ) -> None:
     """Publish a run's policy version to the order service database (atomic; becomes active).
 
-    The database defaults to service.db in the workspace folder.
+    The database defaults to service.db in the workspace folder. With
+    policies.require_approval the version must be approved (`supplyseg policy approve`).
 
     Example: supplyseg publish ./acme --db sqlite:///acme-service.db
     """
     with _user_errors():
         from supplyseg.config import load_workspace
         from supplyseg.pipeline import require_complete, run_path
+        from supplyseg.scenario.approval import check_publishable, record_publish
         from supplyseg.service.commands import publish_policy, read_policy_file
 
-        folder = run_path(load_workspace(directory), run_id)
+        ws = load_workspace(directory)
+        folder = run_path(ws, run_id)
         require_complete(folder)
+        check_publishable(ws, folder)  # draft -> approved -> published -> retired
         path = folder / "policy_document.json"
         if not path.exists():
             raise SupplysegError(
@@ -401,6 +410,7 @@ def publish(
             )
         url = db or f"sqlite:///{(directory / 'service.db').resolve()}"
         version = publish_policy(url, read_policy_file(path))
+        record_publish(ws, folder, by)
         out.print(f"published policy version {version} to {url}")
 
 

@@ -53,6 +53,12 @@ from supplyseg.runs import (
     run_path,
     staging_folder,
 )
+from supplyseg.scenario.adjust import (
+    adjusted_policy_inputs,
+    annotated_policies,
+    overridden_segments,
+)
+from supplyseg.scenario.overrides import Overrides, workspace_overrides
 from supplyseg.segment.features import customer_behaviour
 from supplyseg.segment.segmentation import customer_feature_table, segmentation
 
@@ -111,6 +117,7 @@ class _Run:
     facts: dict[str, Any] = field(default_factory=dict)
     frames: dict[str, pd.DataFrame] = field(default_factory=dict)
     previous: Path | None = None
+    overrides: Overrides = field(default_factory=Overrides.none)
 
     def write(self, name: str, frame: pd.DataFrame) -> None:
         """Write ``<name>.parquet`` into the run folder and keep the frame for later steps."""
@@ -189,8 +196,9 @@ def _segment(r: _Run) -> None:
         pairs=r.frames.get("demand_customer_product"),
     )
     r.write("customer_features", customers)
-    r.write("segments_customer", result.customer)
-    r.write("segments_product", result.product)
+    # Planner overrides replace the primary segment (the summary counts the computed one).
+    r.write("segments_customer", overridden_segments(result.customer, "customer", r.overrides))
+    r.write("segments_product", overridden_segments(result.product, "product", r.overrides))
     if len(result.customer_product):
         r.write("segments_customer_product", result.customer_product)
     r.write("segment_summary", result.summary)
@@ -300,18 +308,31 @@ def _policy_result(
 ) -> PolicyResult:
     products = r.dataset.tables.get("products")
     inventory = r.dataset.tables.get("inventory")
-    return policy_outputs(
+    # The scenario's planned changes and the planner's overrides (supplyseg.scenario.adjust).
+    given = adjusted_policy_inputs(
+        r.workspace,
+        r.overrides,
         r.frames.get("segments_product"),
         demand,
+        forecast,
+        path,
+        history,
         products.to_pandas() if products is not None else None,
+    )
+    r.notes.extend(n for n in given.notes if n not in r.notes)
+    return policy_outputs(
+        r.frames.get("segments_product"),
+        given.demand,
+        given.products,
         r.workspace.policies,
         bucket=r.workspace.analysis.bucket,
-        forecast=forecast,
-        history=history,
+        forecast=given.forecast,
+        history=given.history,
         customers_seg=r.frames.get("segments_customer"),
         customer_product_seg=r.frames.get("segments_customer_product"),
-        forecast_path=path,
+        forecast_path=given.forecast_path,
         inventory=inventory.to_pandas() if inventory is not None else None,
+        item_targets=given.item_targets,
     )
 
 
@@ -337,6 +358,7 @@ def _policy(r: _Run) -> None:
             + settings.optimise.scope
             + " (demand-value-weighted fill rate; normal lead-time demand for every item)"
         )
+    result.policies = annotated_policies(result.policies, r.overrides)
     r.frames["policies"] = result.policies
     paths = write_policy_outputs(
         result, r.path, r.previous, r.run_id, config_hash(r.workspace), erp=r.workspace.erp
@@ -476,6 +498,7 @@ def _manifest(r: _Run, run_id: str, backend: str, timings: dict[str, float]) -> 
         "backend": backend,
         "kind": "run" if "demand" in timings else "check",
         "as_of": str(r.as_of),
+        "scenario": ws.scenario.name,
         "assumptions": assumptions(ws),
         "segmentation": r.facts.get("segmentation", {}),
         "tables": {
@@ -542,7 +565,12 @@ def run(
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    point_marker(root / ("latest-check" if check_only else "latest"), run_id)
+    # A scenario's run is ordinary but does not become the latest run (what publish takes).
+    scenario = workspace.scenario.name
+    marker = (
+        "latest-check" if check_only else f"latest-scenario-{scenario}" if scenario else "latest"
+    )
+    point_marker(root / marker, run_id)
     outputs = {name: final / path.relative_to(staging) for name, path in r.outputs.items()}
     return RunResult(run_id, final, manifest, r.dataset, outputs)
 
@@ -570,6 +598,13 @@ def _run_steps(
         failed = out.parent / f"{run_id}.failed" / "rejects.parquet"
         dataset = load_dataset(workspace, con, rejects_path=failed)
     r = _Run(workspace, out, run_id, dataset, timings, notes=list(dataset.notes), previous=previous)
+    r.overrides = workspace_overrides(workspace.root, dataset.tables)
+    r.warnings.extend(r.overrides.warnings)
+    if len(r.overrides.active) or len(r.overrides.expired):
+        r.facts["overrides"] = {
+            "active": len(r.overrides.active),
+            "expired": len(r.overrides.expired),
+        }
     r.write("rejects", dataset.rejects)
     # The workbook's sheets are written in a second process as each step's tables are final.
     workbook = BackgroundWorkbook(out, out / "workbook.xlsx") if "report" in steps else None

@@ -476,6 +476,11 @@ class PolicySettings(_Model):
         " is explained in the rationale, with the safety stock a fill-rate target needs.",
     )
     optimise: OptimiseSettings = Field(default_factory=OptimiseSettings)
+    require_approval: bool = Field(
+        default=False,
+        description="`supplyseg publish` refuses a run whose policy version is not approved"
+        " (`supplyseg policy approve`).",
+    )
 
     @model_validator(mode="after")
     def _targets_increase(self) -> PolicySettings:

@@ -17,7 +17,9 @@ from supplyseg.config.customer import CustomerSettings
 from supplyseg.config.demand import DemandSettings
 from supplyseg.config.erp import ErpSettings
 from supplyseg.config.forecast import ForecastSettings
+from supplyseg.config.monitoring import MonitoringSettings
 from supplyseg.config.policy import PolicySettings
+from supplyseg.config.scenario import ScenarioSettings
 from supplyseg.config.segmentation import SegmentationSettings
 from supplyseg.config.simulation import SimulationSettings
 from supplyseg.config.tables import MAPPING_TAGS, DerivedColumn, RowRule, Source, check_source
@@ -117,6 +119,8 @@ class Workspace(_Model):
     policies: PolicySettings = PolicySettings()
     erp: ErpSettings = ErpSettings()
     simulation: SimulationSettings = SimulationSettings()
+    scenario: ScenarioSettings = ScenarioSettings()
+    monitoring: MonitoringSettings = MonitoringSettings()
     output_dir: Path = Path("out")
     root: Path = Field(default=Path("."), exclude=True)
 

@@ -16,6 +16,7 @@ DEMO_SIZE = {"customers": 400, "products": 150, "lines": 40_000, "seed": 42}
 _DEMO_SETTINGS = """
 policies:
   optimise: {enabled: true, scope: segment}   # stock-mix optimiser: same service, less stock
+  require_approval: true   # publish only approved versions: supplyseg policy approve
 """
 
 

@@ -135,6 +135,7 @@ from supplyseg.policy.templates import (
     ORDER_RULE_COLUMNS,
     matrix_templates,
     order_rules,
+    override_templates,
     primary_segments,
     product_templates,
     scheme_of,
@@ -365,6 +366,7 @@ def policy_outputs(
     customer_product_seg: pd.DataFrame | None = None,
     forecast_path: pd.DataFrame | None = None,
     inventory: pd.DataFrame | None = None,
+    item_targets: pd.DataFrame | None = None,
 ) -> PolicyResult:
     """Inventory parameters per item-location, order rules and stock-to-service curves.
 
@@ -377,7 +379,8 @@ def policy_outputs(
     ``history``: long demand series (``demand_series`` output or ``unique_id, ds, y``) for the
     empirical distribution of lumpy items; ``customer_product_seg``: customer x product pairs,
     needed for ``policies.matrix`` cells; ``inventory``: ``product_id, location_id, on_hand``
-    for the obsolete-stock table.
+    for the obsolete-stock table; ``item_targets``: planner service-target overrides
+    (``product_id, service_target, note``), which win over the segment's and a matrix cell's.
     """
     if bucket not in DAYS_PER_BUCKET:
         raise ConfigError(f"bucket={bucket!r}: unknown; allowed: {', '.join(DAYS_PER_BUCKET)}")
@@ -402,6 +405,8 @@ def policy_outputs(
         )
     elif settings.matrix:
         notes.append("policies.matrix: no customer x product pairs given; cells unused")
+    if item_targets is not None and len(item_targets):
+        templates, it.tcode = override_templates(templates, it.tcode, it.product, item_targets)
     seconds["inputs"] = time.perf_counter() - clock
 
     clock = time.perf_counter()

@@ -91,6 +91,7 @@ DIFF_TEXT = (
     "inventory_rule",
     "replenishment_program",
     "bucket",
+    "override",
 )
 """Text parameters compared by `policy_diff` (the rationale is derived, so not compared)."""
 _XLSX_OPTIONS = {

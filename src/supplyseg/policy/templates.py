@@ -37,6 +37,7 @@ __all__ = [
     "ORDER_RULE_COLUMNS",
     "matrix_templates",
     "order_rules",
+    "override_templates",
     "primary_segments",
     "product_templates",
     "scheme_of",
@@ -226,3 +227,35 @@ def matrix_templates(
     item_code = np.where(at >= 0, picked[np.maximum(at, 0)] if len(picked) else 0, tcode)
     cs = pd.Series(chosen["customer_segment"], dtype=STR).reset_index(drop=True)
     return everything, item_code, cs.reindex(at).reset_index(drop=True)  # -1 -> NaN
+
+
+OVERRIDE_SOURCE = "override: "
+"""Prefix of the ``source`` of a template a planner's service-target override made."""
+
+
+def override_templates(
+    templates: pd.DataFrame, tcode: IntArray, product: pa.Array, targets: pd.DataFrame
+) -> tuple[pd.DataFrame, IntArray]:
+    """Templates and per-item codes with planner service-target overrides applied.
+
+    ``targets``: ``product_id, service_target, note`` (one row per product). Every item of an
+    overridden product gets a copy of its template with that target and ``source``
+    ``override: <note>``; the segment stays its product's.
+    """
+    require_columns("item_targets", targets, ["product_id", "service_target", "note"])
+    at = positions(product, arrow_strings(targets["product_id"]))
+    hit = np.flatnonzero(at >= 0)
+    if not len(hit):
+        return templates, tcode
+    pairs = pd.DataFrame({"t": tcode[hit], "o": at[hit]})
+    distinct = pairs.drop_duplicates(ignore_index=True)
+    rows = templates.iloc[distinct["t"].to_numpy()].reset_index(drop=True)
+    target = pd.to_numeric(targets["service_target"]).to_numpy(dtype=np.float64)
+    rows["service_target"] = target[distinct["o"].to_numpy()]
+    notes = targets["note"].astype(str).to_numpy()[distinct["o"].to_numpy()]
+    rows["source"] = [OVERRIDE_SOURCE + n for n in notes]
+    new_code = len(templates) + np.arange(len(distinct), dtype=np.int64)
+    code_of = pairs.merge(distinct.assign(code=new_code), on=["t", "o"], how="left")["code"]
+    out = tcode.copy()
+    out[hit] = code_of.to_numpy(dtype=np.int64)
+    return pd.concat([templates, rows], ignore_index=True), out

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from supplyseg.report import figures as fg
+from supplyseg.report.alerts import alerts_section
 from supplyseg.report.blocks import (
     TOP_ROWS,
     Chart,
@@ -512,7 +513,9 @@ def _palette(run: RunFolder) -> Palette:
 def report_sections(run: RunFolder) -> list[Section]:
     """The six report sections for ``run``, each block present or explained as missing."""
     ctx = Context(run, _palette(run), sheet_names(run.table_names()), cost_unknown_reason(run))
+    alerts = alerts_section(ctx)  # only when `supplyseg monitor` wrote alerts
     return [
+        *([alerts] if alerts else []),
         headline_section(ctx),
         _demand(ctx),
         _cost_to_serve(ctx),
