@@ -28,6 +28,7 @@ from supplyseg.service.settings import Settings
 
 __all__ = [
     "CacheDep",
+    "CanCancel",
     "CanManageKeys",
     "CanPublish",
     "CanReadExceptions",
@@ -202,6 +203,7 @@ ExceptionId = Annotated[int, Depends(_exception_id)]
 CanSubmit = Annotated[Principal, Depends(requires("orders:submit"))]
 CanReadOrders = Annotated[Principal, Depends(requires("orders:read"))]
 CanShip = Annotated[Principal, Depends(requires("orders:ship"))]
+CanCancel = Annotated[Principal, Depends(requires("orders:cancel"))]
 CanReadExceptions = Annotated[Principal, Depends(requires("exceptions:read"))]
 CanResolve = Annotated[Principal, Depends(requires("exceptions:resolve"))]
 CanReadNotifications = Annotated[Principal, Depends(requires("notifications:read"))]

@@ -28,6 +28,7 @@ __all__ = [
     "ApiKeyOut",
     "BatchIn",
     "BatchOut",
+    "CancelIn",
     "ExceptionOut",
     "ExceptionPage",
     "NotificationOut",
@@ -50,7 +51,13 @@ __all__ = [
 ]
 
 OrderStatus = Literal[
-    "accepted", "accepted_with_warnings", "exception", "approved", "rejected", "shipped"
+    "accepted",
+    "accepted_with_warnings",
+    "exception",
+    "approved",
+    "rejected",
+    "shipped",
+    "cancelled",
 ]
 # Row ids are 32-bit integer columns (PostgreSQL INTEGER); a larger id cannot name a row.
 MAX_ID = 2**31 - 1
@@ -281,6 +288,12 @@ class ResolveOut(_Out):
 
 class ShipmentIn(_In):
     """A shipment reported by the ERP/WMS for an accepted or approved order."""
+
+    comment: Comment | None = None
+
+
+class CancelIn(_In):
+    """Why an accepted or approved order is cancelled (kept in the audit trail)."""
 
     comment: Comment | None = None
 

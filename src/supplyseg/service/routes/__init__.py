@@ -1,12 +1,21 @@
 """HTTP routes, one module per resource."""
 
-from supplyseg.service.routes import api_keys, exceptions, health, notifications, orders, policies
+from supplyseg.service.routes import (
+    api_keys,
+    cancellations,
+    exceptions,
+    health,
+    notifications,
+    orders,
+    policies,
+)
 
 __all__ = ["ROUTERS"]
 
 ROUTERS = (
     health.router,
     orders.router,
+    cancellations.router,
     exceptions.router,
     notifications.router,
     policies.router,
