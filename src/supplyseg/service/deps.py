@@ -43,9 +43,11 @@ __all__ = [
     "PrincipalCacheDep",
     "PrincipalDep",
     "QueryText",
+    "ReadSessionDep",
     "SessionDep",
     "SettingsDep",
     "requires",
+    "run_batch_intake",
     "run_intake",
 ]
 
@@ -83,6 +85,18 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
             session.close()
 
 
+async def get_read_session(request: Request) -> AsyncIterator[Session]:
+    """A session for a request that only reads (on SQLite: never waits for the write lock)."""
+    session: Session = request.app.state.read_sessions()
+    try:
+        yield session
+    finally:
+        if session.in_transaction():
+            await run_in_threadpool(session.close)
+        else:
+            session.close()
+
+
 async def get_cache(request: Request) -> PolicyCache:
     """The process-wide cache of the compiled active policy."""
     cache: PolicyCache = request.app.state.policy_cache
@@ -109,7 +123,7 @@ async def run_intake(request: Request, work: Callable[..., T], /, *args: Any, **
     the thread pool, where waiting blocks nobody.
     """
     state = request.app.state
-    if state.intake_inline:
+    if state.intake_inline and not state.batches_running:
         session: Session = state.intake_sessions()
         try:
             session.connection()  # BEGIN IMMEDIATE: the write lock, or OperationalError
@@ -123,6 +137,24 @@ async def run_intake(request: Request, work: Callable[..., T], /, *args: Any, **
     return await run_in_threadpool(_in_session, state.sessions, work, *args, **kwargs)
 
 
+async def run_batch_intake(
+    request: Request, work: Callable[..., T], /, *args: Any, **kwargs: Any
+) -> T:
+    """``work(session, *args, **kwargs)`` for a batch of orders, always in the thread pool.
+
+    A batch of 1,000 orders is seconds of work: on the event loop it would stall every other
+    request. While one runs, single orders go to the thread pool too (`run_intake`): on
+    SQLite the batch holds the write lock, and trying for it inline would cost the loop
+    ``INTAKE_LOCK_WAIT_MS`` per order.
+    """
+    state = request.app.state
+    state.batches_running += 1
+    try:
+        return await run_in_threadpool(_in_session, state.sessions, work, *args, **kwargs)
+    finally:
+        state.batches_running -= 1
+
+
 def _in_session(
     sessions: sessionmaker[Session], work: Callable[..., T], /, *args: Any, **kwargs: Any
 ) -> T:
@@ -133,6 +165,7 @@ def _in_session(
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 PrincipalCacheDep = Annotated[PrincipalCache, Depends(get_principal_cache)]
 SessionDep = Annotated[Session, Depends(get_session)]
+ReadSessionDep = Annotated[Session, Depends(get_read_session)]
 CacheDep = Annotated[PolicyCache, Depends(get_cache)]
 
 
@@ -159,7 +192,7 @@ async def get_principal(
     cache: PrincipalCache = request.app.state.principal_cache
     principal = cache.get(token)
     if principal is None:
-        principal = await run_in_threadpool(_lookup, request.app.state.sessions, token)
+        principal = await run_in_threadpool(_lookup, request.app.state.read_sessions, token)
         if principal is None:
             raise UnauthorizedError("invalid or revoked API key")
         cache.put(token, principal)

@@ -2,6 +2,7 @@
 
 from supplyseg.service.routes import (
     api_keys,
+    batches,
     cancellations,
     exceptions,
     health,
@@ -15,6 +16,7 @@ __all__ = ["ROUTERS"]
 ROUTERS = (
     health.router,
     orders.router,
+    batches.router,
     cancellations.router,
     exceptions.router,
     notifications.router,

@@ -7,7 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response
 from sqlalchemy import select
 
-from supplyseg.service.deps import CanManageKeys, PrincipalCacheDep, SessionDep
+from supplyseg.service.deps import (
+    CanManageKeys,
+    PrincipalCacheDep,
+    ReadSessionDep,
+    SessionDep,
+)
 from supplyseg.service.models import ApiKey
 from supplyseg.service.schemas import ApiKeyCreated, ApiKeyIn, ApiKeyOut, Text
 from supplyseg.service.security import issue_api_key, revoke_api_key
@@ -33,7 +38,7 @@ def create_key(
 
 
 @router.get("")
-def list_keys(session: SessionDep, principal: CanManageKeys) -> list[ApiKeyOut]:
+def list_keys(session: ReadSessionDep, principal: CanManageKeys) -> list[ApiKeyOut]:
     """All keys, revoked ones included (never their secrets)."""
     return [
         ApiKeyOut(

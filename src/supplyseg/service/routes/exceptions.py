@@ -14,6 +14,7 @@ from supplyseg.service.deps import (
     CanResolve,
     ExceptionId,
     QueryText,
+    ReadSessionDep,
     SessionDep,
 )
 from supplyseg.service.models import OrderException, OrderRow, Reason
@@ -37,7 +38,7 @@ router = APIRouter(prefix="/exceptions", tags=["exceptions"])
 
 @router.get("")
 def list_exceptions(
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: CanReadExceptions,
     segment: QueryText = None,
     reason: Annotated[Text | None, Query(max_length=64, description="A reason code.")] = None,
@@ -87,7 +88,7 @@ def list_exceptions(
 
 @router.get("/{exception_id}")
 def get_exception(
-    exception_id: ExceptionId, session: SessionDep, principal: CanReadExceptions
+    exception_id: ExceptionId, session: ReadSessionDep, principal: CanReadExceptions
 ) -> ExceptionOut:
     """One exception with the findings that opened it."""
     row = session.get(OrderException, exception_id)

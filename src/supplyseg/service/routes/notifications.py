@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from sqlalchemy import select
 
-from supplyseg.service.deps import CanReadNotifications, SessionDep
+from supplyseg.service.deps import CanReadNotifications, ReadSessionDep
 from supplyseg.service.models import Outbox
 from supplyseg.service.schemas import MAX_ID, NotificationOut, NotificationPage
 from supplyseg.service.views import utc
@@ -24,7 +24,7 @@ router = APIRouter(prefix="/notifications", tags=["notifications"])
 
 @router.get("")
 def list_notifications(
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: CanReadNotifications,
     since: Annotated[
         int, Query(ge=0, le=MAX_ID, description="Return notifications with id > since.")
