@@ -16,7 +16,6 @@ from typing import Any
 
 import httpx
 import pytest
-
 from sqlalchemy import create_engine, func, select
 
 from supplyseg.service.commands import create_api_key, publish_policy
@@ -128,16 +127,17 @@ def server(db_url: str, policy_doc: dict[str, Any]) -> Iterator[tuple[str, str]]
     key = create_api_key(db_url, "submitter", None)
     port = _free_port()
     env = {**os.environ, "SUPPLYSEG_DB_URL": db_url, "PYTHONPATH": os.pathsep.join(sys.path)}
+    args = ["supplyseg.service.app:create_app", "--factory", "--port", str(port)]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "supplyseg.service.app:create_app", "--factory"]
-        + ["--port", str(port), "--log-level", "warning", "--no-access-log"],
+        [sys.executable, "-m", "uvicorn", *args, "--log-level", "warning", "--no-access-log"],
         env=env,
     )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
         while True:
-            assert proc.poll() is None and time.monotonic() < deadline, "server did not start"
+            assert proc.poll() is None, "server exited"
+            assert time.monotonic() < deadline, "server did not start"
             try:
                 if httpx.get(f"{base}/health", timeout=1).status_code == 200:
                     break
