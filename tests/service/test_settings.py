@@ -18,7 +18,7 @@ def test_the_database_has_no_default() -> None:
 def test_defaults() -> None:
     s = Settings.from_env({"SUPPLYSEG_DB_URL": "sqlite:///x.db"})
     assert s.db_url == "sqlite:///x.db"
-    assert (s.is_sqlite, s.pool_size, s.sqlite_synchronous) == (True, 1, "NORMAL")
+    assert (s.is_sqlite, s.pool_size, s.sqlite_synchronous) == (True, 1, "FULL")
     assert s.max_body_bytes == 1_048_576
 
 

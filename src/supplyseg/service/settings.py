@@ -56,7 +56,9 @@ class Settings(BaseModel):
     db_pool_size: int | None = Field(None, gt=0, description="None: 1 for SQLite, else 5.")
     db_pool_timeout_s: float = Field(30.0, gt=0)
     sqlite_busy_timeout_ms: int = Field(10_000, ge=0)
-    sqlite_synchronous: Literal["FULL", "NORMAL"] = "NORMAL"
+    # FULL: an acknowledged order survives a power cut, not only a crash of the process
+    # (bench/service.py: the cost is in README.md).
+    sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
     api_key_cache_s: float = Field(5.0, ge=0)
     migrate_on_start: bool = True
 
