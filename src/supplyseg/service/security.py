@@ -209,6 +209,10 @@ def issue_api_key(
             f"customers {customers!r}: give at least one non-empty customer id, or none to bind"
             " the key to every customer"
         )
+    if len(label) > 200 or "\x00" in label:
+        raise ServiceError(
+            f"label {label[:40]!r}...: at most 200 characters, no NUL; fix: shorten the label"
+        )
     key_id = secrets.token_hex(6)
     token = f"{_PREFIX}_{key_id}_{secrets.token_urlsafe(32)}"
     now = datetime.now(UTC)
