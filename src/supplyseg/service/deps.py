@@ -6,7 +6,7 @@ Routes declare what they need as ``Annotated`` aliases, e.g. ``session: SessionD
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Header, Path, Query, Request
@@ -16,8 +16,13 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from supplyseg.service.policy_store import PolicyCache
-from supplyseg.service.problems import ForbiddenError, NotFoundError, UnauthorizedError
-from supplyseg.service.schemas import MAX_ID, Text
+from supplyseg.service.problems import (
+    ForbiddenError,
+    NotFoundError,
+    UnauthorizedError,
+    UnprocessableError,
+)
+from supplyseg.service.schemas import MAX_ID, OrderLineIn, Text
 from supplyseg.service.security import (
     Permission,
     Principal,
@@ -46,6 +51,7 @@ __all__ = [
     "ReadSessionDep",
     "SessionDep",
     "SettingsDep",
+    "check_line_limits",
     "requires",
     "run_batch_intake",
     "run_intake",
@@ -243,3 +249,33 @@ CanReadNotifications = Annotated[Principal, Depends(requires("notifications:read
 CanReadPolicies = Annotated[Principal, Depends(requires("policies:read"))]
 CanPublish = Annotated[Principal, Depends(requires("policies:publish"))]
 CanManageKeys = Annotated[Principal, Depends(requires("keys:manage"))]
+
+
+def check_line_limits(
+    settings: Settings, lines: Sequence[OrderLineIn], loc: tuple[str | int, ...]
+) -> None:
+    """422 in FastAPI's shape (``loc`` + ``lines``, index, field) for lines whose quantity or
+    unit price exceeds ``settings.max_quantity`` / ``max_unit_price``."""
+    errors = []
+    for i, line in enumerate(lines):
+        for field, value, limit in (
+            ("quantity", line.quantity, settings.max_quantity),
+            ("unit_price", line.unit_price, settings.max_unit_price),
+        ):
+            if value is not None and value > limit:
+                errors.append(
+                    {
+                        "type": "less_than_equal",
+                        "loc": [*loc, "lines", i, field],
+                        "msg": f"Input should be less than or equal to {limit:g}"
+                        f" (SUPPLYSEG_MAX_{field.upper()})",
+                        "input": value,
+                        "ctx": {"le": limit},
+                    }
+                )
+    if errors:
+        raise UnprocessableError(
+            f"{len(errors)} order line value(s) above the service's maxima",
+            code="over_limit",
+            errors=errors,
+        )

@@ -20,6 +20,7 @@ from supplyseg.service.security import ADMIN_BOUND, Role
 __all__ = [
     "EARLIEST_DATE",
     "LATEST_DATE",
+    "LIMIT_CEILING",
     "MAX_ID",
     "MAX_QUANTITY",
     "MAX_UNIT_PRICE",
@@ -63,8 +64,11 @@ OrderStatus = Literal[
 MAX_ID = 2**31 - 1
 # Limits of plausibility, not business rules: a line beyond them is a typo or an attack, and
 # would make order totals (and every later credit check of the customer) overflow to Inf.
+# These are the defaults of the settings max_quantity and max_unit_price.
 MAX_QUANTITY = 1e9
 MAX_UNIT_PRICE = 1e9
+# The most those settings may allow: 1,000 lines x 1e15 x 1e15 is still far from overflow.
+LIMIT_CEILING = 1e15
 
 
 def no_nul(value: str) -> str:
@@ -123,12 +127,13 @@ class OrderLineIn(_In):
 
     line_no: LineNo
     product_id: Id
-    quantity: float = Field(strict=True, gt=0, le=MAX_QUANTITY, allow_inf_nan=False)
+    # The configured maxima (settings) are checked after parsing; this bound holds for any.
+    quantity: float = Field(strict=True, gt=0, le=LIMIT_CEILING, allow_inf_nan=False)
     unit_price: float | None = Field(
         None,
         strict=True,
         ge=0,
-        le=MAX_UNIT_PRICE,
+        le=LIMIT_CEILING,
         allow_inf_nan=False,
         description="Agreed price; null = list price.",
     )

@@ -16,7 +16,13 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from supplyseg.service.csv_orders import orders_from_csv
-from supplyseg.service.deps import CacheDep, CanSubmit, SettingsDep, run_batch_intake
+from supplyseg.service.deps import (
+    CacheDep,
+    CanSubmit,
+    SettingsDep,
+    check_line_limits,
+    run_batch_intake,
+)
 from supplyseg.service.intake import Submission, submit_orders
 from supplyseg.service.policy_store import PolicyCache
 from supplyseg.service.problems import UnprocessableError
@@ -78,6 +84,8 @@ def _intake(
     idempotency_key: str | None,
 ) -> Response:
     _check_size(settings, len(orders))
+    for i, order in enumerate(orders):
+        check_line_limits(settings, order.lines, ("body", "orders", i))
     results = submit_orders(
         session, cache, orders, principal=principal, idempotency_key=idempotency_key, batch=True
     )

@@ -16,6 +16,8 @@ from supplyseg.service.deps import (
     QueryText,
     ReadSessionDep,
     SessionDep,
+    SettingsDep,
+    check_line_limits,
 )
 from supplyseg.service.models import OrderException, OrderRow, Reason
 from supplyseg.service.problems import NotFoundError
@@ -118,8 +120,10 @@ def resolve(
     session: SessionDep,
     cache: CacheDep,
     principal: CanResolve,
+    settings: SettingsDep,
 ) -> ResolveOut:
     """Approve (override), reject or amend (re-validated) an open exception; comment required."""
+    check_line_limits(settings, req.lines or [], ("body",))
     _check_visible(session, principal, exception_id)
     exc, order = resolve_exception(session, cache, exception_id, req, actor=principal.key_id)
     return ResolveOut(exception=exc, order=order)

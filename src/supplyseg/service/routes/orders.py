@@ -16,6 +16,8 @@ from supplyseg.service.deps import (
     QueryText,
     ReadSessionDep,
     SessionDep,
+    SettingsDep,
+    check_line_limits,
     run_intake,
 )
 from supplyseg.service.intake import submit_orders
@@ -57,9 +59,11 @@ async def submit_order(
     response: Response,
     cache: CacheDep,
     principal: CanSubmit,
+    settings: SettingsDep,
     idempotency_key: IdempotencyKey = None,
 ) -> OrderOut:
     """Validate one order against its segment's rules and store it (201; 200 for a retry)."""
+    check_line_limits(settings, order.lines, ("body",))
     [result] = await run_intake(
         request,
         submit_orders,
