@@ -133,8 +133,8 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(db_url: str, port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "SUPPLYSEG_DB_URL": db_url}
+def start_server(db_url: str, port: int, synchronous: str) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "SUPPLYSEG_DB_URL": db_url, "SUPPLYSEG_SQLITE_SYNCHRONOUS": synchronous}
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -257,7 +257,7 @@ def run(mode: str, args: argparse.Namespace) -> bool:
     jobs = [payloads[i :: args.clients] for i in range(args.clients)]
 
     port = free_port()
-    proc = start_server(url, port)
+    proc = start_server(url, port, args.synchronous)
     base = f"http://127.0.0.1:{port}"
     peak_rss = 0
     stop = threading.Event()
@@ -291,7 +291,8 @@ def run(mode: str, args: argparse.Namespace) -> bool:
     unit = "request" if mode == "single" else f"batch of {args.batch_size}"
     print(
         f"--- mode {mode}: {expected} distinct orders ({n_invalid} invalid) + {len(retried)}"
-        f" retries, {len(payloads)} requests from {args.clients} clients; SQLite, 1 process"
+        f" retries, {len(payloads)} requests from {args.clients} clients; SQLite"
+        f" (synchronous {args.synchronous}), 1 process"
     )
     print(
         f"throughput: {len(sends) / wall:,.0f} orders/s incl. retries"
@@ -340,6 +341,12 @@ def main() -> None:
     ap.add_argument("--retry-share", type=float, default=0.1)
     ap.add_argument("--mode", choices=["single", "batch", "both"], default="both")
     ap.add_argument("--batch-size", type=int, default=50)
+    ap.add_argument(
+        "--synchronous",
+        choices=["FULL", "NORMAL"],
+        default="FULL",
+        help="SQLite synchronous mode of the server (FULL is the service's default).",
+    )
     args = ap.parse_args()
     modes = ["single", "batch"] if args.mode == "both" else [args.mode]
     results = [run(m, args) for m in modes]

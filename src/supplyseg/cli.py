@@ -441,15 +441,66 @@ def keys_create(
             " keys."
         ),
     ] = None,
+    label: Annotated[str, typer.Option(help="Who or what uses the key (shown by list).")] = "",
 ) -> None:
     """Create an API key; the key is printed once (only its hash is stored).
 
     Example: supplyseg keys create --role submitter --customer C00001 --db sqlite:///svc.db
     """
     with _user_errors():
-        from supplyseg.service.commands import create_api_key
+        from supplyseg.service.commands import create_api_key, customers_not_in_policy
 
-        print(create_api_key(_db(db), role, customer))
+        url = _db(db)
+        token = create_api_key(url, role, customer, label=label)
+        for c in customers_not_in_policy(url, customer or []):
+            err.print(
+                f"warning: customer {c!r} is not in the active policy version; the key cannot"
+                " submit valid orders for it until a published policy names it",
+                highlight=False,
+                soft_wrap=True,
+            )
+        print(token)
+
+
+@keys_app.command("list")
+def keys_list(db: DbUrl = None) -> None:
+    """List the API keys: id, role, customers, label, created, revoked (never the secret).
+
+    Example: supplyseg keys list --db sqlite:///svc.db
+    """
+    with _user_errors():
+        from supplyseg.service.commands import list_api_keys
+
+        table = Table(title="API keys", title_justify="left")
+        for col in ("key_id", "role", "customers", "label", "created", "revoked"):
+            table.add_column(col)
+        for k in list_api_keys(_db(db)):
+            table.add_row(
+                k.key_id,
+                k.role,
+                "all" if k.customers is None else ", ".join(k.customers),
+                k.label,
+                f"{k.created_at:%Y-%m-%d %H:%M:%S}Z",
+                f"{k.revoked_at:%Y-%m-%d %H:%M:%S}Z" if k.revoked_at else "",
+            )
+        out.print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    key_id: Annotated[str, typer.Argument(help="The key's id (`supplyseg keys list`).")],
+    db: DbUrl = None,
+) -> None:
+    """Revoke an API key: requests with it get 401 (a running server notices within
+    SUPPLYSEG_API_KEY_CACHE_S seconds, 5 by default). The key stays listed, for audit.
+
+    Example: supplyseg keys revoke 3f9a1c2b7d4e --db sqlite:///svc.db
+    """
+    with _user_errors():
+        from supplyseg.service.commands import revoke_key
+
+        revoke_key(_db(db), key_id)
+        out.print(f"revoked API key {key_id}")
 
 
 if __name__ == "__main__":  # pragma: no cover

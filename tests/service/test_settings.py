@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from supplyseg.errors import ConfigError, ServiceError
+from supplyseg.service.schemas import MAX_QUANTITY, MAX_UNIT_PRICE
 from supplyseg.service.settings import Settings
 
 
@@ -18,8 +19,9 @@ def test_the_database_has_no_default() -> None:
 def test_defaults() -> None:
     s = Settings.from_env({"SUPPLYSEG_DB_URL": "sqlite:///x.db"})
     assert s.db_url == "sqlite:///x.db"
-    assert (s.is_sqlite, s.pool_size, s.sqlite_synchronous) == (True, 1, "NORMAL")
+    assert (s.is_sqlite, s.pool_size, s.sqlite_synchronous) == (True, 1, "FULL")
     assert s.max_body_bytes == 1_048_576
+    assert (s.max_quantity, s.max_unit_price) == (MAX_QUANTITY, MAX_UNIT_PRICE) == (1e9, 1e9)
 
 
 def test_environment_and_overrides() -> None:
@@ -43,6 +45,9 @@ def test_environment_and_overrides() -> None:
         ({"SUPPLYSEG_MAX_BODY_BYTES": "lots"}, "SUPPLYSEG_MAX_BODY_BYTES='lots'"),
         ({"SUPPLYSEG_DB_POOL_SIZE": "0"}, "SUPPLYSEG_DB_POOL_SIZE='0'"),
         ({"SUPPLYSEG_SQLITE_SYNCHRONOUS": "OFF"}, "SUPPLYSEG_SQLITE_SYNCHRONOUS='OFF'"),
+        ({"SUPPLYSEG_MAX_QUANTITY": "0"}, "SUPPLYSEG_MAX_QUANTITY='0'"),
+        ({"SUPPLYSEG_MAX_UNIT_PRICE": "1e16"}, "SUPPLYSEG_MAX_UNIT_PRICE='1e16'"),
+        ({"SUPPLYSEG_MAX_QUANTITY": "inf"}, "SUPPLYSEG_MAX_QUANTITY='inf'"),
     ],
 )
 def test_bad_values_name_the_variable(env: dict[str, str], needle: str) -> None:

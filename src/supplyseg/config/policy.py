@@ -90,7 +90,14 @@ Channel = Literal["edi", "portal", "email", "manual"]
 """Where an order came from: EDI message, customer portal, e-mail or manual entry by a person."""
 CHANNELS: tuple[Channel, ...] = get_args(Channel)
 StatusEvent = Literal[
-    "accepted", "accepted_with_warnings", "exception", "approved", "rejected", "amended", "shipped"
+    "accepted",
+    "accepted_with_warnings",
+    "exception",
+    "approved",
+    "rejected",
+    "amended",
+    "shipped",
+    "cancelled",
 ]
 """Status changes an order goes through; a segment's ``notify`` lists those its customers get."""
 STATUS_EVENTS: tuple[StatusEvent, ...] = get_args(StatusEvent)

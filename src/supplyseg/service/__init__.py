@@ -4,7 +4,8 @@ The published contract, `PolicyVersion`, lives in `supplyseg.policy.document`. M
 `settings`, `db` (engine, migrations),
 `models` (tables), `validation` (pure checks), `policy_store` (publish/load), `intake`
 (idempotent submission), `resolution` (exceptions, shipments), `events` (audit + outbox),
-`security` (API keys), `app` + `routes/` (HTTP), `commands` (CLI functions).
+`lifecycle` (cancellation), `security` (API keys), `app` + `routes/` (HTTP), `commands` (CLI
+functions).
 
 Use (the CLI verbs will wrap `commands`)::
 

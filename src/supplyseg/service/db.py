@@ -24,18 +24,33 @@ from sqlalchemy.orm import Session, sessionmaker
 from supplyseg.errors import ServiceError
 from supplyseg.service.settings import Settings
 
-__all__ = ["MIGRATIONS_DIR", "alembic_config", "engine_for", "migrate", "session_factory"]
+__all__ = [
+    "MIGRATIONS_DIR",
+    "READ_POOL_SIZE",
+    "alembic_config",
+    "engine_for",
+    "migrate",
+    "session_factory",
+]
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
+# Read-only SQLite connections per process (reads run in the thread pool, in parallel).
+READ_POOL_SIZE = 4
 # Any constant; taken while migrating on PostgreSQL so two processes never migrate at once.
 _PG_MIGRATION_LOCK = 7_240_911
 
 
-def engine_for(settings: Settings) -> Engine:
-    """A SQLAlchemy engine for ``settings.db_url`` with the SQLite pragmas described above."""
+def engine_for(settings: Settings, *, read_only: bool = False) -> Engine:
+    """A SQLAlchemy engine for ``settings.db_url`` with the SQLite pragmas described above.
+
+    ``read_only`` (SQLite): connections that only read, start plain (deferred) transactions and
+    refuse writes (``query_only``). In WAL mode they read the last committed state while a
+    writer holds the write lock, so reads never wait for a long write (a batch); there are
+    ``READ_POOL_SIZE`` of them.
+    """
     kwargs: dict[str, Any] = {
-        "pool_size": settings.pool_size,
+        "pool_size": READ_POOL_SIZE if read_only and settings.is_sqlite else settings.pool_size,
         "max_overflow": 0,
         "pool_timeout": settings.db_pool_timeout_s,
         "pool_pre_ping": not settings.is_sqlite,
@@ -60,25 +75,28 @@ def engine_for(settings: Settings) -> Engine:
             " postgresql+psycopg://user:password@host/dbname (pip install 'psycopg[binary]')"
         ) from None
     if settings.is_sqlite:
-        _sqlite_setup(engine, settings)
+        _sqlite_setup(engine, settings, read_only)
     return engine
 
 
-def _sqlite_setup(engine: Engine, settings: Settings) -> None:
+def _sqlite_setup(engine: Engine, settings: Settings, read_only: bool) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         # Take transaction control from the sqlite3 module so BEGIN IMMEDIATE below is ours.
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
         cur.execute(f"PRAGMA busy_timeout = {int(settings.sqlite_busy_timeout_ms)}")
-        cur.execute("PRAGMA journal_mode = WAL")
+        if read_only:
+            cur.execute("PRAGMA query_only = ON")  # WAL is a property of the file, set by writers
+        else:
+            cur.execute("PRAGMA journal_mode = WAL")
         cur.execute(f"PRAGMA synchronous = {settings.sqlite_synchronous}")
         cur.execute("PRAGMA foreign_keys = ON")
         cur.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -6,7 +6,7 @@ Routes declare what they need as ``Annotated`` aliases, e.g. ``session: SessionD
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Header, Path, Query, Request
@@ -16,8 +16,13 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from supplyseg.service.policy_store import PolicyCache
-from supplyseg.service.problems import ForbiddenError, NotFoundError, UnauthorizedError
-from supplyseg.service.schemas import MAX_ID, Text
+from supplyseg.service.problems import (
+    ForbiddenError,
+    NotFoundError,
+    UnauthorizedError,
+    UnprocessableError,
+)
+from supplyseg.service.schemas import MAX_ID, OrderLineIn, Text
 from supplyseg.service.security import (
     Permission,
     Principal,
@@ -28,6 +33,7 @@ from supplyseg.service.settings import Settings
 
 __all__ = [
     "CacheDep",
+    "CanCancel",
     "CanManageKeys",
     "CanPublish",
     "CanReadExceptions",
@@ -42,9 +48,12 @@ __all__ = [
     "PrincipalCacheDep",
     "PrincipalDep",
     "QueryText",
+    "ReadSessionDep",
     "SessionDep",
     "SettingsDep",
+    "check_line_limits",
     "requires",
+    "run_batch_intake",
     "run_intake",
 ]
 
@@ -82,6 +91,18 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
             session.close()
 
 
+async def get_read_session(request: Request) -> AsyncIterator[Session]:
+    """A session for a request that only reads (on SQLite: never waits for the write lock)."""
+    session: Session = request.app.state.read_sessions()
+    try:
+        yield session
+    finally:
+        if session.in_transaction():
+            await run_in_threadpool(session.close)
+        else:
+            session.close()
+
+
 async def get_cache(request: Request) -> PolicyCache:
     """The process-wide cache of the compiled active policy."""
     cache: PolicyCache = request.app.state.policy_cache
@@ -108,7 +129,7 @@ async def run_intake(request: Request, work: Callable[..., T], /, *args: Any, **
     the thread pool, where waiting blocks nobody.
     """
     state = request.app.state
-    if state.intake_inline:
+    if state.intake_inline and not state.batches_running:
         session: Session = state.intake_sessions()
         try:
             session.connection()  # BEGIN IMMEDIATE: the write lock, or OperationalError
@@ -122,6 +143,24 @@ async def run_intake(request: Request, work: Callable[..., T], /, *args: Any, **
     return await run_in_threadpool(_in_session, state.sessions, work, *args, **kwargs)
 
 
+async def run_batch_intake(
+    request: Request, work: Callable[..., T], /, *args: Any, **kwargs: Any
+) -> T:
+    """``work(session, *args, **kwargs)`` for a batch of orders, always in the thread pool.
+
+    A batch of 1,000 orders is seconds of work: on the event loop it would stall every other
+    request. While one runs, single orders go to the thread pool too (`run_intake`): on
+    SQLite the batch holds the write lock, and trying for it inline would cost the loop
+    ``INTAKE_LOCK_WAIT_MS`` per order.
+    """
+    state = request.app.state
+    state.batches_running += 1
+    try:
+        return await run_in_threadpool(_in_session, state.sessions, work, *args, **kwargs)
+    finally:
+        state.batches_running -= 1
+
+
 def _in_session(
     sessions: sessionmaker[Session], work: Callable[..., T], /, *args: Any, **kwargs: Any
 ) -> T:
@@ -132,6 +171,7 @@ def _in_session(
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 PrincipalCacheDep = Annotated[PrincipalCache, Depends(get_principal_cache)]
 SessionDep = Annotated[Session, Depends(get_session)]
+ReadSessionDep = Annotated[Session, Depends(get_read_session)]
 CacheDep = Annotated[PolicyCache, Depends(get_cache)]
 
 
@@ -158,7 +198,7 @@ async def get_principal(
     cache: PrincipalCache = request.app.state.principal_cache
     principal = cache.get(token)
     if principal is None:
-        principal = await run_in_threadpool(_lookup, request.app.state.sessions, token)
+        principal = await run_in_threadpool(_lookup, request.app.state.read_sessions, token)
         if principal is None:
             raise UnauthorizedError("invalid or revoked API key")
         cache.put(token, principal)
@@ -202,9 +242,40 @@ ExceptionId = Annotated[int, Depends(_exception_id)]
 CanSubmit = Annotated[Principal, Depends(requires("orders:submit"))]
 CanReadOrders = Annotated[Principal, Depends(requires("orders:read"))]
 CanShip = Annotated[Principal, Depends(requires("orders:ship"))]
+CanCancel = Annotated[Principal, Depends(requires("orders:cancel"))]
 CanReadExceptions = Annotated[Principal, Depends(requires("exceptions:read"))]
 CanResolve = Annotated[Principal, Depends(requires("exceptions:resolve"))]
 CanReadNotifications = Annotated[Principal, Depends(requires("notifications:read"))]
 CanReadPolicies = Annotated[Principal, Depends(requires("policies:read"))]
 CanPublish = Annotated[Principal, Depends(requires("policies:publish"))]
 CanManageKeys = Annotated[Principal, Depends(requires("keys:manage"))]
+
+
+def check_line_limits(
+    settings: Settings, lines: Sequence[OrderLineIn], loc: tuple[str | int, ...]
+) -> None:
+    """422 in FastAPI's shape (``loc`` + ``lines``, index, field) for lines whose quantity or
+    unit price exceeds ``settings.max_quantity`` / ``max_unit_price``."""
+    errors = []
+    for i, line in enumerate(lines):
+        for field, value, limit in (
+            ("quantity", line.quantity, settings.max_quantity),
+            ("unit_price", line.unit_price, settings.max_unit_price),
+        ):
+            if value is not None and value > limit:
+                errors.append(
+                    {
+                        "type": "less_than_equal",
+                        "loc": [*loc, "lines", i, field],
+                        "msg": f"Input should be less than or equal to {limit:g}"
+                        f" (SUPPLYSEG_MAX_{field.upper()})",
+                        "input": value,
+                        "ctx": {"le": limit},
+                    }
+                )
+    if errors:
+        raise UnprocessableError(
+            f"{len(errors)} order line value(s) above the service's maxima",
+            code="over_limit",
+            errors=errors,
+        )

@@ -2,11 +2,16 @@
 
 Idempotency is enforced by the database: every order has a unique ``dedupe_key``, derived from
 
-- the ``Idempotency-Key`` header (scoped to the customer; in a batch, plus the position), or
+- the ``Idempotency-Key`` header (scoped to the customer; in a batch, plus the position, in a
+  namespace of its own, so item ``n`` of batch ``k`` never meets a single order sent with ``k``),
+  or
 - without a header, the customer, the PO number and a hash of the order's content,
 
 so a retried request finds the stored order and gets its current view back instead of creating a
-second one (``replayed``). A header reused with different content is a 409. The same PO with
+second one (``replayed``). A header reused with different content is a 409. A batch sent with a
+header is also stored as a whole (``batches``, keyed by the header and the API key that sent it,
+with the hash of all its orders): the same header with a different batch, even one that only adds
+orders or changes their customers, is a 409 before anything is written. The same PO with
 different content and no header is a new order, flagged by the ``duplicate_po`` check. When two
 identical requests race, the loser's INSERT violates the unique constraint; it rolls back and
 replays the winner's order.
@@ -40,6 +45,7 @@ __all__ = [
     "DbFacts",
     "Submission",
     "active_policy",
+    "batch_dedupe_key",
     "dedupe_key",
     "open_exception",
     "request_sha256",
@@ -65,6 +71,7 @@ _lines = Base.metadata.tables["order_lines"]
 _reasons = Base.metadata.tables["reasons"]
 _exceptions = Base.metadata.tables["exceptions"]
 _policy_customers = Base.metadata.tables["policy_customers"]
+_batches = Base.metadata.tables["batches"]
 
 # Built once: SQLAlchemy then reuses the compiled SQL, which matters at hundreds of orders/s.
 _FIND_BY_DEDUPE = select(_orders.c.id, _orders.c.request_sha256).where(
@@ -93,6 +100,8 @@ _LOCK_CUSTOMER = (
     )
     .with_for_update()
 )
+_FIND_BATCH = select(_batches.c.request_sha256).where(_batches.c.dedupe_key == bindparam("dk"))
+_INSERT_BATCH = insert(_batches)
 _INSERT_ORDER = insert(_orders).returning(_orders.c.id)
 _INSERT_LINES = insert(_lines)
 _INSERT_REASONS = insert(_reasons)
@@ -130,13 +139,30 @@ def request_sha256(order: OrderIn) -> str:
     return hashlib.sha256(order.model_dump_json().encode()).hexdigest()
 
 
-def dedupe_key(order: OrderIn, content_sha256: str, idempotency_key: str | None) -> str:
-    """The unique key that makes a retry of ``order`` find the stored one."""
-    if idempotency_key is not None:
+def dedupe_key(
+    order: OrderIn,
+    content_sha256: str,
+    idempotency_key: str | None,
+    position: int | None = None,
+) -> str:
+    """The unique key that makes a retry of ``order`` find the stored one.
+
+    ``position`` is the order's index in a batch (None for a single order): batch items live in
+    a namespace of their own, so no single order's key can name them.
+    """
+    if idempotency_key is not None and position is not None:
+        raw = f"batch\x1f{order.customer_id}\x1f{idempotency_key}\x1f{position}"
+    elif idempotency_key is not None:
         raw = f"idem\x1f{order.customer_id}\x1f{idempotency_key}"
     else:
         raw = f"po\x1f{order.customer_id}\x1f{order.po_number}\x1f{content_sha256}"
     return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def batch_dedupe_key(principal: Principal, idempotency_key: str) -> str:
+    """The key of a whole batch: the header, scoped to the API key that sent it (a batch can
+    hold several customers' orders, so no customer scopes it)."""
+    return hashlib.sha256(f"batch\x1f{principal.key_id}\x1f{idempotency_key}".encode()).hexdigest()
 
 
 def active_policy(session: Session, cache: PolicyCache) -> CompiledPolicy:
@@ -211,13 +237,17 @@ def submit_orders(
     *,
     principal: Principal,
     idempotency_key: str | None = None,
+    batch: bool = False,
 ) -> list[Submission]:
-    """Validate and store ``orders`` in one transaction and commit; replays stored ones."""
+    """Validate and store ``orders`` in one transaction and commit; replays stored ones.
+
+    ``batch``: the orders came as one batch request (``/orders/batch``, CSV), even if only one.
+    """
     for order in orders:
         principal.check_customer(order.customer_id)
     for attempt in range(_ATTEMPTS):
         try:
-            results = _submit_all(session, cache, orders, principal, idempotency_key)
+            results = _submit_all(session, cache, orders, principal, idempotency_key, batch)
             session.commit()
             return results
         except IntegrityError as exc:
@@ -240,16 +270,17 @@ def _submit_all(
     orders: Sequence[OrderIn],
     principal: Principal,
     idempotency_key: str | None,
+    batch: bool,
 ) -> list[Submission]:
     now = datetime.now(UTC)
     policy: CompiledPolicy | None = None
     results: list[Submission] = []
+    contents = [request_sha256(order) for order in orders]
+    if batch and idempotency_key is not None:
+        _check_batch(session, principal, idempotency_key, contents, now)
     for i, order in enumerate(orders):
-        key = idempotency_key
-        if key is not None and len(orders) > 1:
-            key = f"{key}#{i}"
-        content = request_sha256(order)
-        dk = dedupe_key(order, content, key)
+        content = contents[i]
+        dk = dedupe_key(order, content, idempotency_key, i if batch else None)
         found = _stored_order(session, dk)
         if found is not None:
             found_id, found_sha256 = found
@@ -267,6 +298,37 @@ def _submit_all(
             Submission(_create(session, policy, order, dk, content, principal, now), False)
         )
     return results
+
+
+def _check_batch(
+    session: Session,
+    principal: Principal,
+    idempotency_key: str,
+    contents: list[str],
+    now: datetime,
+) -> None:
+    """Record a new keyed batch, or `ConflictError` if its key was used for another batch."""
+    dk = batch_dedupe_key(principal, idempotency_key)
+    content = hashlib.sha256("\n".join(contents).encode()).hexdigest()
+    conn = session.connection()
+    stored = conn.execute(_FIND_BATCH, {"dk": dk}).scalar()
+    if stored is None:
+        conn.execute(
+            _INSERT_BATCH,
+            {
+                "dedupe_key": dk,
+                "request_sha256": content,
+                "n_orders": len(contents),
+                "submitted_by": principal.key_id,
+                "created_at": now,
+            },
+        )
+    elif stored != content:
+        raise ConflictError(
+            f"Idempotency-Key {idempotency_key!r} was used for a different batch; fix: use a"
+            " new key for a new batch, or resend the first batch unchanged",
+            code="idempotency_key_reused",
+        )
 
 
 def _create(

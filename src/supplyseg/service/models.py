@@ -4,7 +4,8 @@ Policy tables hold every published version (never updated, kept for audit); ``ac
 single row (``id = 1``) naming the active version, so there is exactly one active version by
 construction and switching versions is one row update inside the publishing transaction.
 
-``orders.dedupe_key`` is unique: it is what makes retries idempotent across processes.
+``orders.dedupe_key`` is unique: it is what makes retries idempotent across processes;
+``batches.dedupe_key`` does the same for a whole batch sent with an ``Idempotency-Key``.
 ``audit`` is append-only (triggers created by the migration refuse UPDATE and DELETE).
 ``outbox`` is the notification feed, written in the same transaction as the status change.
 """
@@ -36,6 +37,7 @@ __all__ = [
     "ApiKey",
     "Audit",
     "Base",
+    "BatchRequest",
     "EdiMessageRow",
     "OrderException",
     "OrderLine",
@@ -163,6 +165,18 @@ class OrderRow(Base):
     submitted_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class BatchRequest(Base):
+    """A batch sent with an ``Idempotency-Key``: the key's hash and the hash of the batch body."""
+
+    __tablename__ = "batches"
+
+    dedupe_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    request_sha256: Mapped[str] = mapped_column(String(64))
+    n_orders: Mapped[int] = mapped_column(Integer)
+    submitted_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class OrderLine(Base):

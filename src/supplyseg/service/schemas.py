@@ -20,6 +20,7 @@ from supplyseg.service.security import ADMIN_BOUND, Role
 __all__ = [
     "EARLIEST_DATE",
     "LATEST_DATE",
+    "LIMIT_CEILING",
     "MAX_ID",
     "MAX_QUANTITY",
     "MAX_UNIT_PRICE",
@@ -28,6 +29,7 @@ __all__ = [
     "ApiKeyOut",
     "BatchIn",
     "BatchOut",
+    "CancelIn",
     "ExceptionOut",
     "ExceptionPage",
     "NotificationOut",
@@ -50,14 +52,23 @@ __all__ = [
 ]
 
 OrderStatus = Literal[
-    "accepted", "accepted_with_warnings", "exception", "approved", "rejected", "shipped"
+    "accepted",
+    "accepted_with_warnings",
+    "exception",
+    "approved",
+    "rejected",
+    "shipped",
+    "cancelled",
 ]
 # Row ids are 32-bit integer columns (PostgreSQL INTEGER); a larger id cannot name a row.
 MAX_ID = 2**31 - 1
 # Limits of plausibility, not business rules: a line beyond them is a typo or an attack, and
 # would make order totals (and every later credit check of the customer) overflow to Inf.
+# These are the defaults of the settings max_quantity and max_unit_price.
 MAX_QUANTITY = 1e9
 MAX_UNIT_PRICE = 1e9
+# The most those settings may allow: 1,000 lines x 1e15 x 1e15 is still far from overflow.
+LIMIT_CEILING = 1e15
 
 
 def no_nul(value: str) -> str:
@@ -116,12 +127,13 @@ class OrderLineIn(_In):
 
     line_no: LineNo
     product_id: Id
-    quantity: float = Field(strict=True, gt=0, le=MAX_QUANTITY, allow_inf_nan=False)
+    # The configured maxima (settings) are checked after parsing; this bound holds for any.
+    quantity: float = Field(strict=True, gt=0, le=LIMIT_CEILING, allow_inf_nan=False)
     unit_price: float | None = Field(
         None,
         strict=True,
         ge=0,
-        le=MAX_UNIT_PRICE,
+        le=LIMIT_CEILING,
         allow_inf_nan=False,
         description="Agreed price; null = list price.",
     )
@@ -281,6 +293,12 @@ class ResolveOut(_Out):
 
 class ShipmentIn(_In):
     """A shipment reported by the ERP/WMS for an accepted or approved order."""
+
+    comment: Comment | None = None
+
+
+class CancelIn(_In):
+    """Why an accepted or approved order is cancelled (kept in the audit trail)."""
 
     comment: Comment | None = None
 

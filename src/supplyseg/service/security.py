@@ -6,8 +6,9 @@ hashes in constant time. Roles:
 
 - ``submitter``: submit orders and read orders/notifications of the customers it is bound to
   (``customers = None`` binds it to every customer, e.g. an EDI gateway);
-- ``operator``: read orders, exceptions and notifications, resolve exceptions, record shipments;
-- ``admin``: publish policy versions, manage keys, read everything.
+- ``operator``: read orders, exceptions and notifications, resolve exceptions, record shipments,
+  cancel orders;
+- ``admin``: publish policy versions, manage keys, cancel orders, read everything.
 
 A customer binding applies to every resource: lists show the bound customers only, and a single
 order or exception of another customer is answered 404, exactly like one that does not exist, so
@@ -54,6 +55,7 @@ Permission = Literal[
     "orders:submit",
     "orders:read",
     "orders:ship",
+    "orders:cancel",
     "exceptions:read",
     "exceptions:resolve",
     "notifications:read",
@@ -68,6 +70,7 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
         {
             "orders:read",
             "orders:ship",
+            "orders:cancel",
             "exceptions:read",
             "exceptions:resolve",
             "notifications:read",
@@ -77,6 +80,7 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
     "admin": frozenset(
         {
             "orders:read",
+            "orders:cancel",
             "exceptions:read",
             "notifications:read",
             "policies:read",
@@ -204,6 +208,10 @@ def issue_api_key(
         raise ServiceError(
             f"customers {customers!r}: give at least one non-empty customer id, or none to bind"
             " the key to every customer"
+        )
+    if len(label) > 200 or "\x00" in label:
+        raise ServiceError(
+            f"label {label[:40]!r}...: at most 200 characters, no NUL; fix: shorten the label"
         )
     key_id = secrets.token_hex(6)
     token = f"{_PREFIX}_{key_id}_{secrets.token_urlsafe(32)}"

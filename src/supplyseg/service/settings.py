@@ -27,6 +27,10 @@ variable                                meaning                                 
                                         database read (revocation delay for other
                                         processes; 0 = always read)
 ``SUPPLYSEG_MIGRATE_ON_START``          upgrade the schema when the app starts         true
+``SUPPLYSEG_MAX_QUANTITY``              largest quantity of an order line (422         1e9
+                                        above; at most 1e15)
+``SUPPLYSEG_MAX_UNIT_PRICE``            largest unit price of an order line (422       1e9
+                                        above; at most 1e15)
 ======================================  =============================================  ==========
 """
 
@@ -39,6 +43,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from supplyseg.errors import ConfigError, ServiceError
+from supplyseg.service.schemas import LIMIT_CEILING, MAX_QUANTITY, MAX_UNIT_PRICE
 
 __all__ = ["ENV_PREFIX", "Settings"]
 
@@ -56,9 +61,14 @@ class Settings(BaseModel):
     db_pool_size: int | None = Field(None, gt=0, description="None: 1 for SQLite, else 5.")
     db_pool_timeout_s: float = Field(30.0, gt=0)
     sqlite_busy_timeout_ms: int = Field(10_000, ge=0)
-    sqlite_synchronous: Literal["FULL", "NORMAL"] = "NORMAL"
+    # FULL: an acknowledged order survives a power cut, not only a crash of the process
+    # (bench/service.py: the cost is in README.md).
+    sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
     api_key_cache_s: float = Field(5.0, ge=0)
     migrate_on_start: bool = True
+    # Plausibility limits of a line, not business rules: beyond them is a typo or an attack.
+    max_quantity: float = Field(MAX_QUANTITY, gt=0, le=LIMIT_CEILING)
+    max_unit_price: float = Field(MAX_UNIT_PRICE, gt=0, le=LIMIT_CEILING)
 
     @property
     def is_sqlite(self) -> bool:

@@ -9,11 +9,11 @@ from datetime import UTC, datetime
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
-from supplyseg.service.models import OrderException, OrderLine, OrderRow, Reason
+from supplyseg.service.models import ApiKey, OrderException, OrderLine, OrderRow, Reason
 from supplyseg.service.problems import NotFoundError
-from supplyseg.service.schemas import ExceptionOut, OrderLineOut, OrderOut, ReasonOut
+from supplyseg.service.schemas import ApiKeyOut, ExceptionOut, OrderLineOut, OrderOut, ReasonOut
 
-__all__ = ["exception_views", "order_view", "order_views", "reason_out", "utc"]
+__all__ = ["api_key_views", "exception_views", "order_view", "order_views", "reason_out", "utc"]
 
 
 def utc(moment: datetime) -> datetime:
@@ -134,3 +134,18 @@ def exception_views(session: Session, rows: Sequence[OrderException]) -> list[Ex
             )
         )
     return out
+
+
+def api_key_views(session: Session) -> list[ApiKeyOut]:
+    """Every API key, oldest first, revoked ones included (never a secret or its hash)."""
+    return [
+        ApiKeyOut(
+            key_id=k.key_id,
+            role=k.role,
+            customers=k.customers,
+            label=k.label,
+            created_at=utc(k.created_at),
+            revoked_at=utc(k.revoked_at) if k.revoked_at else None,
+        )
+        for k in session.scalars(select(ApiKey).order_by(ApiKey.created_at, ApiKey.key_id))
+    ]

@@ -127,3 +127,33 @@ def test_422_does_not_echo_megabytes(service: Any, make_order: Order) -> None:
     assert locs(r) == [("body", "lines", 0, "product_id")]
     assert len(r.content) < 2_000
     assert r.json()["detail"][0]["input"].endswith("... (900002 characters)")
+
+
+def test_maxima_are_settings(service: Any, make_order: Order) -> None:
+    """SUPPLYSEG_MAX_QUANTITY / SUPPLYSEG_MAX_UNIT_PRICE bound single orders, batches and
+    amendments alike (422 naming the field and the setting)."""
+    service.app.state.settings = service.app.state.settings.model_copy(
+        update={"max_quantity": 100.0, "max_unit_price": 50.0}
+    )
+    line = {"line_no": 1, "product_id": "P100", "quantity": 100, "unit_price": 50.0}
+    assert service.post("/orders", make_order(lines=[line])).status_code == 201
+    r = service.post("/orders", make_order(po_number="Q", lines=[{**line, "quantity": 101}]))
+    assert (r.status_code, r.json()["code"]) == (422, "over_limit")
+    [err] = r.json()["detail"]
+    assert (tuple(err["loc"]), err["input"]) == (("body", "lines", 0, "quantity"), 101)
+    assert "SUPPLYSEG_MAX_QUANTITY" in err["msg"]
+    pricey = make_order(po_number="P", lines=[{**line, "unit_price": 50.5}])
+    r = service.post("/orders/batch", {"orders": [make_order(po_number="B"), pricey]})
+    assert r.status_code == 422
+    assert locs(r) == [("body", "orders", 1, "lines", 0, "unit_price")]
+    below_moq = make_order(
+        po_number="X", channel="manual", lines=[{**line, "quantity": 10}]
+    )  # an exception (channel), to amend
+    queued = service.post("/orders", below_moq).json()
+    amend = {"action": "amend", "comment": "more", "lines": [{**line, "quantity": 1000}]}
+    r = service.post(f"/exceptions/{queued['exception_id']}/resolve", amend, "operator")
+    assert r.status_code == 422
+    assert locs(r) == [("body", "lines", 0, "quantity")]
+    # above the fixed ceiling no setting helps: the schema refuses it
+    r = service.post("/orders", make_order(po_number="C", lines=[{**line, "quantity": 1e16}]))
+    assert (r.status_code, locs(r)) == (422, [("body", "lines", 0, "quantity")])

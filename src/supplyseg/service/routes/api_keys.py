@@ -5,13 +5,16 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
-from sqlalchemy import select
 
-from supplyseg.service.deps import CanManageKeys, PrincipalCacheDep, SessionDep
-from supplyseg.service.models import ApiKey
+from supplyseg.service.deps import (
+    CanManageKeys,
+    PrincipalCacheDep,
+    ReadSessionDep,
+    SessionDep,
+)
 from supplyseg.service.schemas import ApiKeyCreated, ApiKeyIn, ApiKeyOut, Text
 from supplyseg.service.security import issue_api_key, revoke_api_key
-from supplyseg.service.views import utc
+from supplyseg.service.views import api_key_views
 
 __all__ = ["router"]
 
@@ -33,19 +36,9 @@ def create_key(
 
 
 @router.get("")
-def list_keys(session: SessionDep, principal: CanManageKeys) -> list[ApiKeyOut]:
+def list_keys(session: ReadSessionDep, principal: CanManageKeys) -> list[ApiKeyOut]:
     """All keys, revoked ones included (never their secrets)."""
-    return [
-        ApiKeyOut(
-            key_id=k.key_id,
-            role=k.role,
-            customers=k.customers,
-            label=k.label,
-            created_at=utc(k.created_at),
-            revoked_at=utc(k.revoked_at) if k.revoked_at else None,
-        )
-        for k in session.scalars(select(ApiKey).order_by(ApiKey.created_at))
-    ]
+    return api_key_views(session)
 
 
 @router.delete("/{key_id}", status_code=204)

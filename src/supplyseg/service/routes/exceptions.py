@@ -14,7 +14,10 @@ from supplyseg.service.deps import (
     CanResolve,
     ExceptionId,
     QueryText,
+    ReadSessionDep,
     SessionDep,
+    SettingsDep,
+    check_line_limits,
 )
 from supplyseg.service.models import OrderException, OrderRow, Reason
 from supplyseg.service.problems import NotFoundError
@@ -37,7 +40,7 @@ router = APIRouter(prefix="/exceptions", tags=["exceptions"])
 
 @router.get("")
 def list_exceptions(
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: CanReadExceptions,
     segment: QueryText = None,
     reason: Annotated[Text | None, Query(max_length=64, description="A reason code.")] = None,
@@ -87,7 +90,7 @@ def list_exceptions(
 
 @router.get("/{exception_id}")
 def get_exception(
-    exception_id: ExceptionId, session: SessionDep, principal: CanReadExceptions
+    exception_id: ExceptionId, session: ReadSessionDep, principal: CanReadExceptions
 ) -> ExceptionOut:
     """One exception with the findings that opened it."""
     row = session.get(OrderException, exception_id)
@@ -117,8 +120,10 @@ def resolve(
     session: SessionDep,
     cache: CacheDep,
     principal: CanResolve,
+    settings: SettingsDep,
 ) -> ResolveOut:
     """Approve (override), reject or amend (re-validated) an open exception; comment required."""
+    check_line_limits(settings, req.lines or [], ("body",))
     _check_visible(session, principal, exception_id)
     exc, order = resolve_exception(session, cache, exception_id, req, actor=principal.key_id)
     return ResolveOut(exception=exc, order=order)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from supplyseg.service.deps import SessionDep
+from supplyseg.service.deps import ReadSessionDep
 from supplyseg.service.policy_store import active_version_id
 
 __all__ = ["router"]
@@ -13,6 +13,6 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/health")
-def health(session: SessionDep) -> dict[str, str | None]:
+def health(session: ReadSessionDep) -> dict[str, str | None]:
     """``ok`` and the active policy version when the database answers (503 when it does not)."""
     return {"status": "ok", "policy_version": active_version_id(session)}

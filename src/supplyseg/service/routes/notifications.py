@@ -1,8 +1,8 @@
 """``/notifications``: the outbox feed of segment-specific status updates, for integration.
 
-Read with ``since`` = the last ``id`` seen (``next_since`` of the previous page). On SQLite ids
-are committed in order. On PostgreSQL two transactions can commit out of id order, so a consumer
-should re-read a small overlap (e.g. ``since = next_since - 100``) and drop ids it has seen.
+Read with ``since`` = the last ``id`` seen (``next_since`` of the previous page). Ids become
+visible in id order on SQLite and PostgreSQL alike (`supplyseg.service.events` numbers them at
+commit), so a consumer following ``next_since`` never skips a notification and needs no overlap.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from sqlalchemy import select
 
-from supplyseg.service.deps import CanReadNotifications, SessionDep
+from supplyseg.service.deps import CanReadNotifications, ReadSessionDep
 from supplyseg.service.models import Outbox
 from supplyseg.service.schemas import MAX_ID, NotificationOut, NotificationPage
 from supplyseg.service.views import utc
@@ -24,7 +24,7 @@ router = APIRouter(prefix="/notifications", tags=["notifications"])
 
 @router.get("")
 def list_notifications(
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: CanReadNotifications,
     since: Annotated[
         int, Query(ge=0, le=MAX_ID, description="Return notifications with id > since.")

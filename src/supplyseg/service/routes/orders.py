@@ -1,13 +1,12 @@
-"""``/orders``: submit (one, batch, CSV), read, list, and record shipments."""
+"""``/orders``: submit one order, read, list, and record shipments (batches: `batches`)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Header, Query, Request, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 from sqlalchemy import select
 
-from supplyseg.service.csv_orders import orders_from_csv
 from supplyseg.service.deps import (
     CacheDep,
     CanReadOrders,
@@ -15,18 +14,17 @@ from supplyseg.service.deps import (
     CanSubmit,
     OrderId,
     QueryText,
+    ReadSessionDep,
     SessionDep,
     SettingsDep,
+    check_line_limits,
     run_intake,
 )
 from supplyseg.service.intake import submit_orders
 from supplyseg.service.models import OrderRow
-from supplyseg.service.problems import UnprocessableError
 from supplyseg.service.resolution import record_shipment
 from supplyseg.service.schemas import (
     MAX_ID,
-    BatchIn,
-    BatchOut,
     OrderIn,
     OrderOut,
     OrderPage,
@@ -34,7 +32,6 @@ from supplyseg.service.schemas import (
     ShipmentIn,
 )
 from supplyseg.service.security import Principal
-from supplyseg.service.settings import Settings
 from supplyseg.service.views import order_view, order_views
 
 __all__ = ["router"]
@@ -51,15 +48,6 @@ IdempotencyKey = Annotated[
 ]
 
 
-def _check_batch(settings: Settings, n: int) -> None:
-    if n > settings.max_batch_orders:
-        raise UnprocessableError(
-            f"{n} orders in one request; at most {settings.max_batch_orders} allowed"
-            " (SUPPLYSEG_MAX_BATCH_ORDERS); fix: split the batch",
-            code="too_many_orders",
-        )
-
-
 @router.post(
     "",
     status_code=201,
@@ -71,9 +59,11 @@ async def submit_order(
     response: Response,
     cache: CacheDep,
     principal: CanSubmit,
+    settings: SettingsDep,
     idempotency_key: IdempotencyKey = None,
 ) -> OrderOut:
     """Validate one order against its segment's rules and store it (201; 200 for a retry)."""
+    check_line_limits(settings, order.lines, ("body",))
     [result] = await run_intake(
         request,
         submit_orders,
@@ -88,48 +78,8 @@ async def submit_order(
     return result.order
 
 
-@router.post("/batch")
-async def submit_batch(
-    batch: BatchIn,
-    request: Request,
-    cache: CacheDep,
-    settings: SettingsDep,
-    principal: CanSubmit,
-    idempotency_key: IdempotencyKey = None,
-) -> BatchOut:
-    """Validate and store several orders in one transaction; one result each, in order."""
-    _check_batch(settings, len(batch.orders))
-    results = await run_intake(
-        request,
-        submit_orders,
-        cache,
-        batch.orders,
-        principal=principal,
-        idempotency_key=idempotency_key,
-    )
-    return BatchOut(results=[r.order for r in results])
-
-
-@router.post("/csv")
-def submit_csv(
-    body: Annotated[bytes, Body(media_type="text/csv", description="CSV of order lines.")],
-    session: SessionDep,
-    cache: CacheDep,
-    settings: SettingsDep,
-    principal: CanSubmit,
-    idempotency_key: IdempotencyKey = None,
-) -> BatchOut:
-    """Submit a CSV file of order lines (``Content-Type: text/csv``; see `csv_orders`)."""
-    orders = orders_from_csv(body)
-    _check_batch(settings, len(orders))
-    results = submit_orders(
-        session, cache, orders, principal=principal, idempotency_key=idempotency_key
-    )
-    return BatchOut(results=[r.order for r in results])
-
-
 @router.get("/{order_id}")
-def get_order(order_id: OrderId, session: SessionDep, principal: CanReadOrders) -> OrderOut:
+def get_order(order_id: OrderId, session: ReadSessionDep, principal: CanReadOrders) -> OrderOut:
     """One order with its lines and the findings of its latest validation."""
     view = order_view(session, order_id)
     principal.check_visible(view.customer_id, f"no order {order_id}")
@@ -145,7 +95,7 @@ def _visible(principal: Principal, customer_id: str | None) -> list[str] | None:
 
 @router.get("")
 def list_orders(
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: CanReadOrders,
     status: Annotated[OrderStatus | None, Query()] = None,
     segment: QueryText = None,

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Response
 from sqlalchemy import select
 
 from supplyseg.policy.document import PolicyVersion
-from supplyseg.service.deps import CanPublish, CanReadPolicies, SessionDep
+from supplyseg.service.deps import CanPublish, CanReadPolicies, ReadSessionDep, SessionDep
 from supplyseg.service.models import PolicyVersionRow
 from supplyseg.service.policy_store import active_version_id, load_version, publish_version
 from supplyseg.service.problems import NotFoundError
@@ -48,7 +48,7 @@ def _summary(row: PolicyVersionRow, active: str | None) -> PolicySummary:
 
 
 @router.get("")
-def list_versions(session: SessionDep, principal: CanReadPolicies) -> list[PolicySummary]:
+def list_versions(session: ReadSessionDep, principal: CanReadPolicies) -> list[PolicySummary]:
     """Every published version, newest first; exactly one is active."""
     active = active_version_id(session)
     rows = session.scalars(select(PolicyVersionRow).order_by(PolicyVersionRow.published_at.desc()))
@@ -56,7 +56,7 @@ def list_versions(session: SessionDep, principal: CanReadPolicies) -> list[Polic
 
 
 @router.get("/active")
-def active_version(session: SessionDep, principal: CanReadPolicies) -> PolicySummary:
+def active_version(session: ReadSessionDep, principal: CanReadPolicies) -> PolicySummary:
     """Header of the active version."""
     active = active_version_id(session)
     row = session.get(PolicyVersionRow, active) if active else None
@@ -66,6 +66,8 @@ def active_version(session: SessionDep, principal: CanReadPolicies) -> PolicySum
 
 
 @router.get("/{version_id}")
-def get_version(version_id: str, session: SessionDep, principal: CanReadPolicies) -> PolicyVersion:
+def get_version(
+    version_id: str, session: ReadSessionDep, principal: CanReadPolicies
+) -> PolicyVersion:
     """The full document of a published version."""
     return load_version(session, version_id)

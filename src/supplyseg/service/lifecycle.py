@@ -1,0 +1,100 @@
+"""Ending an order before it ships: cancellation, and the one place an order gives back what it
+holds.
+
+An accepted or approved order is *open* (`OPEN_STATUSES`): it counts against its customer's
+credit limit until it ships or is cancelled. Cancelling moves it to ``cancelled``, which no check
+counts, so the customer's later credit checks see the exposure released at once. Everything an
+open order holds is given back in `release_order_commitments`, called by every path on which an
+open order ends without shipping; what it released goes into the audit row.
+
+Cancelling is idempotent: cancelling a cancelled order changes nothing and answers the order as
+it stands. A shipped order cannot be cancelled (409; the goods have left, the ERP books a return);
+an order in the exception queue is rejected through its exception instead, so the queue never
+holds an exception of a closed order.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from supplyseg.service.events import OrderRef, record_order_change
+from supplyseg.service.intake import OPEN_STATUSES, active_policy
+from supplyseg.service.models import OrderRow
+from supplyseg.service.policy_store import PolicyCache
+from supplyseg.service.problems import ConflictError, NotFoundError
+from supplyseg.service.schemas import CancelIn, OrderOut
+from supplyseg.service.security import Principal
+from supplyseg.service.views import order_view
+
+__all__ = ["CANCELLABLE", "cancel_order", "release_order_commitments"]
+
+CANCELLABLE = OPEN_STATUSES
+
+# Why each other status cannot be cancelled, and what to do instead.
+_NOT_CANCELLABLE = {
+    "shipped": "it has shipped; fix: book a return in the ERP",
+    "exception": "it waits in the exception queue; fix: resolve its exception with reject",
+    "rejected": "it was rejected and holds nothing",
+}
+
+
+def release_order_commitments(session: Session, order: OrderRow, *, at: datetime) -> dict[str, Any]:
+    """Give back what the open ``order`` holds, before its status leaves `OPEN_STATUSES`.
+
+    Returns what was released, for the audit row. Credit exposure is counted from the orders'
+    statuses (`supplyseg.service.intake.DbFacts.open_order_value`), so it is released by the
+    status change that follows; this records how much. Anything else an open order comes to
+    hold (stock reservations, issue 20) is released here, in the caller's transaction.
+    """
+    del session, at  # the credit exposure needs no write of its own
+    return {"credit_released": order.total_value if order.status in OPEN_STATUSES else 0.0}
+
+
+def cancel_order(
+    session: Session,
+    cache: PolicyCache,
+    order_id: int,
+    req: CancelIn,
+    *,
+    principal: Principal,
+) -> tuple[OrderOut, bool]:
+    """Cancel an open order (audit, notification) and commit; returns (order view, changed).
+
+    ``changed`` is False when the order was already cancelled (nothing written). An order the
+    caller's key is not bound to is answered like a missing one (`NotFoundError`).
+    """
+    order = session.get(OrderRow, order_id, with_for_update=True)
+    if order is None or not principal.may_access(order.customer_id):
+        raise NotFoundError(f"no order {order_id}")
+    if order.status == "cancelled":
+        return order_view(session, order_id), False
+    if order.status not in CANCELLABLE:
+        why = _NOT_CANCELLABLE.get(order.status, f"only {list(CANCELLABLE)} orders can")
+        raise ConflictError(
+            f"order {order_id} is {order.status} and cannot be cancelled: {why}",
+            code="not_cancellable",
+        )
+    policy = active_policy(session, cache)
+    now = datetime.now(UTC)
+    before = {"status": order.status, "total_value": order.total_value}
+    released = release_order_commitments(session, order, at=now)
+    order.status = "cancelled"
+    order.updated_at = now
+    session.flush()
+    record_order_change(
+        session,
+        OrderRef(order.id, order.customer_id, order.po_number, order.segment, order.policy_version),
+        action="cancel",
+        actor=principal.key_id,
+        at=now,
+        before=before,
+        after={"status": "cancelled", **released},
+        events=("cancelled",),
+        rules=policy.segments.get(order.segment) if order.segment else None,
+        comment=req.comment,
+    )
+    session.commit()
+    return order_view(session, order_id), True
