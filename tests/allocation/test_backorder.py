@@ -122,7 +122,7 @@ def test_validation() -> None:
     with pytest.raises(DataContractError, match="strategy"):
         backorder_processing(lines.drop(columns="strategy"), _av(("p", 0, 1.0)))
     lines = _lines(("p", 1, "win", 0, -5.0, 0.0, None))
-    with pytest.raises(PolicyError, match="lines.quantity"):
+    with pytest.raises(PolicyError, match=r"lines\.quantity"):
         backorder_processing(lines, _av(("p", 0, 1.0)))
 
 
