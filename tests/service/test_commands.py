@@ -85,4 +85,10 @@ def test_serve_migrates_and_runs_uvicorn(sqlite_url: str, monkeypatch: pytest.Mo
     engine = create_engine(sqlite_url)
     assert "orders" in inspect(engine).get_table_names()
     engine.dispose()
-    assert commands.__all__ == ["create_api_key", "publish_policy", "read_policy_file", "serve"]
+    assert commands.__all__ == [
+        "create_api_key",
+        "publish_policy",
+        "read_policy_file",
+        "run_backorder_processing",
+        "serve",
+    ]

@@ -36,7 +36,7 @@ def test_migrate_creates_every_table_and_is_idempotent(db_url: str) -> None:
     assert set(Base.metadata.tables) <= tables
     assert "alembic_version" in tables
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0003"
     engine.dispose()
 
 

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from supplyseg.config.allocation import default_strategy
 from supplyseg.config.policy import BASE_ORDER_RULES, PolicySettings, resolve_order_rules
 from supplyseg.data.contract import require_columns
 from supplyseg.errors import ConfigError, PolicyError
@@ -36,6 +37,7 @@ SHARE_COLUMNS = (
     "share_source",
     "protection_share",
     "booking_limit_share",
+    "strategy",
 )
 PLAN_COLUMNS = (
     "product_segment",
@@ -54,8 +56,8 @@ PLAN_COLUMNS = (
 def allocation_rules(
     settings: PolicySettings, segments: Sequence[str], scheme: str | None = None
 ) -> pd.DataFrame:
-    """``customer_segment, priority, share`` per customer segment from the policy config;
-    ``share`` is NaN where it is to be derived from demand. A segment no rules cover gets
+    """``customer_segment, priority, share, strategy`` per customer segment from the policy
+    config; ``share`` is NaN where it is to be derived from demand. A segment no rules cover gets
     `BASE_ORDER_RULES` (priority 5), as in the order rules."""
     rows = []
     for seg in dict.fromkeys(segments):
@@ -64,14 +66,18 @@ def allocation_rules(
         alloc = rules.allocation
         priority = alloc.priority if alloc is not None and alloc.priority is not None else None
         share = alloc.share if alloc is not None and alloc.share is not None else np.nan
+        rank = int(priority or rules.allocation_priority or 5)
+        strategy = alloc.strategy if alloc is not None else None
         rows.append(
             {
                 "customer_segment": str(seg),
-                "priority": int(priority or rules.allocation_priority or 5),
+                "priority": rank,
                 "share": float(share),
+                "strategy": strategy or default_strategy(rank),
             }
         )
-    return pd.DataFrame(rows, columns=["customer_segment", "priority", "share"]).astype(
+    columns = ["customer_segment", "priority", "share", "strategy"]
+    return pd.DataFrame(rows, columns=columns).astype(
         {"customer_segment": "string", "priority": "int64", "share": "float64"}
     )
 
@@ -88,6 +94,11 @@ def allocation_shares(rules: pd.DataFrame, demand_mix: pd.DataFrame) -> pd.DataF
     require_columns("rules", rules, ("customer_segment", "priority", "share"))
     require_columns("demand_mix", demand_mix, ("product_segment", "customer_segment", "quantity"))
     r = rules[["customer_segment", "priority", "share"]].copy()
+    r["strategy"] = (
+        rules["strategy"].astype(str)
+        if "strategy" in rules.columns
+        else r["priority"].map(default_strategy)
+    )
     r["customer_segment"] = r["customer_segment"].astype(str)
     if r["customer_segment"].duplicated().any():
         dup = r.loc[r["customer_segment"].duplicated(), "customer_segment"].iloc[0]

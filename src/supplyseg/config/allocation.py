@@ -11,6 +11,10 @@ Two fields, both optional (`AllocationRule`):
   demand quantity, scaled to what explicit shares leave). Protecting a higher segment's usual
   demand is the standard nested-allocation heuristic (Littlewood's rule with the premium
   class's demand as its expectation); a segment with no demand history gets no protection.
+- ``strategy`` (backorder processing when supply changes, SAP aATP's: ``win`` confirm as
+  requested first, ``gain`` keep and may improve, ``redistribute`` may gain or lose, ``fill``
+  keep if possible and never gain, ``lose`` give up; default: ``gain`` for priority 1, else
+  ``redistribute``).
 
 `supplyseg.allocation.plan` turns the rules into the allocation plan per period and product
 segment x customer segment; `supplyseg.allocation.nesting` applies them to requests.
@@ -18,11 +22,19 @@ segment x customer segment; `supplyseg.allocation.nesting` applies them to reque
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["AllocationRule"]
+__all__ = ["AllocationRule", "BopStrategy", "default_strategy"]
+
+BopStrategy = Literal["win", "gain", "redistribute", "fill", "lose"]
+
+
+def default_strategy(priority: int) -> BopStrategy:
+    """Backorder-processing strategy of a segment that sets none: the first-served segments
+    (priority 1) keep what they were promised and may gain; the others are redistributed."""
+    return "gain" if priority <= 1 else "redistribute"
 
 
 class AllocationRule(BaseModel):
@@ -39,6 +51,12 @@ class AllocationRule(BaseModel):
         default=None,
         description="Share of each period's supply protected for the segment (default: its"
         " share of the product segment's demand).",
+    )
+
+    strategy: BopStrategy | None = Field(
+        default=None,
+        description="Backorder processing: win, gain, redistribute, fill or lose (default: gain"
+        " for priority 1, else redistribute).",
     )
 
     def over(self, base: AllocationRule | None) -> AllocationRule:

@@ -31,6 +31,7 @@ from supplyseg.service.headers import SecurityHeaders
 from supplyseg.service.policy_store import PolicyCache
 from supplyseg.service.problems import ApiError, request_errors
 from supplyseg.service.routes import ROUTERS
+from supplyseg.service.routes import promise as promise_routes
 from supplyseg.service.security import PrincipalCache
 from supplyseg.service.settings import Settings
 
@@ -122,4 +123,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(PoolTimeoutError, _database_error)
     for router in ROUTERS:
         app.include_router(router)
+    app.include_router(promise_routes.router)
     return app
