@@ -114,3 +114,16 @@ def test_plan_limits_are_what_allocate_nested_enforces() -> None:
         shares = {"gold": 0.5, "silver": 0.3, "bronze": 0.2}
         got = allocate_nested(100, req, shares, ["gold", "silver", "bronze"])
         assert got[0] == pytest.approx(limit)
+
+
+def test_strategy_defaults_by_priority_and_is_carried_to_the_shares() -> None:
+    settings = policy_settings({"customer": {"grow": {"allocation": {"strategy": "fill"}}}})
+    rules = allocation_rules(settings, ["protect", "grow", "re-price or exit"], "cts_margin")
+    assert rules["strategy"].tolist() == ["gain", "fill", "redistribute"]
+    mix = pd.DataFrame(
+        {"product_segment": ["A"], "customer_segment": ["protect"], "quantity": [1.0]}
+    )
+    shares = allocation_shares(rules, mix).set_index("customer_segment")
+    assert shares.loc["grow", "strategy"] == "fill"
+    with pytest.raises(ConfigError, match="strategy"):
+        policy_settings({"customer": {"x": {"allocation": {"strategy": "steal"}}}})
