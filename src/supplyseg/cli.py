@@ -409,7 +409,10 @@ def publish(
                 " the run's manifest notes, then run again"
             )
         url = db or f"sqlite:///{(directory / 'service.db').resolve()}"
-        version = publish_policy(url, read_policy_file(path))
+        from supplyseg.service.promise_files import read_allocation_files
+
+        allocation = read_allocation_files(folder)
+        version = publish_policy(url, read_policy_file(path), allocation=allocation)
         record_publish(ws, folder, by)
         out.print(f"published policy version {version} to {url}")
 
@@ -428,6 +431,19 @@ def serve(
         from supplyseg.service.commands import serve as serve_app
 
         serve_app(_db(db), host=host, port=port)
+
+
+@app.command()
+def bop(db: DbUrl = None) -> None:
+    """Backorder processing: re-confirm open order lines against current supply by segment.
+
+    Example: supplyseg bop --db sqlite:///acme-service.db
+    """
+    with _user_errors():
+        from supplyseg.service.commands import run_backorder_processing
+
+        result = run_backorder_processing(_db(db))
+        out.print(f"backorder processing: {result['lines']} open lines, {result['changes']}")
 
 
 @keys_app.command("create")

@@ -89,7 +89,7 @@ def test_builtins_cover_cts_margin_and_map_onto_segment_rules(segment: str) -> N
     rules, _ = found
     SegmentRules.model_validate(
         {
-            **rules.model_dump(exclude={"credit_check", "allocation_priority"}),
+            **rules.model_dump(exclude={"credit_check", "allocation_priority", "allocation"}),
             "allowed_channels": list(rules.allowed_channels or ()),
             "strictness": {"credit": rules.credit_check},
         }

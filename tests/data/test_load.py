@@ -392,3 +392,42 @@ def test_check_and_run_agree_on_an_order_with_two_customers(tmp_path: Path) -> N
     assert result.exit_code == 1
     assert "no order lines left after validation" in result.output
     assert "see rejects at" in result.output
+
+
+def test_supply_rows_are_checked_and_accounted(tmp_path: Path) -> None:
+    (tmp_path / "lines.csv").write_text(
+        "order_id,customer_id,product_id,order_date,quantity,unit_price\n"
+        "O1,C1,P1,2025-01-02,1,2.0\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "products.csv").write_text("product_id\nP1\nP2\n", encoding="utf-8")
+    (tmp_path / "supply.csv").write_text(
+        "product_id,location_id,date,quantity,kind\n"
+        "P1,DC1,2025-01-01,10,on_hand\n"
+        "P1,DC1,2025-02-01,5,receipt\n"
+        "P1,DC1,2025-02-01,6,receipt\n"  # duplicate key (product, location, date, kind)
+        "P2,DC1,2025-02-01,-1,receipt\n"
+        "P2,DC1,2025-02-01,1,po\n"
+        "P9,DC1,2025-02-01,1,receipt\n"
+        "P2,DC1,,1,receipt\n",
+        encoding="utf-8",
+    )
+    ds = _load(
+        {
+            "order_lines": {"path": "lines.csv"},
+            "products": {"path": "products.csv"},
+            "supply": {"path": "supply.csv"},
+        },
+        root=tmp_path,
+    )
+    _assert_accounted(ds, "supply")
+    acc = ds.accounts["supply"]
+    assert (acc.read, acc.loaded) == (7, 2)
+    assert acc.reasons == {
+        "bad_value": 2,
+        "duplicate_key": 1,
+        "missing_required": 1,
+        "unknown_product": 1,
+    }
+    msg = ds.rejects.loc[ds.rejects["field"] == "kind", "message"].iloc[0]
+    assert msg == "kind = po is not a supply kind; allowed: on_hand, receipt"

@@ -93,6 +93,7 @@ def test_serve_migrates_and_runs_uvicorn(sqlite_url: str, monkeypatch: pytest.Mo
         "publish_policy",
         "read_policy_file",
         "revoke_key",
+        "run_backorder_processing",
         "serve",
     ]
 

@@ -16,6 +16,7 @@ ALLOWED = (
     "supplyseg.config",
     "supplyseg.policy.document",
     "supplyseg.edi",
+    "supplyseg.allocation",  # pure kernels (ATP, nesting, backorder LP) below the service
 )
 
 

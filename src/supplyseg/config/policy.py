@@ -15,7 +15,8 @@ Three kinds of template, each a mapping from segment name to fields:
 - ``customer.<segment>`` (`OrderRules`): the order rules the order service applies to a
   customer segment (``moq``, ``order_multiple``, ``min_order_value``, ``promise_lead_time_days``,
   ``allowed_channels``, ``credit_check`` hard/soft/none, ``price_tolerance_pct``) and the
-  ``allocation_priority`` (rank, 1 = served first when stock is short).
+  ``allocation_priority`` (rank, 1 = served first when stock is short) with ``allocation``
+  (`supplyseg.config.allocation.AllocationRule`: priority and protected share of supply).
 - ``matrix.<customer segment>.<product segment>`` (`InventoryTemplate`): a cell of the
   customer x product matrix that overrides the product template for items that customer
   segment buys; an item bought by several customer segments takes the strictest cell (highest
@@ -49,6 +50,7 @@ from pydantic import (
     model_validator,
 )
 
+from supplyseg.config.allocation import AllocationRule
 from supplyseg.config.customer import DEFAULT_RFM_SEGMENTS, RfmSettings
 from supplyseg.config.optimise import OptimiseSettings
 from supplyseg.errors import ConfigError
@@ -232,10 +234,16 @@ class OrderRules(_Model):
         description="Order status changes the segment's customers are told of (the service"
         " writes them to its notification outbox); [] for none.",
     )
+    allocation: AllocationRule | None = Field(
+        default=None, description="Priority and protected share of scarce supply (allocation)."
+    )
 
     def over(self, base: OrderRules) -> OrderRules:
-        """These rules' set fields on top of ``base``."""
-        return base.model_copy(update=self.model_dump(exclude_none=True))
+        """These rules' set fields on top of ``base`` (``allocation`` field by field)."""
+        own = self.model_dump(exclude_none=True, exclude={"allocation"})
+        if self.allocation is not None:
+            own["allocation"] = self.allocation.over(base.allocation)
+        return base.model_copy(update=own)
 
 
 BASE_TEMPLATE = InventoryTemplate(

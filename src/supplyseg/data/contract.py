@@ -12,6 +12,7 @@ import pandas as pd
 from supplyseg.errors import DataContractError
 
 __all__ = [
+    "SUPPLY_KINDS",
     "TABLES",
     "Column",
     "DType",
@@ -158,8 +159,20 @@ TABLES: dict[str, TableSpec] = {
             ("on_order", "float", O),
             ("as_of", "date", O),
         ),
+        _table(
+            "supply",
+            ("product_id", "location_id", "date", "kind"),
+            ("product_id", "string", R),
+            ("location_id", "string", R),
+            ("date", "date", R),
+            ("quantity", "float", R),
+            ("kind", "string", R),
+        ),
     )
 }
+SUPPLY_KINDS = ("on_hand", "receipt")
+"""``supply.kind``: stock on hand as of ``date``, or an open receipt (purchase or production
+order) due on ``date``."""
 
 
 def table_spec(name: str) -> TableSpec:

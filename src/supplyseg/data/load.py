@@ -38,7 +38,7 @@ from ibis.backends import BaseBackend
 from supplyseg.config import Analysis, RowRule, Source, Workspace
 from supplyseg.config.tables import number_text
 from supplyseg.data import parse
-from supplyseg.data.contract import TABLES, Reason, TableSpec
+from supplyseg.data.contract import SUPPLY_KINDS, TABLES, Reason, TableSpec
 from supplyseg.data.read import ROW_NUMBER, SourceRows, read_source
 from supplyseg.engine import drop_temp, temp_table
 from supplyseg.errors import ConfigError, DataContractError
@@ -62,6 +62,7 @@ LOAD_ORDER = (
     "invoices",
     "returns",
     "inventory",
+    "supply",
 )
 REJECT_COLUMNS = ("table", "row_number", "reason_code", "field", "value", "message")
 _MIN_DATE, _MAX_DATE = dt.date(1900, 1, 1), dt.date(2100, 12, 31)
@@ -85,6 +86,7 @@ _NON_NEGATIVE = {
         "order_multiple",
     ),
     "shipments": ("freight_cost", "weight"),
+    "supply": ("quantity",),
 }
 # (column, referenced table, reason) checked when the referenced table is loaded.
 _REFERENCES = {
@@ -103,6 +105,10 @@ _REFERENCES = {
         ("product_id", "products", Reason.UNKNOWN_PRODUCT),
     ),
     "inventory": (
+        ("product_id", "products", Reason.UNKNOWN_PRODUCT),
+        ("location_id", "locations", Reason.UNKNOWN_LOCATION),
+    ),
+    "supply": (
         ("product_id", "products", Reason.UNKNOWN_PRODUCT),
         ("location_id", "locations", Reason.UNKNOWN_LOCATION),
     ),
@@ -242,6 +248,10 @@ def _row_checks(
         price = typed["unit_price"]
         bad_price = (price < 0) if analysis.allow_zero_price else (price <= 0)
         checks.append(_Check(bad_price, Reason.BAD_PRICE, "unit_price", shown["unit_price"]))
+    if spec.name == "supply":
+        why = f"is not a supply kind; allowed: {', '.join(SUPPLY_KINDS)}"
+        bad_kind = ~typed["kind"].isin(SUPPLY_KINDS)
+        checks.append(_Check(bad_kind, Reason.BAD_VALUE, "kind", shown["kind"], why))
     for name in _NON_NEGATIVE.get(spec.name, ()):
         if name in shown:
             checks.append(_Check(typed[name] < 0, Reason.BAD_VALUE, name, shown[name], _NEGATIVE))

@@ -32,6 +32,7 @@ from supplyseg.service.policy_store import PolicyCache
 from supplyseg.service.problems import ApiError, request_errors
 from supplyseg.service.routes import ROUTERS
 from supplyseg.service.routes import edi as edi_routes
+from supplyseg.service.routes import promise as promise_routes
 from supplyseg.service.security import PrincipalCache
 from supplyseg.service.settings import Settings
 
@@ -130,4 +131,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
     app.include_router(edi_routes.router)
+    app.include_router(promise_routes.router)
     return app

@@ -20,6 +20,7 @@ from supplyseg.service.db import engine_for, migrate, session_factory
 from supplyseg.service.models import ActivePolicy, PolicyCustomer
 from supplyseg.service.policy_store import policy_document, publish_version
 from supplyseg.service.problems import NotFoundError
+from supplyseg.service.promise_files import Allocation, publish_run_allocation
 from supplyseg.service.schemas import ApiKeyOut
 from supplyseg.service.security import issue_api_key, revoke_api_key
 from supplyseg.service.settings import Settings
@@ -32,6 +33,7 @@ __all__ = [
     "publish_policy",
     "read_policy_file",
     "revoke_key",
+    "run_backorder_processing",
     "serve",
 ]
 
@@ -61,19 +63,38 @@ def read_policy_file(path: str | Path) -> dict[str, Any]:
 
 
 def publish_policy(
-    db_url: str, policy: PolicyVersion | dict[str, Any], *, actor: str = "cli"
+    db_url: str,
+    policy: PolicyVersion | dict[str, Any],
+    *,
+    actor: str = "cli",
+    allocation: Allocation | None = None,
 ) -> str:
-    """Publish ``policy`` as the active version (atomic); returns its version id."""
+    """Publish ``policy`` as the active version (atomic); returns its version id. With
+    ``allocation``, its plan and supply go in the same transaction (`read_allocation_files`)."""
     doc = policy_document(policy)
     engine = engine_for(_settings(db_url))
     try:
         migrate(engine)
         with session_factory(engine)() as session:
             published = publish_version(session, doc, actor=actor)
+            if allocation is not None:
+                publish_run_allocation(session, doc.version_id, allocation, actor=actor)
             session.commit()
         return published.version_id
     finally:
         engine.dispose()
+
+
+def run_backorder_processing(db_url: str, *, actor: str = "cli") -> dict[str, Any]:
+    """Re-confirm every open order line against current supply (one transaction); returns the
+    outcome (`supplyseg.service.promise_schemas.BopOut` as a mapping)."""
+    from supplyseg.service.backorders import process_backorders
+    from supplyseg.service.policy_store import active_version_id
+
+    def bop(session: Session) -> dict[str, Any]:
+        return process_backorders(session, active_version_id(session), actor=actor).model_dump()
+
+    return _in_session(db_url, bop)
 
 
 def _in_session(db_url: str, work: Callable[[Session], T]) -> T:

@@ -35,6 +35,7 @@ from supplyseg.service.events import OrderRef, record_order_change
 from supplyseg.service.models import Base
 from supplyseg.service.policy_store import PolicyCache
 from supplyseg.service.problems import ConflictError, UnavailableError
+from supplyseg.service.promise import line_fields, reserve_order
 from supplyseg.service.schemas import OrderIn, OrderLineOut, OrderOut, ReasonOut
 from supplyseg.service.security import Principal
 from supplyseg.service.validation import CompiledPolicy, Finding, Validation, validate_order
@@ -381,6 +382,15 @@ def _create(
             for ln in order.lines
         ],
     )
+    # Accepted orders reserve what can be promised; an exception holds nothing until resolved.
+    promised = (
+        {
+            p.line_no: p
+            for p in reserve_order(session, policy.version_id, order_id, order, v.segment, now)
+        }
+        if v.status in OPEN_STATUSES
+        else {}
+    )
     reasons = store_findings(session, order_id, 1, v.findings, policy.version_id)
     exception_id = None
     if v.status == "exception":
@@ -422,6 +432,7 @@ def _create(
                 product_id=ln.product_id,
                 quantity=ln.quantity,
                 unit_price=ln.unit_price,
+                **line_fields(promised.get(ln.line_no)),
             )
             for ln in sorted(order.lines, key=lambda ln: ln.line_no)
         ],

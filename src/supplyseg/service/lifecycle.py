@@ -25,6 +25,7 @@ from supplyseg.service.intake import OPEN_STATUSES, active_policy
 from supplyseg.service.models import OrderRow
 from supplyseg.service.policy_store import PolicyCache
 from supplyseg.service.problems import ConflictError, NotFoundError
+from supplyseg.service.promise import release_reservations
 from supplyseg.service.schemas import CancelIn, OrderOut
 from supplyseg.service.security import Principal
 from supplyseg.service.views import order_view
@@ -47,10 +48,14 @@ def release_order_commitments(session: Session, order: OrderRow, *, at: datetime
     Returns what was released, for the audit row. Credit exposure is counted from the orders'
     statuses (`supplyseg.service.intake.DbFacts.open_order_value`), so it is released by the
     status change that follows; this records how much. Anything else an open order comes to
-    hold (stock reservations, issue 20) is released here, in the caller's transaction.
+    hold (stock reservations of order promising) is released here, in the caller's transaction.
     """
-    del session, at  # the credit exposure needs no write of its own
-    return {"credit_released": order.total_value if order.status in OPEN_STATUSES else 0.0}
+    del at  # the credit exposure needs no write of its own
+    credit = order.total_value if order.status in OPEN_STATUSES else 0.0
+    return {
+        "credit_released": credit,
+        "reserved_lines_released": release_reservations(session, order.id),
+    }
 
 
 def cancel_order(

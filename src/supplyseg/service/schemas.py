@@ -195,6 +195,13 @@ class OrderLineOut(_Out):
     product_id: str
     quantity: float
     unit_price: float | None
+    # Order promising (supplyseg.service.promise); null = not promised (e.g. an exception).
+    confirmed_quantity: float | None = Field(None, description="Quantity confirmed (reserved).")
+    promised_date: date | None = Field(None, description="When the confirmed quantity is there.")
+    backorder_quantity: float | None = Field(None, description="Quantity not confirmed.")
+    allocation_segment: str | None = Field(
+        None, description="Customer segment whose allocation the line used; null = none."
+    )
 
 
 class OrderOut(_Out):

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from supplyseg.service.models import ApiKey, OrderException, OrderLine, OrderRow, Reason
 from supplyseg.service.problems import NotFoundError
+from supplyseg.service.promise import line_fields, line_promises
 from supplyseg.service.schemas import ApiKeyOut, ExceptionOut, OrderLineOut, OrderOut, ReasonOut
 
 __all__ = ["api_key_views", "exception_views", "order_view", "order_views", "reason_out", "utc"]
@@ -40,6 +41,7 @@ def order_views(session: Session, rows: Sequence[OrderRow]) -> list[OrderOut]:
     if not rows:
         return []
     ids = [r.id for r in rows]
+    promised = line_promises(session, ids)
     lines: dict[int, list[OrderLineOut]] = defaultdict(list)
     for ln in session.scalars(
         select(OrderLine).where(OrderLine.order_id.in_(ids)).order_by(OrderLine.line_no)
@@ -50,6 +52,7 @@ def order_views(session: Session, rows: Sequence[OrderRow]) -> list[OrderOut]:
                 product_id=ln.product_id,
                 quantity=ln.quantity,
                 unit_price=ln.unit_price,
+                **line_fields(promised.get((ln.order_id, ln.line_no))),
             )
         )
     reasons: dict[int, list[ReasonOut]] = defaultdict(list)

@@ -57,7 +57,11 @@ def test_cancel_releases_the_credit_exposure(service: Any, make_order: Order) ->
     assert submit[0] == "submit"
     assert cancelled[0] == "cancel"
     assert cancelled[2] == {"status": "accepted", "total_value": 2500.0}
-    assert cancelled[3] == {"status": "cancelled", "credit_released": 2500.0}
+    assert cancelled[3] == {
+        "status": "cancelled",
+        "credit_released": 2500.0,
+        "reserved_lines_released": 1,  # the line's promise record (no supply: 0 confirmed)
+    }
     assert cancelled[4] == "customer withdrew the PO"
     listed = service.get("/orders", status="cancelled").json()["items"]
     assert [o["order_id"] for o in listed] == [placed[0]["order_id"]]

@@ -1,0 +1,197 @@
+"""Backorder processing on the service database: re-confirm every open order line against the
+current supply (`supplyseg.allocation.backorder`), by the strategy and priority of its customer
+segment in the active version's allocation plan (lines outside the plan: priority 5,
+``redistribute``). Every changed line is updated and audited in one transaction.
+
+Periods are days from ``today``; supply and requests dated before it count as today.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.orm import Session
+
+from supplyseg.allocation.backorder import backorder_processing
+from supplyseg.service.models import Base
+from supplyseg.service.promise import supply_by_date
+from supplyseg.service.promise_models import PromiseRow
+from supplyseg.service.promise_schemas import BopOut
+
+__all__ = ["DEFAULT_PRIORITY", "DEFAULT_STRATEGY", "process_backorders"]
+
+DEFAULT_PRIORITY = 5
+DEFAULT_STRATEGY = "redistribute"
+_promises = Base.metadata.tables[PromiseRow.__tablename__]
+_supply = Base.metadata.tables["supply"]
+_shares = Base.metadata.tables["allocation_shares"]
+_products = Base.metadata.tables["allocation_products"]
+_audit = Base.metadata.tables["audit"]
+_UPDATE = (
+    update(_promises)
+    .where(
+        _promises.c.order_id == bindparam("oid"),
+        _promises.c.line_no == bindparam("lno"),
+    )
+    .values(
+        confirmed_quantity=bindparam("cq"),
+        promised_date=bindparam("pd"),
+        backorder_quantity=bindparam("bq"),
+        updated_at=bindparam("at"),
+    )
+)
+
+
+def _open_lines(session: Session, version_id: str | None) -> pd.DataFrame:
+    conn = session.connection()
+    cols = [
+        _promises.c.order_id,
+        _promises.c.line_no,
+        _promises.c.product_id,
+        _promises.c.customer_segment,
+        _promises.c.requested_date,
+        _promises.c.quantity,
+        _promises.c.confirmed_quantity,
+        _promises.c.promised_date,
+    ]
+    lines = pd.DataFrame(
+        conn.execute(select(*cols).where(_promises.c.status == "open")).all(),
+        columns=[c.name for c in cols],
+    )
+    plan = pd.DataFrame(columns=["product_id", "customer_segment", "priority", "strategy"])
+    if version_id is not None:
+        q = (
+            select(
+                _products.c.product_id,
+                _shares.c.customer_segment,
+                _shares.c.priority,
+                _shares.c.strategy,
+            )
+            .join(
+                _shares,
+                (_shares.c.version_id == _products.c.version_id)
+                & (_shares.c.product_segment == _products.c.product_segment),
+            )
+            .where(_products.c.version_id == version_id)
+        )
+        plan = pd.DataFrame(conn.execute(q).all(), columns=list(plan.columns))
+    lines = lines.merge(plan, on=["product_id", "customer_segment"], how="left")
+    lines["priority"] = lines["priority"].fillna(DEFAULT_PRIORITY).astype("int64")
+    lines["strategy"] = lines["strategy"].fillna(DEFAULT_STRATEGY)
+    return lines
+
+
+def _days(dates: pd.Series, today: date) -> np.ndarray[Any, np.dtype[np.int64]]:
+    delta = (pd.to_datetime(dates) - pd.Timestamp(today)).dt.days
+    out: np.ndarray[Any, np.dtype[np.int64]] = np.maximum(delta.to_numpy(), 0).astype(np.int64)
+    return out
+
+
+def process_backorders(
+    session: Session, version_id: str | None, *, actor: str, today: date | None = None
+) -> BopOut:
+    """Re-confirm all open order lines (see the module docstring); the caller commits."""
+    started = time.perf_counter()
+    today = today or datetime.now(UTC).date()
+    lines = _open_lines(session, version_id)
+    if lines.empty:
+        return BopOut(lines=0, changes={}, confirmed_before=0.0, confirmed_after=0.0, seconds=0.0)
+    pids = sorted(lines["product_id"].unique())
+    conn = session.connection()
+    rows: list[Any] = []
+    for i in range(0, len(pids), 5000):
+        chunk = pids[i : i + 5000]
+        rows += conn.execute(select(_supply).where(_supply.c.product_id.in_(chunk))).all()
+    supply = supply_by_date(rows)
+    available = pd.DataFrame(
+        [(p, d, q) for p, by_date in supply.items() for d, q in by_date.items()],
+        columns=["product_id", "date", "quantity"],
+    )
+    available["period"] = _days(available["date"], today) if len(available) else []
+    had = lines["confirmed_quantity"] > 0
+    confirmed_period = np.where(had, _days(lines["promised_date"].fillna(today), today), np.nan)
+    result = backorder_processing(
+        pd.DataFrame(
+            {
+                "line_id": np.arange(len(lines)),
+                "product_id": lines["product_id"],
+                "priority": lines["priority"],
+                "strategy": lines["strategy"],
+                "requested_period": _days(lines["requested_date"], today),
+                "quantity": lines["quantity"],
+                "confirmed_quantity": lines["confirmed_quantity"],
+                "confirmed_period": confirmed_period,
+            }
+        ),
+        available[["product_id", "period", "quantity"]],
+    )
+    new_date = [
+        None if pd.isna(p) else today + timedelta(days=int(p)) for p in result["promised_period"]
+    ]
+    old_date = lines["promised_date"].tolist()
+    new_q = result["confirmed_quantity"].to_numpy()
+    old_q = lines["confirmed_quantity"].to_numpy()
+    changed = np.flatnonzero(
+        (np.abs(new_q - old_q) > 1e-9)
+        | np.array([a != b for a, b in zip(new_date, old_date, strict=True)])
+    )
+    now = datetime.now(UTC)
+    oid = [int(v) for v in lines["order_id"].tolist()]
+    lno = [int(v) for v in lines["line_no"].tolist()]
+    qty = [float(v) for v in lines["quantity"].tolist()]
+    strategy = [str(v) for v in lines["strategy"].tolist()]
+    change = [str(v) for v in result["change"].tolist()]
+    if changed.size:
+        conn.execute(
+            _UPDATE,
+            [
+                {
+                    "oid": oid[i],
+                    "lno": lno[i],
+                    "cq": float(new_q[i]),
+                    "pd": new_date[i],
+                    "bq": float(max(qty[i] - new_q[i], 0.0)),
+                    "at": now,
+                }
+                for i in changed.tolist()
+            ],
+        )
+        conn.execute(
+            insert(_audit),
+            [
+                {
+                    "at": now,
+                    "actor": actor,
+                    "entity": "order",
+                    "entity_id": str(oid[i]),
+                    "action": "backorder_processing",
+                    "before": {
+                        "line_no": lno[i],
+                        "confirmed_quantity": float(old_q[i]),
+                        "promised_date": None if old_date[i] is None else str(old_date[i]),
+                    },
+                    "after": {
+                        "line_no": lno[i],
+                        "confirmed_quantity": float(new_q[i]),
+                        "promised_date": None if new_date[i] is None else str(new_date[i]),
+                        "strategy": strategy[i],
+                        "change": change[i],
+                    },
+                    "comment": None,
+                }
+                for i in changed.tolist()
+            ],
+        )
+    counts = result["change"].value_counts()
+    return BopOut(
+        lines=len(lines),
+        changes={str(k): int(v) for k, v in counts.items()},
+        confirmed_before=float(old_q.sum()),
+        confirmed_after=float(new_q.sum()),
+        seconds=round(time.perf_counter() - started, 3),
+    )
