@@ -20,6 +20,7 @@ from supplyseg.config.forecast import ForecastSettings
 from supplyseg.config.policy import PolicySettings
 from supplyseg.config.segmentation import SegmentationSettings
 from supplyseg.config.simulation import SimulationSettings
+from supplyseg.config.supplier import SupplierSettings
 from supplyseg.config.tables import MAPPING_TAGS, DerivedColumn, RowRule, Source, check_source
 from supplyseg.data.contract import TABLES
 from supplyseg.errors import ConfigError
@@ -117,6 +118,7 @@ class Workspace(_Model):
     policies: PolicySettings = PolicySettings()
     erp: ErpSettings = ErpSettings()
     simulation: SimulationSettings = SimulationSettings()
+    supplier: SupplierSettings = SupplierSettings()
     output_dir: Path = Path("out")
     root: Path = Field(default=Path("."), exclude=True)
 
