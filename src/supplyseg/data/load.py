@@ -46,6 +46,7 @@ from supplyseg.config import Analysis, RowRule, Source, Workspace
 from supplyseg.config.tables import number_text
 from supplyseg.data import parse
 from supplyseg.data.contract import LENIENT, TABLES, Reason, TableSpec
+from supplyseg.data.lenient import nulled_counts, nulled_notes, nulled_text
 from supplyseg.data.read import ROW_NUMBER, SourceRows, read_source
 from supplyseg.engine import drop_temp, temp_table
 from supplyseg.errors import ConfigError, DataContractError
@@ -379,7 +380,7 @@ def load_table(
         **{ROW_NUMBER: src[ROW_NUMBER]},
         _check=checked._check,
         _value=_pick(checked._check, [c.value for c in checks]),
-        **{f"_n_{n}": _nulled_text(cols, n) for n in lenient},
+        **{f"_n_{n}": nulled_text(cols, n) for n in lenient},
     )
     staged = temp_table(con, f"_staged_{table}", t)
     # Spark computes a cached table on first use: count it before dropping what it is made of
@@ -395,7 +396,7 @@ def load_table(
     keep = [c for c in staged.columns if not c.startswith("_")]
     passed = staged.filter(staged._check.isnull())
     kept = passed.anti_join(late, ROW_NUMBER)
-    nulled = _nulled_counts(kept, lenient)
+    nulled = nulled_counts(kept, lenient)
     good = temp_table(con, table, kept.select(*keep))
     failed = staged.filter(staged._check.notnull())
     bad = failed.select(
@@ -427,46 +428,8 @@ def load_table(
         seconds=round(time.perf_counter() - started, 3),
         nulled=nulled,
     )
-    notes = [f"{table}: {n}" for n in rows.notes] + _nulled_notes(table, nulled)
+    notes = [f"{table}: {n}" for n in rows.notes] + nulled_notes(table, nulled)
     return good, rejects, account, notes
-
-
-def _nulled_text(cols: parse.Columns, name: str) -> ir.StringValue:
-    """The source text of a lenient column where it is filled but no value (else null)."""
-    unread = cols.filled[name] & parse.missing(cols.typed[name])
-    return ibis.ifelse(unread, cols.shown[name], ibis.null("string"))
-
-
-def _nulled_counts(kept: ir.Table, names: list[str]) -> dict[str, dict[str, int]]:
-    """Per lenient column of the loaded rows: how often each text was read as unknown."""
-    if not names:
-        return {}
-    parts = [
-        kept.filter(kept[f"_n_{n}"].notnull())
-        .group_by(_text=kept[f"_n_{n}"])
-        .agg(_rows=ibis._.count())
-        .mutate(_field=ibis.literal(n))
-        for n in names
-    ]
-    counts = ibis.union(*parts).to_pandas().sort_values(["_field", "_rows", "_text"])
-    out: dict[str, dict[str, int]] = {}
-    for fld, text, rows in zip(counts["_field"], counts["_text"], counts["_rows"], strict=True):
-        out.setdefault(str(fld), {})[str(text)] = int(rows)
-    return {f: dict(sorted(v.items(), key=lambda kv: -kv[1])) for f, v in sorted(out.items())}
-
-
-def _nulled_notes(table: str, nulled: dict[str, dict[str, int]]) -> list[str]:
-    notes = []
-    for fld, texts in nulled.items():
-        shown = ", ".join(f"{t!r} {n:,}" for t, n in list(texts.items())[:3])
-        more = f" and {len(texts) - 3:,} other text(s)" if len(texts) > 3 else ""
-        notes.append(
-            f"{table}: {sum(texts.values()):,} {fld} value(s) are text, not"
-            f" {_TYPE_WORDS[TABLES[table].column(fld).dtype]}, and were read as unknown"
-            f" ({shown}{more});"
-            " the rows are kept"
-        )
-    return notes
 
 
 def _with_bad_rows(rejects: pd.DataFrame, table: str, rows: SourceRows) -> pd.DataFrame:
