@@ -61,6 +61,11 @@ from supplyseg.scenario.adjust import (
 from supplyseg.scenario.overrides import Overrides, workspace_overrides
 from supplyseg.segment.features import customer_behaviour
 from supplyseg.segment.segmentation import customer_feature_table, segmentation
+from supplyseg.segment.supply import (
+    policies_with_lead_time_source,
+    products_with_learned_lead_times,
+    supplier_outputs,
+)
 
 __all__ = [
     "STEPS",
@@ -82,6 +87,7 @@ STEPS = (
     "cost_to_serve",
     "customer",
     "segment",
+    "supplier",
     "forecast",
     "policy",
     "simulation",
@@ -209,6 +215,22 @@ def _segment(r: _Run) -> None:
     r.facts["segmentation"] = result.schemes
 
 
+def _supplier(r: _Run) -> None:
+    """Lead times, supplier metrics and segments, landed cost (with purchase orders only)."""
+    if "purchase_orders" not in r.dataset.tables:
+        return
+    ws = r.workspace
+    result = supplier_outputs(
+        r.dataset.tables, ws.supplier, ws.policies, demand_product=r.frames.get("demand_product"),
+        bucket=ws.analysis.bucket,
+    )  # fmt: skip
+    for name, frame in result.tables.items():
+        r.write(name, frame)
+    r.frames["product_lead_times"] = result.product_lead_times
+    r.notes.extend(result.notes)
+    r.facts["supplier"] = result.summary
+
+
 def _item_grain(r: _Run) -> list[str]:
     """Policies are per product x location when locations are known, else per product."""
     has_location = "demand_product_location" in r.frames
@@ -308,7 +330,10 @@ def _policy_result(
 ) -> PolicyResult:
     products = r.dataset.tables.get("products")
     inventory = r.dataset.tables.get("inventory")
-    # The scenario's planned changes and the planner's overrides (supplyseg.scenario.adjust).
+    product_frame = products.to_pandas() if products is not None else None
+    learned = r.frames.get("product_lead_times") if r.workspace.supplier.use_in_policies else None
+    # The scenario's planned changes and the planner's overrides (supplyseg.scenario.adjust),
+    # on top of the lead times learned from purchase history.
     given = adjusted_policy_inputs(
         r.workspace,
         r.overrides,
@@ -317,10 +342,12 @@ def _policy_result(
         forecast,
         path,
         history,
-        products.to_pandas() if products is not None else None,
+        product_frame
+        if learned is None
+        else products_with_learned_lead_times(product_frame, learned),
     )
     r.notes.extend(n for n in given.notes if n not in r.notes)
-    return policy_outputs(
+    result = policy_outputs(
         r.frames.get("segments_product"),
         given.demand,
         given.products,
@@ -334,6 +361,11 @@ def _policy_result(
         inventory=inventory.to_pandas() if inventory is not None else None,
         item_targets=given.item_targets,
     )
+    if learned is not None:
+        result.policies = policies_with_lead_time_source(
+            result.policies, learned, r.frames.get("supplier_metrics"), product_frame
+        )
+    return result
 
 
 def _policy(r: _Run) -> None:
@@ -481,6 +513,7 @@ _STEP_FUNCTIONS: dict[str, Callable[[_Run], None]] = {
     "cost_to_serve": _cost_to_serve,
     "customer": _customer,
     "segment": _segment,
+    "supplier": _supplier,
     "forecast": _forecast,
     "policy": _policy,
     "simulation": _simulation,
@@ -508,6 +541,7 @@ def _manifest(r: _Run, run_id: str, backend: str, timings: dict[str, float]) -> 
                 "loaded": acc.loaded,
                 "rejected": acc.rejected,
                 "reasons": acc.reasons,
+                **({"nulled": acc.nulled} if acc.nulled else {}),
             }
             for name, acc in accounts.items()
         },

@@ -22,6 +22,7 @@ from supplyseg.config.policy import PolicySettings
 from supplyseg.config.scenario import ScenarioSettings
 from supplyseg.config.segmentation import SegmentationSettings
 from supplyseg.config.simulation import SimulationSettings
+from supplyseg.config.supplier import SupplierSettings
 from supplyseg.config.tables import MAPPING_TAGS, DerivedColumn, RowRule, Source, check_source
 from supplyseg.data.contract import TABLES
 from supplyseg.errors import ConfigError
@@ -121,6 +122,7 @@ class Workspace(_Model):
     simulation: SimulationSettings = SimulationSettings()
     scenario: ScenarioSettings = ScenarioSettings()
     monitoring: MonitoringSettings = MonitoringSettings()
+    supplier: SupplierSettings = SupplierSettings()
     output_dir: Path = Path("out")
     root: Path = Field(default=Path("."), exclude=True)
 

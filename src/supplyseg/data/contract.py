@@ -12,6 +12,7 @@ import pandas as pd
 from supplyseg.errors import DataContractError
 
 __all__ = [
+    "LENIENT",
     "SUPPLY_KINDS",
     "TABLES",
     "Column",
@@ -168,11 +169,77 @@ TABLES: dict[str, TableSpec] = {
             ("quantity", "float", R),
             ("kind", "string", R),
         ),
+        _table(
+            "suppliers",
+            ("supplier_id",),
+            ("supplier_id", "string", R),
+            ("name", "string", O),
+            ("country", "string", O),
+            ("currency", "string", O),
+        ),
+        _table(
+            "purchase_orders",
+            ("po_id", "line_no"),
+            ("po_id", "string", R),
+            ("line_no", "int", R),
+            ("supplier_id", "string", R),
+            ("product_id", "string", R),
+            ("order_date", "date", R),
+            ("quantity", "float", R),
+            ("location_id", "string", O),
+            ("promised_date", "date", O),
+            ("receipt_date", "date", O),
+            ("received_quantity", "float", O),
+            ("unit_price", "float", O),
+            ("freight_cost", "float", O),
+            ("insurance_cost", "float", O),
+            ("duty_rate", "float", O),
+            ("incoterm", "string", O),
+            ("mode", "string", O),
+        ),
+        _table(
+            "sourcing_options",
+            ("product_id", "supplier_id"),
+            ("product_id", "string", R),
+            ("supplier_id", "string", R),
+            ("unit_price", "float", R),
+            ("lead_time_days", "float", O),
+            ("lead_time_std_days", "float", O),
+            ("moq", "float", O),
+            ("freight_per_unit", "float", O),
+            ("insurance_rate", "float", O),
+            ("duty_rate", "float", O),
+            ("incoterm", "string", O),
+            ("mode", "string", O),
+        ),
     )
 }
 SUPPLY_KINDS = ("on_hand", "receipt")
 """``supply.kind``: stock on hand as of ``date``, or an open receipt (purchase or production
 order) due on ``date``."""
+
+# Optional columns of purchasing exports where text stands for "not known" ("Date Not
+# Captured", "See ID#123", "Freight Included in Commodity Cost"): such a value is loaded as null
+# and counted with its text (`TableAccount.nulled`), not a reason to lose the row's lead time.
+LENIENT: dict[str, tuple[str, ...]] = {
+    "purchase_orders": (
+        "promised_date",
+        "receipt_date",
+        "received_quantity",
+        "unit_price",
+        "freight_cost",
+        "insurance_cost",
+        "duty_rate",
+    ),
+    "sourcing_options": (
+        "lead_time_days",
+        "lead_time_std_days",
+        "moq",
+        "freight_per_unit",
+        "insurance_rate",
+        "duty_rate",
+    ),
+}
 
 
 def table_spec(name: str) -> TableSpec:
@@ -197,11 +264,13 @@ class Reason(StrEnum):
     BAD_PRICE = "bad_price"  # unit price < 0 (or = 0 unless allow_zero_price)
     BAD_VALUE = "bad_value"  # another numeric field out of its range (e.g. negative freight)
     DATE_OUT_OF_RANGE = "date_out_of_range"  # outside the analysis horizon or 1900..2100
+    # (or a purchase order received before it was ordered)
     DUPLICATE_KEY = "duplicate_key"  # a later row repeating an earlier row's key
     UNKNOWN_CUSTOMER = "unknown_customer"  # customer_id not in the customers table
     UNKNOWN_PRODUCT = "unknown_product"  # product_id not in the products table
     UNKNOWN_ORDER = "unknown_order"  # order_id not among the loaded order lines
     UNKNOWN_LOCATION = "unknown_location"  # location_id not in the locations table
+    UNKNOWN_SUPPLIER = "unknown_supplier"  # supplier_id not in the suppliers table
     INCONSISTENT_ORDER = "inconsistent_order"  # a line of an order naming two or more customers
 
 

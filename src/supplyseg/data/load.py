@@ -13,9 +13,16 @@ that applies in the order of `Reason`:
    that is not a finite number, or a division by zero, is ``bad_value``);
 4. ``date_out_of_range``: a date outside 1900..2100, or an order date outside the horizon;
 5. ``duplicate_key``: a later row with an earlier valid row's key (the first one is kept);
-6. ``unknown_customer``, ``unknown_product``, ``unknown_location``, ``unknown_order``: a reference
-   to a row the referenced table does not hold (checked only when that table is loaded);
+6. ``unknown_customer``, ``unknown_product``, ``unknown_location``, ``unknown_order``,
+   ``unknown_supplier``: a reference to a row the referenced table does not hold (checked only
+   when that table is loaded);
 7. ``inconsistent_order``: every line of an order whose remaining lines name different customers.
+
+A purchase-order line received or promised before its order date is ``date_out_of_range``. In
+the lenient columns of purchasing exports (`supplyseg.data.contract.LENIENT`: dates, costs and
+rates that real exports fill with text such as "Date Not Captured", "See ID#123" or "Freight
+Included in Commodity Cost"), a text that is no value is read as unknown (null) and the row is
+kept; `TableAccount.nulled` and the load notes count those texts per column.
 
 Credit-note rows (``analysis.credit_notes: net``) are loaded with ``is_credit_note = true`` and a
 negative quantity whatever the sign in the source, so that sums net them.
@@ -38,7 +45,8 @@ from ibis.backends import BaseBackend
 from supplyseg.config import Analysis, RowRule, Source, Workspace
 from supplyseg.config.tables import number_text
 from supplyseg.data import parse
-from supplyseg.data.contract import SUPPLY_KINDS, TABLES, Reason, TableSpec
+from supplyseg.data.contract import LENIENT, SUPPLY_KINDS, TABLES, Reason, TableSpec
+from supplyseg.data.lenient import nulled_counts, nulled_notes, nulled_text
 from supplyseg.data.read import ROW_NUMBER, SourceRows, read_source
 from supplyseg.engine import drop_temp, temp_table
 from supplyseg.errors import ConfigError, DataContractError
@@ -57,12 +65,15 @@ LOAD_ORDER = (
     "customers",
     "products",
     "locations",
+    "suppliers",
     "order_lines",
     "shipments",
     "invoices",
     "returns",
     "inventory",
     "supply",
+    "purchase_orders",
+    "sourcing_options",
 )
 REJECT_COLUMNS = ("table", "row_number", "reason_code", "field", "value", "message")
 _MIN_DATE, _MAX_DATE = dt.date(1900, 1, 1), dt.date(2100, 12, 31)
@@ -87,6 +98,15 @@ _NON_NEGATIVE = {
     ),
     "shipments": ("freight_cost", "weight"),
     "supply": ("quantity",),
+    "purchase_orders": ("received_quantity", "freight_cost", "insurance_cost", "duty_rate"),
+    "sourcing_options": (
+        "lead_time_days",
+        "lead_time_std_days",
+        "moq",
+        "freight_per_unit",
+        "insurance_rate",
+        "duty_rate",
+    ),
 }
 # (column, referenced table, reason) checked when the referenced table is loaded.
 _REFERENCES = {
@@ -111,6 +131,15 @@ _REFERENCES = {
     "supply": (
         ("product_id", "products", Reason.UNKNOWN_PRODUCT),
         ("location_id", "locations", Reason.UNKNOWN_LOCATION),
+    ),
+    "purchase_orders": (
+        ("supplier_id", "suppliers", Reason.UNKNOWN_SUPPLIER),
+        ("product_id", "products", Reason.UNKNOWN_PRODUCT),
+        ("location_id", "locations", Reason.UNKNOWN_LOCATION),
+    ),
+    "sourcing_options": (
+        ("supplier_id", "suppliers", Reason.UNKNOWN_SUPPLIER),
+        ("product_id", "products", Reason.UNKNOWN_PRODUCT),
     ),
 }
 _NEGATIVE = "is negative; it must be >= 0"
@@ -142,6 +171,7 @@ _MESSAGES = {
     Reason.UNKNOWN_CUSTOMER: "{field} = {value!r} is not in the customers table",
     Reason.UNKNOWN_PRODUCT: "{field} = {value!r} is not in the products table",
     Reason.UNKNOWN_LOCATION: "{field} = {value!r} is not in the locations table",
+    Reason.UNKNOWN_SUPPLIER: "{field} = {value!r} is not in the suppliers table",
     Reason.UNKNOWN_ORDER: "{field} = {value!r} is not an order among the loaded order lines",
 }
 
@@ -156,6 +186,9 @@ class TableAccount:
     reasons: dict[str, int] = field(default_factory=dict)
     source: str = ""
     seconds: float = 0.0
+    # Lenient columns (`contract.LENIENT`): text read as unknown, per field and text, e.g.
+    # {"freight_cost": {"Freight Included in Commodity Cost": 12}}.
+    nulled: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 @dataclass
@@ -225,7 +258,7 @@ def _row_checks(
             checks.append(_Check(~filled[name], Reason.MISSING_REQUIRED, name, shown[name]))
         if name in cols.status:
             checks.append(_Check(cols.status[name] == 1, Reason.BAD_TYPE, name, shown[name]))
-        elif column.dtype != "string":
+        elif column.dtype != "string" and name not in LENIENT.get(spec.name, ()):
             reason = Reason.BAD_DATE if column.dtype == "date" else Reason.BAD_TYPE
             bad = filled[name] & parse.missing(typed[name])
             checks.append(_Check(bad, reason, name, shown[name]))
@@ -238,13 +271,16 @@ def _row_checks(
                     parse.not_finite(typed[name]), Reason.BAD_VALUE, name, shown[name], _NOT_FINITE
                 )
             )
-    if spec.name in ("order_lines", "returns"):
+    if spec.name in ("order_lines", "returns", "purchase_orders"):
         qty = typed["quantity"]
         negative_ok = is_credit if spec.name == "order_lines" else ibis.literal(False)
         checks.append(_Check(qty == 0, Reason.ZERO_QUANTITY, "quantity", shown["quantity"]))
         negative = (qty < 0) & ~negative_ok
         checks.append(_Check(negative, Reason.NEGATIVE_QUANTITY, "quantity", shown["quantity"]))
-    if spec.name == "order_lines":
+    if (
+        spec.name in ("order_lines", "purchase_orders", "sourcing_options")
+        and "unit_price" in typed
+    ):
         price = typed["unit_price"]
         bad_price = (price < 0) if analysis.allow_zero_price else (price <= 0)
         checks.append(_Check(bad_price, Reason.BAD_PRICE, "unit_price", shown["unit_price"]))
@@ -269,6 +305,14 @@ def _row_checks(
             checks.append(
                 _Check(out, Reason.DATE_OUT_OF_RANGE, name, value.cast("string"), f"{lo}..{hi}")
             )
+    if spec.name == "purchase_orders":
+        # A goods receipt or promise before the order would be a negative lead time.
+        for name in ("promised_date", "receipt_date"):
+            if name in typed:
+                early = typed[name] < typed["order_date"]
+                why = "on or after the line's order_date"
+                value = typed[name].cast("string")
+                checks.append(_Check(early, Reason.DATE_OUT_OF_RANGE, name, value, why))
     return checks
 
 
@@ -340,11 +384,13 @@ def load_table(
     # rule are looked up from it on the rejected rows alone (an expression per output column
     # would run every check four times: DuckDB does not share work between CASE expressions).
     checked = src.mutate(_check=_first_failed(checks))
+    lenient = [n for n in LENIENT.get(table, ()) if n in typed and n not in cols.status]
     t = checked.select(
         **typed,
         **{ROW_NUMBER: src[ROW_NUMBER]},
         _check=checked._check,
         _value=_pick(checked._check, [c.value for c in checks]),
+        **{f"_n_{n}": nulled_text(cols, n) for n in lenient},
     )
     staged = temp_table(con, f"_staged_{table}", t)
     # Spark computes a cached table on first use: count it before dropping what it is made of
@@ -359,7 +405,9 @@ def load_table(
     late = temp_table(con, f"_late_{table}", _late_rejects(staged, spec, refs, loaded))
     keep = [c for c in staged.columns if not c.startswith("_")]
     passed = staged.filter(staged._check.isnull())
-    good = temp_table(con, table, passed.anti_join(late, ROW_NUMBER).select(*keep))
+    kept = passed.anti_join(late, ROW_NUMBER)
+    nulled = nulled_counts(kept, lenient)
+    good = temp_table(con, table, kept.select(*keep))
     failed = staged.filter(staged._check.notnull())
     bad = failed.select(
         ROW_NUMBER,
@@ -388,8 +436,10 @@ def load_table(
         reasons={str(r): int(n) for r, n in sorted(reasons.items())},
         source=str(path),
         seconds=round(time.perf_counter() - started, 3),
+        nulled=nulled,
     )
-    return good, rejects, account, [f"{table}: {n}" for n in rows.notes]
+    notes = [f"{table}: {n}" for n in rows.notes] + nulled_notes(table, nulled)
+    return good, rejects, account, notes
 
 
 def _with_bad_rows(rejects: pd.DataFrame, table: str, rows: SourceRows) -> pd.DataFrame:

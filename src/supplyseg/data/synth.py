@@ -141,6 +141,7 @@ from supplyseg.data._synth_master import (
     _strings,
     _width,
 )
+from supplyseg.data._synth_purchasing import SUPPLIER_SEGMENTS, SUPPLY_TABLE_NAMES, synth_supply
 from supplyseg.errors import ConfigError
 
 __all__ = [
@@ -149,6 +150,8 @@ __all__ = [
     "HORIZON_START",
     "LIFECYCLES",
     "PATTERNS",
+    "SUPPLIER_SEGMENTS",
+    "SUPPLY_TABLE_NAMES",
     "TABLE_NAMES",
     "SynthCompany",
     "synth_company",
@@ -173,6 +176,11 @@ class SynthCompany:
     truth_bad_rows: pd.DataFrame
     truth_outliers: pd.DataFrame
     parameters: dict[str, int | float] = field(default_factory=dict)
+    # Purchasing side (``synth_company(suppliers=...)``; None without suppliers).
+    suppliers: pd.DataFrame | None = None
+    purchase_orders: pd.DataFrame | None = None
+    sourcing_options: pd.DataFrame | None = None
+    truth_suppliers: pd.DataFrame | None = None
 
 
 # ---------------------------------------------------------------- public API
@@ -206,11 +214,16 @@ def synth_company(
     seed: int = 0,
     locations: int = 3,
     bad_share: float = 0.002,
+    suppliers: int = 0,
+    po_lines: int | None = None,
 ) -> SynthCompany:
     """A synthetic distributor with designed customer types, demand patterns and bad rows.
 
     ``lines`` is the exact number of order-line rows: sales lines, 0.4 % credit notes and
     ``round(bad_share * lines)`` bad rows. Same arguments, same tables (see the module docstring).
+    ``suppliers`` > 0 adds suppliers, purchase orders (``po_lines`` of them, default 20 per
+    product) and sourcing options with designed Kraljic segments (`_synth_purchasing`); they draw
+    from a random stream of their own, so the other tables do not change.
     """
     customers = _check_int("customers", customers, 4, 10_000_000, " (one per customer type)")
     products = _check_int("products", products, 1, 1_000_000)
@@ -218,8 +231,12 @@ def synth_company(
     seed = _check_int("seed", seed, 0, 2**63 - 1)
     locations = _check_int("locations", locations, 1, 50)
     bad_share = _check_share("bad_share", bad_share, 0.1)
+    suppliers = _check_int("suppliers", suppliers, 0, 100_000)
+    po_lines = _check_int("po_lines", 20 * products if po_lines is None else po_lines, 1, 10**8)
     params: dict[str, int | float] = {"customers": customers, "products": products}
     params |= {"lines": lines, "seed": seed, "locations": locations, "bad_share": bad_share}
+    if suppliers:
+        params |= {"suppliers": suppliers, "po_lines": po_lines}
     rng = np.random.default_rng(seed)
     n_bad, n_cn = round(bad_share * lines), round(_CREDIT_NOTE_SHARE * lines)
 
@@ -297,6 +314,13 @@ def synth_company(
         row_number=position + 1,
         reason_code=_strings([r.value for r in _BAD_REASONS], reason),
     ).sort_values("row_number", ignore_index=True)
+    supply = (
+        synth_supply(
+            np.random.default_rng([seed, 21]), prod_frame, suppliers, po_lines, locations, loc_share
+        )
+        if suppliers
+        else None
+    )
     return SynthCompany(
         order_lines=order_lines,
         customers=cust_frame,
@@ -322,6 +346,10 @@ def synth_company(
         truth_bad_rows=truth_bad,
         truth_outliers=truth_outliers,
         parameters=params,
+        suppliers=supply.suppliers if supply else None,
+        purchase_orders=supply.purchase_orders if supply else None,
+        sourcing_options=supply.sourcing_options if supply else None,
+        truth_suppliers=supply.truth_suppliers if supply else None,
     )
 
 
@@ -368,15 +396,18 @@ def write_workspace(company: SynthCompany, directory: str | Path) -> Path:
     root = Path(directory)
     for sub in ("data", "truth"):
         (root / sub).mkdir(parents=True, exist_ok=True)
-    for name in TABLE_NAMES:
+    supply = SUPPLY_TABLE_NAMES if company.suppliers is not None else ()
+    for name in (*TABLE_NAMES, *supply):
         _write_parquet(getattr(company, name), root / "data" / f"{name}.parquet")
-    for name in ("customers", "products", "bad_rows", "outliers"):
+    for name in ("customers", "products", "bad_rows", "outliers", *supply[:1]):
         _write_parquet(getattr(company, f"truth_{name}"), root / "truth" / f"{name}.parquet")
     text = _YAML.format(
         call=", ".join(f"{k}={v!r}" for k, v in company.parameters.items()),
         seed=company.parameters.get("seed", "?"),
         bad=f"{len(company.truth_bad_rows):,} of {len(company.order_lines):,}",
-        tables="".join(f"  {t}:\n    path: data/{t}.parquet\n" for t in TABLE_NAMES[1:]),
+        tables="".join(
+            f"  {t}:\n    path: data/{t}.parquet\n" for t in (*TABLE_NAMES[1:], *supply)
+        ),
         start=HORIZON_START.isoformat(),
         end=HORIZON_END.isoformat(),
     )

@@ -195,10 +195,38 @@ COLUMNS: dict[str, Column] = {
     "ds": _c("Start of the period.", "date"),
     "y": _c("Demand in the period as recorded (units).", "number"),
     "y_clean": _c("Demand in the period after cleansing (units).", "number"),
+    # suppliers, lead times and landed cost
+    "supplier_id": _c("Supplier id as in the source data.", "text"),
+    "spend": _c("Purchase spend: quantity × unit price of the purchase-order lines.", "currency"),
+    "po_lines": _c("Purchase-order lines.", "count"),
+    "otif_lines": _c("Purchase lines judged for OTIF (receipt, promise, quantity known).", "count"),
+    "lead_time_mean_days": _c("Mean lead time (order to receipt), days.", "days"),
+    "lead_time_std_days": _c("Standard deviation of the lead time, days.", "days"),
+    "lead_time_p90_days": _c("90th percentile of the lead time, days.", "days"),
+    "lead_time_cv": _c("Lead-time std / mean.", "number"),
+    "mean_days": _c("Mean lead time, days (of the level named in source).", "days"),
+    "std_days": _c("Lead-time standard deviation, days.", "days"),
+    "p90_days": _c("90th percentile of the lead time, days.", "days"),
+    "risk_score": _c("Supply-risk factors the supplier shows (0-4).", "count"),
+    "program": _c("Replenishment program of the supplier segment.", "text"),
+    "total_per_unit": _c("Total landed cost per unit (the sum of its components).", "currency"),
+    "current_total": _c("Total landed cost per unit from the current supplier.", "currency"),
+    "pipeline_carrying": _c("Carrying cost of stock in the pipeline, per unit.", "currency"),
+    "safety_stock_carrying": _c(
+        "Yearly carrying cost of the safety stock the option's lead time needs, per unit of"
+        " annual demand.",
+        "currency",
+    ),
+    "saving_vs_current_per_unit": _c("Current option's total minus this one's.", "currency"),
+    "annual_saving_vs_current": _c("Saving per unit × annual demand.", "currency"),
 }
 # Names that mean something else in one table.
 _TABLE_COLUMNS: dict[tuple[str, str], Column] = {
     ("obsolete_stock", "value"): _c("Stock value: on hand × unit cost.", "currency"),
+    ("landed_cost", "unit_price"): _c("Price per unit.", "currency"),
+    ("landed_cost", "freight"): _c("Freight per unit.", "currency"),
+    ("landed_cost", "insurance"): _c("Insurance per unit.", "currency"),
+    ("landed_cost", "duty"): _c("Duty per unit (duty rate × customs value).", "currency"),
     ("demand_cleansing", "rule"): _c(
         "Cleansing rule that changed the value (empty: kept as recorded).", "text"
     ),

@@ -33,6 +33,9 @@ TABLE_ORDER = (
     "stock_to_service",
     "policy_simulation",
     "obsolete_stock",
+    "supplier_metrics",
+    "lead_times",
+    "landed_cost",
     "demand_cleansing",
     "forecast_accuracy",
     "rejects",
@@ -51,6 +54,9 @@ _STEP_PREFIXES: dict[str, tuple[str, ...]] = {
     "policies": ("policy", "policies", "inventory"),
     "stock_to_service": ("policy", "policies", "stock_to_service", "inventory"),
     "forecast": ("forecast", "forecast_accuracy"),
+    "supplier_metrics": ("supplier",),
+    "lead_times": ("supplier",),
+    "landed_cost": ("supplier",),
 }
 _DEFAULT_REASONS = {
     "segment_migration": "there is no earlier run to compare with",

@@ -26,6 +26,7 @@ from supplyseg.report.headline import headline_section
 from supplyseg.report.policies import policies_section
 from supplyseg.report.run_folder import RunFolder
 from supplyseg.report.style import Palette
+from supplyseg.report.suppliers import suppliers_section
 from supplyseg.report.unknown import cost_unknown_reason
 from supplyseg.report.workbook import sheet_names
 
@@ -522,4 +523,5 @@ def report_sections(run: RunFolder) -> list[Section]:
         _customers(ctx),
         _segments(ctx),
         policies_section(ctx),
+        *([suppliers_section(ctx)] if ctx.run.table("supplier_metrics") is not None else []),
     ]

@@ -1,0 +1,235 @@
+"""The supplier step of a run: lead times, supplier metrics and segments, landed cost; and the
+learned lead times handed to the inventory policies.
+
+`supplier_outputs` runs when the workspace provides ``purchase_orders`` (landed cost also needs
+``sourcing_options``) and returns the three output tables and the per-product lead times.
+`products_with_learned_lead_times` puts those into the products table the policies read (mean
+and std from the product's current supplier where purchase history or the supplier's other
+receipts give them; the products column and the default stay where they do not), and
+`policies_with_lead_time_source` names that source in each policy row and its rationale.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+
+from supplyseg.analytics.landed_cost import landed_cost
+from supplyseg.analytics.lead_times import current_suppliers, lead_times, product_lead_times
+from supplyseg.analytics.supplier import supplier_metrics
+from supplyseg.config.policy import PolicySettings
+from supplyseg.config.supplier import SupplierSettings
+from supplyseg.segment.suppliers import supplier_segments
+
+__all__ = [
+    "LEARNED_SOURCES",
+    "SupplierResult",
+    "policies_with_lead_time_source",
+    "products_with_learned_lead_times",
+    "supplier_outputs",
+]
+
+LEARNED_SOURCES = ("supplier_product", "supplier")
+"""Lead-time sources learned from receipts (the others are the products column, the default)."""
+DAYS_PER_BUCKET = {"day": 1.0, "week": 7.0, "month": 365.25 / 12}
+
+
+@dataclass
+class SupplierResult:
+    """The supplier step's tables, the product lead times for policies, notes and a summary."""
+
+    lead_times: pd.DataFrame
+    supplier_metrics: pd.DataFrame
+    product_lead_times: pd.DataFrame
+    landed_cost: pd.DataFrame | None = None
+    notes: list[str] = field(default_factory=list)
+    summary: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The run outputs by name: lead_times, supplier_metrics and (with options) landed_cost."""
+        out = {"lead_times": self.lead_times, "supplier_metrics": self.supplier_metrics}
+        return out | ({"landed_cost": self.landed_cost} if self.landed_cost is not None else {})
+
+
+def _daily_demand(demand_product: pd.DataFrame | None, bucket: str) -> pd.DataFrame:
+    """Mean and std of daily demand per product from the per-bucket profile (days independent:
+    the std scales with the square root of the days)."""
+    cols = ["product_id", "demand_per_day", "demand_std_per_day"]
+    if demand_product is None or not {"product_id", "mean", "std"} <= set(demand_product.columns):
+        return pd.DataFrame({c: pd.Series(dtype="float64") for c in cols})
+    days = DAYS_PER_BUCKET[bucket]
+    return pd.DataFrame(
+        {
+            "product_id": demand_product["product_id"].to_numpy(dtype=object),
+            "demand_per_day": demand_product["mean"].to_numpy(dtype=float) / days,
+            "demand_std_per_day": demand_product["std"].to_numpy(dtype=float) / np.sqrt(days),
+        }
+    )
+
+
+def supplier_outputs(
+    tables: dict[str, ir.Table],
+    settings: SupplierSettings,
+    policies: PolicySettings,
+    *,
+    demand_product: pd.DataFrame | None = None,
+    bucket: str = "week",
+) -> SupplierResult:
+    """The supplier step over loaded tables (``purchase_orders`` required)."""
+    po = tables["purchase_orders"]
+    products = tables.get("products")
+    product_frame = products.to_pandas() if products is not None else None
+    defaults = {
+        "default_days": policies.default_lead_time_days,
+        "default_std_days": policies.default_lead_time_std_days,
+    }
+    table = lead_times(
+        po,
+        product_frame,
+        min_receipts=settings.min_receipts,
+        by_location=settings.lead_time_by_location,
+        **defaults,
+    )
+    per_product = product_lead_times(
+        po, product_frame, min_receipts=settings.min_receipts, **defaults
+    )
+    metrics = supplier_metrics(
+        po,
+        tables.get("suppliers"),
+        otif_tolerance_days=settings.otif_tolerance_days,
+        in_full_tolerance=settings.in_full_tolerance,
+    )
+    segmented = supplier_segments(metrics, settings)
+    result = SupplierResult(table, segmented, per_product)
+    counts = table["source"].value_counts()
+    result.notes.append(
+        f"supplier: lead times of {len(table):,} supplier x product"
+        + (" x location" if settings.lead_time_by_location else "")
+        + " rows from "
+        + ", ".join(f"{src} {n:,}" for src, n in counts.items())
+    )
+    shares = segmented["segment"].value_counts(normalize=True).round(4).to_dict()
+    result.summary = {
+        "suppliers": len(segmented),
+        "segments": {str(k): float(v) for k, v in shares.items()},
+        "lead_time_sources": {str(k): int(v) for k, v in counts.items()},
+    }
+    options = tables.get("sourcing_options")
+    if options is None:
+        result.notes.append("supplier: no sourcing_options, so no landed-cost comparison")
+        return result
+    pair = lead_times(
+        po, product_frame, min_receipts=settings.min_receipts, by_location=False, **defaults
+    )
+    holding = settings.landed_cost.holding_rate or policies.holding_rate
+    result.landed_cost = landed_cost(
+        options.to_pandas(),
+        _daily_demand(demand_product, bucket),
+        holding_rate=holding,
+        service_level=settings.landed_cost.service_level,
+        customs_value_basis=settings.landed_cost.customs_value_basis,
+        lead_times=pair,
+        current=current_suppliers(po),
+        default_std_days=policies.default_lead_time_std_days,
+    )
+    lc = result.landed_cost
+    switch = lc[lc["cheapest"] & ~lc["current"] & (lc["saving_vs_current_per_unit"] > 0)]
+    unknown = int(lc["total_per_unit"].isna().sum())
+    result.summary["landed_cost"] = {
+        "options": len(lc),
+        "products_cheaper_elsewhere": int(switch["product_id"].nunique()),
+        "annual_saving_vs_current": float(switch["annual_saving_vs_current"].sum()),
+        "options_total_unknown": unknown,
+    }
+    if unknown:
+        result.notes.append(
+            f"supplier: {unknown:,} sourcing option(s) with an unknown landed cost (a freight,"
+            " insurance or duty figure or the product's demand is missing; fill 0 where none"
+            " applies)"
+        )
+    return result
+
+
+def products_with_learned_lead_times(
+    products: pd.DataFrame | None, per_product: pd.DataFrame
+) -> pd.DataFrame | None:
+    """``products`` with ``lead_time_days`` / ``lead_time_std_days`` replaced by the learned
+    figures where the source is learned (`LEARNED_SOURCES`); products only in purchase history
+    are added. The original columns are kept as ``*_column``."""
+    learned = per_product[per_product["source"].isin(LEARNED_SOURCES)]
+    if learned.empty:
+        return products
+    base = (
+        products.copy()
+        if products is not None
+        else pd.DataFrame({"product_id": pd.Series(dtype="object")})
+    )
+    for col in ("lead_time_days", "lead_time_std_days"):
+        if col not in base.columns:
+            base[col] = np.nan
+    new = learned[~learned["product_id"].isin(base["product_id"])][["product_id"]]
+    out = pd.concat([base, new], ignore_index=True) if len(new) else base
+    by = learned.drop_duplicates("product_id").set_index("product_id")
+    mean = out["product_id"].map(by["mean_days"])
+    std = out["product_id"].map(by["std_days"])
+    hit = mean.notna().to_numpy()
+    out.loc[hit, "lead_time_days"] = mean[hit].to_numpy(dtype=float)
+    out.loc[hit, "lead_time_std_days"] = std[hit].to_numpy(dtype=float)
+    return out
+
+
+def policies_with_lead_time_source(
+    policies: pd.DataFrame,
+    per_product: pd.DataFrame,
+    suppliers: pd.DataFrame | None = None,
+    products: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Policies with ``supplier_id`` (current supplier), ``lead_time_source`` (``supplier_product``
+    or ``supplier``: learned from receipts; else ``product_column`` when ``products`` has the
+    product's lead_time_days, else ``default``) and, from ``suppliers`` (segmented supplier
+    metrics), ``supplier_segment`` and ``supplier_program``. A rationale whose lead time was
+    learned names the purchase history instead of the products column."""
+    out = policies.copy()
+    by = per_product.drop_duplicates("product_id").set_index("product_id")
+    out["supplier_id"] = out["product_id"].map(by["supplier_id"])
+    source = out["product_id"].map(by["source"])
+    learned = source.isin(LEARNED_SOURCES).to_numpy()
+    has_column = np.zeros(len(out), dtype=bool)
+    if products is not None and "lead_time_days" in products.columns:
+        known = products.loc[products["lead_time_days"].notna(), "product_id"]
+        has_column = out["product_id"].isin(known).to_numpy()
+    out["lead_time_source"] = np.where(
+        learned, source.astype(str), np.where(has_column, "product_column", "default")
+    )
+    if suppliers is not None and len(suppliers):
+        seg = suppliers.drop_duplicates("supplier_id").set_index("supplier_id")
+        out["supplier_segment"] = out["supplier_id"].map(seg["segment"])
+        out["supplier_program"] = out["supplier_id"].map(seg["program"])
+    if "rationale" in out.columns and learned.any():
+        n = out["product_id"].map(by["n"])
+        label = (
+            " from purchase history ("
+            + out["supplier_id"].astype(str)
+            + ", "
+            + source.astype(str).str.replace("_", " x ")
+            + ", "
+            + n.astype("Int64").astype(str)
+            + " receipts)"
+        )
+        text = out["rationale"].astype(str)
+        pairs = pd.DataFrame({"t": text[learned], "l": label[learned]})
+        unique = pairs.drop_duplicates()
+        swapped = {
+            (t, lbl): t.replace(" from products.lead_time_days", lbl).replace(
+                "σL from products.lead_time_std_days", "σL from purchase history"
+            )
+            for t, lbl in zip(unique["t"], unique["l"], strict=True)
+        }
+        new = text.to_numpy(dtype=object)
+        new[learned] = [swapped[k] for k in zip(pairs["t"], pairs["l"], strict=True)]
+        out["rationale"] = pd.Categorical(new)
+    return out

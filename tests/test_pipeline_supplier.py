@@ -1,0 +1,86 @@
+"""A run with purchase orders: lead times, supplier metrics and landed cost written; policies
+take the learned lead times and say so; the report and workbook show the suppliers."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from supplyseg.config import load_workspace
+from supplyseg.data.synth import synth_company, write_workspace
+from supplyseg.pipeline import RunResult, run
+
+
+@pytest.fixture(scope="module")
+def supplier_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[RunResult, pd.DataFrame]:
+    c = synth_company(customers=150, products=80, lines=8000, suppliers=12, seed=1)
+    assert c.purchase_orders is not None
+    root = tmp_path_factory.mktemp("supplier_run")
+    return run(load_workspace(write_workspace(c, root))), c.purchase_orders
+
+
+def test_outputs_and_manifest(supplier_run: tuple[RunResult, pd.DataFrame]) -> None:
+    result, _ = supplier_run
+    for name in ("lead_times", "supplier_metrics", "landed_cost"):
+        assert (result.path / f"{name}.parquet").exists(), name
+    summary = result.manifest["summaries"]["supplier"]
+    assert summary["suppliers"] == 12
+    assert sum(summary["lead_time_sources"].values()) == len(
+        pd.read_parquet(result.path / "lead_times.parquet")
+    )
+    assert result.manifest["tables"]["purchase_orders"]["source"].endswith(
+        "purchase_orders.parquet"
+    )
+    lc = pd.read_parquet(result.path / "landed_cost.parquet")
+    assert lc.groupby("product_id")["cheapest"].sum().le(1).all()
+
+
+def test_policies_use_the_current_suppliers_learned_lead_time(
+    supplier_run: tuple[RunResult, pd.DataFrame],
+) -> None:
+    result, po = supplier_run
+    policies = pd.read_parquet(result.path / "policies.parquet")
+    # The oracle: each product's latest supplier, its mean and std of receipt - order days.
+    latest = po.sort_values(["order_date", "quantity"]).groupby("product_id").tail(1)
+    current = latest.set_index("product_id")["supplier_id"]
+    received = po.dropna(subset=["receipt_date"]).assign(
+        days=lambda f: (f["receipt_date"] - f["order_date"]).dt.days
+    )
+    stats = received.groupby(["supplier_id", "product_id"])["days"].agg(["mean", "std", "size"])
+    row = policies[policies["lead_time_source"] == "supplier_product"].iloc[0]
+    key = (current[row["product_id"]], row["product_id"])
+    assert row["supplier_id"] == key[0]
+    assert row["lead_time"] * 7 == pytest.approx(stats.loc[key, "mean"])  # weekly buckets
+    assert row["lead_time_std"] * 7 == pytest.approx(stats.loc[key, "std"])
+    assert (
+        f"from purchase history ({key[0]}, supplier x product, {stats.loc[key, 'size']}"
+        in (row["rationale"])
+    )
+    assert "σL from purchase history" in row["rationale"]
+    assert policies["supplier_program"].notna().any()
+    erp = pd.read_csv(result.path / "erp_parameters.csv")
+    item = erp[erp["product_id"] == row["product_id"]].iloc[0]
+    assert item["lead_time_days"] == pytest.approx(stats.loc[key, "mean"], abs=0.51)
+
+
+def test_report_section_and_workbook_sheets(supplier_run: tuple[RunResult, pd.DataFrame]) -> None:
+    result, _ = supplier_run
+    html = (result.path / "report.html").read_text(encoding="utf-8")
+    assert "7. Suppliers" in html
+    assert "Kraljic supplier segments and their programs" in html
+    assert re.search(r"Landed-cost saving a year", html)
+    book = openpyxl.load_workbook(result.path / "workbook.xlsx", read_only=True)
+    assert {"supplier_metrics", "lead_times", "landed_cost"} <= set(book.sheetnames)
+
+
+def test_without_purchase_orders_nothing_changes(tmp_path: Path) -> None:
+    c = synth_company(customers=40, products=20, lines=1500, seed=2)
+    result = run(load_workspace(write_workspace(c, tmp_path)), report=False)
+    assert "supplier" not in result.manifest["summaries"]
+    assert not (result.path / "lead_times.parquet").exists()
+    policies = pd.read_parquet(result.path / "policies.parquet")
+    assert "lead_time_source" not in policies.columns
