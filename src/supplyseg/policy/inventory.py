@@ -446,6 +446,11 @@ def poisson_base_stock(
 # --------------------------------------------------------------------------- slow and lumpy
 
 
+# Below this coefficient of variation (gamma shape above 1e10) gamma quantiles use
+# Wilson-Hilferty; see gamma_reorder_point.
+_WH_CV = 1e-5
+
+
 def gamma_reorder_point(
     demand_mean: ArrayLike,
     demand_std: ArrayLike,
@@ -479,10 +484,16 @@ def gamma_reorder_point(
             " allowed: demand_mean * lead_time > 0 wherever the spread is > 0"
         )
     spread = sigma > 0
-    safe_sigma = np.where(spread, sigma, 1.0)
-    safe_mean = np.where(spread, mean, 1.0)
-    shape = (safe_mean / safe_sigma) ** 2
-    quantile = special.gammaincinv(shape, level) * (safe_sigma**2 / safe_mean)
+    cv = np.where(spread, sigma, 1.0) / np.where(spread, mean, 1.0)
+    # (mean / sd)^2 overflows for a spread 1e-150 of the mean (and sd^2 underflows): from a
+    # shape of 1e10 on, Wilson-Hilferty's cube-root normal matches the gamma quantile to double
+    # precision, and written in cv it neither overflows nor underflows.
+    near_normal = cv < _WH_CV
+    shape = 1.0 / np.maximum(cv, _WH_CV) ** 2
+    exact = special.gammaincinv(shape, level) / shape * mean
+    z = special.ndtri(level)
+    wilson_hilferty = mean * (1.0 - cv**2 / 9.0 + z * cv / 3.0) ** 3
+    quantile = np.where(near_normal, wilson_hilferty, exact)
     return _out(np.where(spread, quantile, mean), scalar)
 
 
