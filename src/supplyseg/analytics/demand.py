@@ -516,7 +516,7 @@ def demand_outputs(
             "revenue",
         )
         notes.append(
-            f"demand: ABC measure margin skipped (order_lines has no unit_cost); classed by"
+            f"ABC measure margin skipped (order_lines has no unit_cost); classed by"
             f" {', '.join(kept)}"
         )
         weights = s.abc_weights
