@@ -216,7 +216,7 @@ def _history(r: _Run) -> pd.DataFrame:
             r.workspace.analysis.bucket,
             horizon_end=r.as_of,
             start=r.workspace.analysis.start,
-        ).to_pandas()
+        )
         series["unique_id"] = _unique_ids(series, grain)
         r.frames["history"] = series
     return r.frames["history"]
@@ -415,8 +415,7 @@ def _simulation(r: _Run) -> None:
     )
     if ws.policies.optimise.enabled:  # replay the policy as the run sets it
         result.policies = optimise_policies(result.policies, ws.policies.optimise).policies
-    daily = demand_series(lines, grain, "day", horizon_end=r.as_of, start=start.date())
-    daily_history = daily.to_pandas()
+    daily_history = demand_series(lines, grain, "day", horizon_end=r.as_of, start=start.date())
     daily_history["unique_id"] = _unique_ids(daily_history, grain)
     # Replayed day by day, as a daily planning run checks stock: times and rates per day.
     days = DAYS_PER_BUCKET[bucket]
@@ -525,6 +524,18 @@ def run(
     is written to a hidden ``out/.partial-<run_id>/`` and renamed to ``out/<run_id>/`` only
     when complete (its manifest's last key is ``"status": "complete"``); a failed run leaves
     nothing behind. A full run moves ``out/latest``, a check ``out/latest-check``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import supplyseg
+    >>> from supplyseg.data.samples import demo_workspace
+    >>> folder = tempfile.mkdtemp()
+    >>> _ = demo_workspace(folder)
+    >>> checked = supplyseg.run(supplyseg.load_workspace(folder), check_only=True)
+    >>> rows = checked.manifest["rows"]
+    >>> checked.manifest["kind"], rows["read"] == rows["loaded"] + rows["rejected"]
+    ('check', True)
     """
     con = connect(backend or workspace.engine)
     label = backend_label(con)

@@ -522,7 +522,7 @@ def test_online_retail_out_of_sample_replay_reconciles_with_the_order_lines() ->
             "y": raw["Quantity"].astype(float),
         }
     )
-    history = demand_series(lines, bucket="week").to_pandas()
+    history = demand_series(lines, bucket="week")
     start = window_start(history, 13, bucket="week")
     before, _ = split_history(history, 13, bucket="week")
     profile = demand_profile(lines[lines["ds"] < start], bucket="week")

@@ -217,7 +217,19 @@ def _read_yaml(text: str) -> Any:
 
 
 def load_workspace(path: str | Path) -> Workspace:
-    """Load ``supplyseg.yaml`` from a folder or a file path."""
+    """Load ``supplyseg.yaml`` from a folder or a file path.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import supplyseg
+    >>> from supplyseg.data.samples import demo_workspace
+    >>> folder = tempfile.mkdtemp()
+    >>> _ = demo_workspace(folder)  # a synthetic company's data and its supplyseg.yaml
+    >>> workspace = supplyseg.load_workspace(folder)
+    >>> sorted(workspace.data)[:3], workspace.analysis.bucket
+    (['customers', 'inventory', 'invoices'], 'week')
+    """
     p = Path(path)
     file = p / CONFIG_FILE if p.is_dir() else p
     if not file.exists():
