@@ -38,7 +38,7 @@ from typing import Any, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from supplyseg.config.messages import validation_message
-from supplyseg.data.contract import TABLES
+from supplyseg.contract import TABLES
 from supplyseg.errors import ConfigError
 
 __all__ = [

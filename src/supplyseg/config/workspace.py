@@ -22,7 +22,7 @@ from supplyseg.config.policy import PolicySettings
 from supplyseg.config.segmentation import SegmentationSettings
 from supplyseg.config.simulation import SimulationSettings
 from supplyseg.config.tables import MAPPING_TAGS, DerivedColumn, RowRule, Source, check_source
-from supplyseg.data.contract import TABLES
+from supplyseg.contract import TABLES
 from supplyseg.errors import ConfigError
 
 __all__ = [
