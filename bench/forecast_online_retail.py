@@ -31,7 +31,7 @@ def main() -> None:
     ws = load_workspace("examples/online_retail")
     lines = load_dataset(ws, connect(None)).tables["order_lines"]
     end = lines.order_date.max().to_pyarrow().as_py()
-    series = demand_series(lines, ["product_id"], "week", horizon_end=end).to_pandas()
+    series = demand_series(lines, ["product_id"], "week", horizon_end=end)
     series = series.rename(columns={"product_id": "unique_id"})
     pats = demand_pattern(lines, grain="product_id", bucket="week", end=end)
     methods = forecast_methods(pats[["product_id", "pattern"]], id_col="product_id")

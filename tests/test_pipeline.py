@@ -162,6 +162,11 @@ def test_run_writes_every_step_and_accounts_for_every_row(synth_run: tuple[Path,
     assert lines["rejected"] == len(truth)
     assert lines["reasons"] == truth["reason_code"].value_counts().sort_index().to_dict()
     assert set(manifest["timings_seconds"]) >= {"load", "demand", "segment", "report"}
+    steps = [n.partition(": ")[0] for n in manifest["notes"]]
+    assert "cost_to_serve" in steps
+    for note in manifest["notes"]:  # the step's name once, not "cost_to_serve: cost_to_serve:"
+        step, _, text = note.partition(": ")
+        assert not text.startswith(f"{step}:"), note
 
 
 def test_behavioural_scheme_recovers_designed_customer_types(synth_run: tuple[Path, Path]) -> None:

@@ -5,24 +5,20 @@ Exit codes: 0 ok, 1 user error (one-line fix on stderr), 2 internal error (log p
 
 from __future__ import annotations
 
-import errno
-import tempfile
 import time
-import traceback
-from collections.abc import Iterator
-from contextlib import contextmanager
 from importlib.resources import files
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from supplyseg.edi.commands import intake_app
+from supplyseg.commands import err, out
+from supplyseg.commands import user_errors as _user_errors
+from supplyseg.commands.intake import intake_app
+from supplyseg.commands.scenario import monitor, policy_app, scenario_app
 from supplyseg.errors import SupplysegError
-from supplyseg.scenario.commands import monitor, policy_app, scenario_app
 
 if TYPE_CHECKING:
     from supplyseg.pipeline import RunResult
@@ -37,8 +33,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-out = Console()
-err = Console(stderr=True)
 
 
 def _print_version(value: bool) -> None:
@@ -76,57 +70,6 @@ Backend = Annotated[
 
 # The machine, not the data or supplyseg: full or read-only disk, no permission, a file in the
 # way of a folder. These are the user's to fix (exit 1), unlike other OSErrors (bugs).
-_ENVIRONMENT_ERRNOS = frozenset(
-    {
-        errno.EACCES,
-        errno.EPERM,
-        errno.EROFS,
-        errno.ENOSPC,
-        errno.EDQUOT,
-        errno.ENOTDIR,
-        errno.EEXIST,
-        errno.EISDIR,
-    }
-)
-
-
-@contextmanager
-def _user_errors() -> Iterator[None]:
-    """Turn user mistakes into one red line (exit 1) and crashes into a log file (exit 2)."""
-    try:
-        yield
-    except SupplysegError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
-        raise typer.Exit(1) from None
-    except OSError as exc:
-        if exc.errno not in _ENVIRONMENT_ERRNOS:
-            _crash()
-        where = exc.filename or "the output folder"
-        err.print(
-            f"[bold red]error:[/] cannot write {where}: {exc.strerror}; fix: free disk space,"
-            " make the folder writable, or set output_dir in supplyseg.yaml",
-            highlight=False,
-            soft_wrap=True,
-        )
-        raise typer.Exit(1) from None
-    except (typer.Exit, typer.Abort, KeyboardInterrupt):
-        raise
-    except Exception:
-        _crash()
-
-
-def _crash() -> NoReturn:
-    """Log the traceback of a bug to a file and exit 2."""
-    with tempfile.NamedTemporaryFile(
-        "w", prefix="supplyseg-crash-", suffix=".log", delete=False
-    ) as log:
-        log.write(traceback.format_exc())
-    err.print(
-        f"[bold red]internal error[/] (a bug in supplyseg, not in your data); details in"
-        f" {log.name} — please attach it to an issue.",
-        highlight=False,
-    )
-    raise typer.Exit(2) from None
 
 
 def _run_with_progress(directory: Path, backend: str | None, check_only: bool) -> RunResult:

@@ -30,10 +30,16 @@ from supplyseg.config.forecast import FREQ_OF_BUCKET
 from supplyseg.data.load import Dataset, load_dataset
 from supplyseg.engine import backend_label, connect
 from supplyseg.errors import ConfigError
+from supplyseg.policy.adjust import (
+    adjusted_policy_inputs,
+    annotated_policies,
+    overridden_segments,
+)
 from supplyseg.policy.assign import DAYS_PER_BUCKET, ITEM_KEY_SEP, PolicyResult, policy_outputs
 from supplyseg.policy.export import write_policy_outputs
 from supplyseg.policy.forecast import ForecastResult, forecast_methods, forecast_outputs
 from supplyseg.policy.optimised import optimise_policies
+from supplyseg.policy.overrides import Overrides, workspace_overrides
 from supplyseg.policy.service_document import service_policy
 from supplyseg.policy.simulate import (
     policy_simulation,
@@ -53,12 +59,6 @@ from supplyseg.runs import (
     run_path,
     staging_folder,
 )
-from supplyseg.scenario.adjust import (
-    adjusted_policy_inputs,
-    annotated_policies,
-    overridden_segments,
-)
-from supplyseg.scenario.overrides import Overrides, workspace_overrides
 from supplyseg.segment.features import customer_behaviour
 from supplyseg.segment.segmentation import customer_feature_table, segmentation
 from supplyseg.segment.supply import (
@@ -247,7 +247,7 @@ def _history(r: _Run) -> pd.DataFrame:
             r.workspace.analysis.bucket,
             horizon_end=r.as_of,
             start=r.workspace.analysis.start,
-        ).to_pandas()
+        )
         series["unique_id"] = _unique_ids(series, grain)
         r.frames["history"] = series
     return r.frames["history"]
@@ -332,7 +332,7 @@ def _policy_result(
     inventory = r.dataset.tables.get("inventory")
     product_frame = products.to_pandas() if products is not None else None
     learned = r.frames.get("product_lead_times") if r.workspace.supplier.use_in_policies else None
-    # The scenario's planned changes and the planner's overrides (supplyseg.scenario.adjust),
+    # The scenario's planned changes and the planner's overrides (supplyseg.policy.adjust),
     # on top of the lead times learned from purchase history.
     given = adjusted_policy_inputs(
         r.workspace,
@@ -471,8 +471,7 @@ def _simulation(r: _Run) -> None:
     )
     if ws.policies.optimise.enabled:  # replay the policy as the run sets it
         result.policies = optimise_policies(result.policies, ws.policies.optimise).policies
-    daily = demand_series(lines, grain, "day", horizon_end=r.as_of, start=start.date())
-    daily_history = daily.to_pandas()
+    daily_history = demand_series(lines, grain, "day", horizon_end=r.as_of, start=start.date())
     daily_history["unique_id"] = _unique_ids(daily_history, grain)
     # Replayed day by day, as a daily planning run checks stock: times and rates per day.
     days = DAYS_PER_BUCKET[bucket]
@@ -485,7 +484,11 @@ def _simulation(r: _Run) -> None:
     )
     window_days = (as_of - start).days + 1
     sim = policy_simulation(
-        policies, daily_history[["unique_id", "ds", "y"]], buckets=window_days, start=start
+        policies,
+        daily_history[["unique_id", "ds", "y"]],
+        buckets=window_days,
+        start=start,
+        horizon_end=as_of,
     )
     # What the replayed (out-of-sample) policy was built on, for reading results by pattern.
     built_on = policies.assign(unique_id=_unique_ids(policies, grain))
@@ -584,6 +587,18 @@ def run(
     is written to a hidden ``out/.partial-<run_id>/`` and renamed to ``out/<run_id>/`` only
     when complete (its manifest's last key is ``"status": "complete"``); a failed run leaves
     nothing behind. A full run moves ``out/latest``, a check ``out/latest-check``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import supplyseg
+    >>> from supplyseg.data.samples import demo_workspace
+    >>> folder = tempfile.mkdtemp()
+    >>> _ = demo_workspace(folder)
+    >>> checked = supplyseg.run(supplyseg.load_workspace(folder), check_only=True)
+    >>> rows = checked.manifest["rows"]
+    >>> checked.manifest["kind"], rows["read"] == rows["loaded"] + rows["rejected"]
+    ('check', True)
     """
     con = connect(backend or workspace.engine)
     label = backend_label(con)

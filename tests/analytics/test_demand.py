@@ -344,7 +344,7 @@ def test_weighted_abc_agrees_with_oracle_away_from_float_ties(
 @given(rows=line_rows, bucket=st.sampled_from(["day", "week", "month"]))
 def test_dense_series_is_the_reindexed_series(rows: list[tuple[Any, ...]], bucket: str) -> None:
     lines = lines_frame(rows)
-    got = demand_series(lines, "product", bucket, dense=True).to_pandas()
+    got = demand_series(lines, "product", bucket, dense=True)
     freq = FREQ[bucket]
     horizon = pd.Period(lines.order_date.max(), freq=freq)
     parts = []
@@ -359,7 +359,7 @@ def test_dense_series_is_the_reindexed_series(rows: list[tuple[Any, ...]], bucke
     assert got.product_id.tolist() == want.product_id.tolist()
     assert (pd.to_datetime(got.ds) == want.ds).all()
     np.testing.assert_array_equal(got.y.to_numpy(), want.y.to_numpy(dtype=float))
-    sparse = demand_series(lines, "product", bucket).to_pandas()
+    sparse = demand_series(lines, "product", bucket)
     assert len(sparse) == len(lines.assign(period=periods).groupby(["product_id", "period"]))
     assert sparse.y.sum() == pytest.approx(lines.quantity.sum())
 
@@ -594,7 +594,7 @@ def test_long_statsforecast_table() -> None:
     assert got.abc_class.to_dict() == {"s1": "A", "s2": "A"}
     with pytest.raises(ConfigError, match="long"):
         demand_profile(long, settings=DemandSettings())
-    dense = demand_series(long, dense=True).to_pandas()
+    dense = demand_series(long, dense=True)
     assert dense.y.tolist() == [2.0, 0.0, 2.0, 2.0, 0.0, 0.0, 5.0]
 
 

@@ -82,7 +82,7 @@ def test_negative_rates_name_path_value_and_allowed() -> None:
     msg = _error(_pools({"name": "c", "driver": "units", "rate": -0.5}))
     assert msg == (
         "ws/supplyseg.yaml: cost_to_serve.pools.2.rate (value -0.5):"
-        " Input should be greater than or equal to 0"
+        " Input should be greater than or equal to 0; fix: correct it in the workspace file"
     )
     msg = _error(
         _pools({"name": "c", "driver": "orders", "rate": 1, "rate_by_channel": {"EDI": -1}})
@@ -127,7 +127,8 @@ def test_pools_on_missing_tables_and_unknown_columns() -> None:
     assert "pools.2.driver.agg: sum needs a numeric column, shipments.mode is string" in msg
     msg = _error(custom(table="order_lines", column="order_id", agg="median"))
     assert msg.endswith(
-        "pools.2.driver.agg: Input should be 'count', 'sum' or 'count_distinct' (value 'median')"
+        "pools.2.driver.agg: Input should be 'count', 'sum' or 'count_distinct' (value 'median');"
+        " fix: correct it in the workspace file"
     )
     msg = _error(_pools({"name": "c", "driver": "customer_years", "rate": 1, "where": {"tier": 1}}))
     assert "pools.2.where.tier: unknown column 'tier' of table customers; allowed:" in msg
@@ -147,7 +148,7 @@ def test_fields_of_another_driver_names_and_missing_rates_are_errors() -> None:
     msg = _error(_pools({"name": "Net Profit", "driver": "units", "rate": 1}))
     assert "use lower-case letters, digits and _" in msg
     msg = _error(_pools({"name": "c", "driver": "units", "rate": 1, "colour": "red"}))
-    assert "pools.2.colour (value 'red'): Extra inputs are not permitted" in msg
+    assert "pools.2.colour (value 'red'): unknown setting 'colour'; allowed: basis, driver," in msg
     assert "expected a mapping with `pools:`" in _error(["orders"])
 
 

@@ -203,7 +203,7 @@ def test_format_and_separator_from_the_extension(path: str, fmt: str, separator:
         ({"columns": {"product_id": {}}}, "exactly one of value, divide, multiply, concat"),
         ({"columns": {"product_id": {"value": "X", "concat": ["a"]}}}, "found ['value', 'concat']"),
         ({"columns": {"unit_price": {"divide": ["a"]}}}, "at least 2 items"),
-        ({"columns": {"order_id": {"concat": ["a"], "sep": "-", "x": 1}}}, "Extra inputs"),
+        ({"columns": {"order_id": {"concat": ["a"], "sep": "-", "x": 1}}}, "unknown setting 'x'"),
         ({"columns": {"unit_price": {"value": "1", "sep": "-"}}}, "sep only applies to concat"),
         (
             {"columns": {"product_id": {"divide": ["a", "b"]}}},

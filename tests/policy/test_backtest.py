@@ -156,7 +156,7 @@ def test_online_retail_tsb_is_less_biased_than_croston_sba() -> None:
     )
     pats = demand_pattern(lines, bucket="week")
     pats = pats.loc[pats["pattern"] == "intermittent", ["unique_id", "pattern"]]
-    series = demand_series(lines, bucket="week").to_pandas()
+    series = demand_series(lines, bucket="week")
     series = series[series["unique_id"].isin(pats["unique_id"])]
     bt = {
         method: backtest(series, forecast_methods(pats, {"intermittent": method}))

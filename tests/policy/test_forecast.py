@@ -365,7 +365,7 @@ def test_online_retail_selection_beats_naive_for_every_pattern() -> None:
         }
     )
     pats = demand_pattern(lines, bucket="week")[["unique_id", "pattern"]]
-    series = demand_series(lines, bucket="week").to_pandas()
+    series = demand_series(lines, bucket="week")
     res = forecast_outputs(series, forecast_methods(pats))
     acc = res.accuracy.set_index("pattern")
     for pattern in ("smooth", "erratic", "intermittent", "lumpy", "all"):

@@ -181,6 +181,20 @@ def test_gamma_reorder_point_exponential_closed_form() -> None:
     assert gamma_reorder_point(5.0, 0.0, 4.0) == 20.0  # no spread: the mean
 
 
+def test_gamma_reorder_point_tiny_spread_is_finite_and_continuous() -> None:
+    # Hypothesis found it: sd 7.9e-160 made (mean / sd)^2 overflow to inf and the quantile NaN.
+    # Lead-time demand is then all but certain: the quantile is the mean, 1/7.
+    assert gamma_reorder_point(1.0, 7.9e-160, 1 / 7) == pytest.approx(1 / 7, rel=1e-15)
+    # Either side of the switch to Wilson-Hilferty (shape 1e10) both match scipy's gamma.ppf
+    # (computed here with the scale as mean / shape, which does not underflow at these sizes).
+    z = stats.norm.ppf(0.95)
+    for shape in (1e8, 1e10 * 0.99, 1e10 * 1.01, 1e14):
+        cv = shape**-0.5
+        got = gamma_reorder_point(100.0, 100.0 * cv, 1.0, 0.0, 0.95)
+        assert got == pytest.approx(stats.gamma(a=shape, scale=100.0 / shape).ppf(0.95), rel=1e-13)
+        assert got == pytest.approx(100.0 * (1 + z * cv), rel=10 * cv**2)  # normal limit
+
+
 def test_gamma_reorder_point_rejects_zero_mean_with_spread() -> None:
     with pytest.raises(PolicyError, match=r"demand_mean \* lead_time: value 0\.0 at index 1"):
         gamma_reorder_point([1.0, 0.0], [1.0, 2.0], 3.0)

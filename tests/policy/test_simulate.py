@@ -426,6 +426,25 @@ def test_errors_name_the_problem() -> None:
         policy_simulation(pd.concat([_policies(), _policies()]), hist)
 
 
+def test_a_window_to_the_horizon_end_may_pass_the_last_demand() -> None:
+    """Sparse history ends at its last demand; the weeks after it had none, and the horizon
+    end says the data covers them (a synthetic run crashed here before)."""
+    hist = _history()
+    last = pd.Timestamp(hist["ds"].max())
+    start = last - pd.Timedelta(weeks=5)
+    with pytest.raises(DataContractError, match="after the last period"):
+        policy_simulation(_policies(), hist, buckets=8, start=start)
+    sim = policy_simulation(
+        _policies(), hist, buckets=8, start=start, horizon_end=last + pd.Timedelta(weeks=2)
+    )
+    assert len(sim) == len(policy_simulation(_policies(), hist, buckets=8))  # every stocked item
+    assert sim["demand"].sum() > 0
+    with pytest.raises(DataContractError, match="after the last period"):
+        policy_simulation(
+            _policies(), hist, buckets=8, start=start, horizon_end=last + pd.Timedelta(weeks=1)
+        )
+
+
 def test_summary_weights_by_demand() -> None:
     sim = pd.DataFrame(
         {
@@ -522,7 +541,7 @@ def test_online_retail_out_of_sample_replay_reconciles_with_the_order_lines() ->
             "y": raw["Quantity"].astype(float),
         }
     )
-    history = demand_series(lines, bucket="week").to_pandas()
+    history = demand_series(lines, bucket="week")
     start = window_start(history, 13, bucket="week")
     before, _ = split_history(history, 13, bucket="week")
     profile = demand_profile(lines[lines["ds"] < start], bucket="week")

@@ -12,7 +12,7 @@ import pytest
 from supplyseg.config import load_workspace
 from supplyseg.errors import ConfigError
 from supplyseg.pipeline import run
-from supplyseg.scenario.overrides import check_override_ids, read_overrides
+from supplyseg.policy.overrides import check_override_ids, read_overrides
 
 from .workspaces import small_workspace
 

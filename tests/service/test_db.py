@@ -28,7 +28,7 @@ def test_sqlite_commits_survive_power_loss_by_default(sqlite_url: str) -> None:
     """synchronous FULL, as the settings document (issue 19: it was NORMAL); NORMAL on request."""
     for settings, level in (
         (Settings(db_url=sqlite_url), 2),  # FULL
-        (Settings.from_env({}, db_url=sqlite_url), 2),
+        (Settings.from_env(db_url=sqlite_url), 2),
         (Settings(db_url=sqlite_url, sqlite_synchronous="NORMAL"), 1),
     ):
         for read_only in (False, True):

@@ -36,7 +36,7 @@ class _Run:
         return table in self.tables and all(c in self.tables[table].columns for c in columns)
 
     def note(self, text: str) -> None:
-        self.notes.append(f"cost_to_serve: {text}")
+        self.notes.append(text)  # the pipeline adds the step name
 
 
 def _left(a: Expr, b: Expr, keys: list[str]) -> Expr:

@@ -8,7 +8,7 @@ materialised except one scalar (the last order date, when no horizon end is give
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -18,6 +18,8 @@ import numpy as np
 import pandas as pd
 
 from supplyseg.config.demand import DemandSettings, Measure
+from supplyseg.data.frames import order_lines_table
+from supplyseg.data.load import Dataset
 from supplyseg.errors import ConfigError, DataContractError
 
 __all__ = [
@@ -85,9 +87,12 @@ def check_bucket(bucket: str) -> Bucket:
 
 
 def as_table(data: Any) -> ir.Table:
-    """``data`` as an Ibis table: itself, or registered as a memtable (pandas, pyarrow, ...)."""
+    """``data`` as an Ibis table: itself, or registered as a memtable (pandas, pyarrow, ...);
+    the order lines of a `Dataset` or of a mapping of tables."""
     if isinstance(data, ir.Table):
         return data
+    if isinstance(data, Mapping | Dataset):
+        return order_lines_table(data)
     if isinstance(data, pd.DataFrame):
         return ibis.memtable(data)
     try:  # pyarrow / polars tables and the like: whatever Ibis can register

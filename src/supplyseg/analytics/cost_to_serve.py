@@ -24,7 +24,6 @@ Customers are those with order lines; costs of others (e.g. invoices only) are l
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import partial
@@ -49,6 +48,7 @@ from supplyseg.analytics.cancellations import fully_cancelled_orders
 from supplyseg.analytics.cts_checks import cts_sanity_warnings
 from supplyseg.analytics.whale import customer_profitability, with_profit
 from supplyseg.config.cost_to_serve import CostPool, CostToServeSettings
+from supplyseg.data.frames import canonical_tables
 from supplyseg.engine import cached
 from supplyseg.errors import DataContractError
 
@@ -412,7 +412,7 @@ def _cp_table(
 
 
 def cost_to_serve(
-    tables: Mapping[str, Any],
+    tables: Any,
     settings: CostToServeSettings | None = None,
     as_of: date | None = None,
 ) -> CostToServeResult:
@@ -421,8 +421,9 @@ def cost_to_serve(
     Parameters
     ----------
     tables
-        Canonical Ibis tables by name; ``order_lines`` is required, the others are used when
-        present (a pool whose table or column is absent is skipped with a note).
+        A `Dataset` (`supplyseg.load_frames`), or canonical tables by name (Ibis, pandas or
+        Arrow); ``order_lines`` is required, the others are used when present (a pool whose
+        table or column is absent is skipped with a note).
     settings
         The ``cost_to_serve:`` section; default pools when ``None``.
     as_of
@@ -433,6 +434,7 @@ def cost_to_serve(
     revenue but carry no order, line, unit or rush-line costs. ``warnings`` flag results the
     user must check (see `supplyseg.analytics.cts_checks`).
     """
+    tables = canonical_tables(tables)
     if "order_lines" not in tables:
         raise DataContractError(
             "cost_to_serve: tables has no order_lines; allowed: a mapping of canonical table"

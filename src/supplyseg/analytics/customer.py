@@ -51,6 +51,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
@@ -73,6 +74,7 @@ from supplyseg.analytics.otif import (
     _with_otif_flags,
 )
 from supplyseg.config.customer import ChannelSettings, CustomerSettings, RfmSegmentRule
+from supplyseg.data.frames import canonical_tables
 from supplyseg.errors import ConfigError, DataContractError
 
 __all__ = [
@@ -336,17 +338,19 @@ def _last_order_date(lines: ir.Table) -> date:
 
 
 def customer_metrics(
-    tables: Mapping[str, ir.Table],
+    tables: Any,
     settings: CustomerSettings | None = None,
     as_of: date | None = None,
 ) -> CustomerMetricsResult:
     """One row per purchasing customer with RFM, churn, OTIF, DSO, channel and CLV metrics.
 
-    ``tables`` are the canonical Ibis tables (order_lines required, invoices optional) on one
-    backend. ``as_of`` defaults to the last order date. Steps whose inputs are absent are
-    skipped, their columns null, and a note says why. See the module docstring for definitions.
+    ``tables``: a `Dataset` (`supplyseg.load_frames`), or the canonical tables by name (Ibis,
+    pandas or Arrow; order_lines required, invoices optional). ``as_of`` defaults to the last
+    order date. Steps whose inputs are absent are skipped, their columns null, and a note says
+    why. See the module docstring for definitions.
     """
     settings = settings or CustomerSettings()
+    tables = canonical_tables(tables)
     if "order_lines" not in tables:
         raise DataContractError("order_lines: table missing; customer metrics need order lines")
     lines = tables["order_lines"]

@@ -315,12 +315,27 @@ def demand_series(
     *,
     start: dt.date | str | None = None,
     dense: bool = False,
-) -> ir.Table:
-    """Net demand per item and period as a long Ibis table ``(ids..., ds, y)``; ds = period start.
+) -> pd.DataFrame:
+    """Net demand per item and period as a long table ``(ids..., ds, y)``; ds = period start.
 
     Sparse by default (periods with lines only). ``dense=True`` adds the zero periods from each
     item's first period to the horizon end, ready for statsforecast; that table has
     items x periods rows, so prefer the sparse one for large data.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import supplyseg
+    >>> lines = pd.DataFrame({
+    ...     "order_id": ["o1", "o2", "o3", "o4", "o5", "o6"], "customer_id": ["c1"] * 6,
+    ...     "product_id": ["p1", "p1", "p2", "p3", "p1", "p2"],
+    ...     "order_date": pd.to_datetime(["2025-01-06", "2025-01-13", "2025-01-13",
+    ...                                   "2025-01-20", "2025-01-20", "2025-02-03"]),
+    ...     "quantity": [10, 12, 1, 1, 9, 6], "unit_price": [5.0, 5.0, 20.0, 3.0, 5.0, 20.0],
+    ... })
+    >>> series = supplyseg.demand_series(lines, bucket="week", dense=True)
+    >>> series[series["product_id"] == "p2"][["ds", "y"]].astype(str).values.tolist()
+    [['2025-01-13', '1.0'], ['2025-01-20', '0.0'], ['2025-01-27', '0.0'], ['2025-02-03', '6.0']]
     """
     b = check_bucket(bucket)
     p, end = in_horizon(prepared(data, grain), start, horizon_end)
@@ -335,12 +350,15 @@ def demand_series(
         schema={"_p": "int64", "ds": "date"},
     )
     if not dense:
-        return per.join(cal, "_p").select(*p.ids, "ds", "y").order_by([*p.ids, "ds"])
+        sparse = per.join(cal, "_p").select(*p.ids, "ds", "y").order_by([*p.ids, "ds"])
+        frame: pd.DataFrame = sparse.to_pandas()
+        return frame
     first = per.group_by(list(p.ids)).aggregate(_f=per._p.min())
     grid = first.join(cal, [first._f <= cal._p]).select(*p.ids, "_p", "ds")
     full = null_safe_join(grid, per, [*p.ids, "_p"], how="left")
     out = full.select(*p.ids, "ds", y=full.y.fill_null(0.0))
-    return out.order_by([*p.ids, "ds"])
+    dense_frame: pd.DataFrame = out.order_by([*p.ids, "ds"]).to_pandas()
+    return dense_frame
 
 
 def demand_profile(
@@ -361,6 +379,23 @@ def demand_profile(
     default to revenue ABC (quantity for a long table, which has no prices).
     ``lifecycle=False`` / ``seasonality=False`` leave out those columns (and their cost;
     seasonality needs a query of its own). Seasonality needs the lifecycle.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import supplyseg
+    >>> lines = pd.DataFrame({
+    ...     "order_id": ["o1", "o2", "o3", "o4", "o5", "o6"], "customer_id": ["c1"] * 6,
+    ...     "product_id": ["p1", "p1", "p2", "p3", "p1", "p2"],
+    ...     "order_date": pd.to_datetime(["2025-01-06", "2025-01-13", "2025-01-13",
+    ...                                   "2025-01-20", "2025-01-20", "2025-02-03"]),
+    ...     "quantity": [10, 12, 1, 1, 9, 6], "unit_price": [5.0, 5.0, 20.0, 3.0, 5.0, 20.0],
+    ... })
+    >>> profile = supplyseg.demand_profile(lines, bucket="week")
+    >>> profile[["product_id", "abc_class", "xyz_class"]].values.tolist()
+    [['p1', 'A', 'Y'], ['p2', 'A', 'Z'], ['p3', 'C', 'Z']]
+    >>> profile["pattern"].tolist()
+    ['intermittent', 'lumpy', 'insufficient_history']
     """
     b = check_bucket(bucket)
     p, e = in_horizon(prepared(data, grain), start, end)
@@ -389,6 +424,21 @@ def abc_class(
 
     Returns the item measures, ``share``, ``cum_share``, ``rank``, ``abc_class`` and, with
     several measures, ``abc_<measure>``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import supplyseg
+    >>> lines = pd.DataFrame({
+    ...     "order_id": ["o1", "o2", "o3", "o4", "o5", "o6"], "customer_id": ["c1"] * 6,
+    ...     "product_id": ["p1", "p1", "p2", "p3", "p1", "p2"],
+    ...     "order_date": pd.to_datetime(["2025-01-06", "2025-01-13", "2025-01-13",
+    ...                                   "2025-01-20", "2025-01-20", "2025-02-03"]),
+    ...     "quantity": [10, 12, 1, 1, 9, 6], "unit_price": [5.0, 5.0, 20.0, 3.0, 5.0, 20.0],
+    ... })
+    >>> abc = supplyseg.abc_class(lines, "revenue", (0.8, 0.95))
+    >>> abc[["product_id", "revenue", "abc_class"]].values.tolist()
+    [['p1', 155.0, 'A'], ['p2', 140.0, 'A'], ['p3', 3.0, 'C']]
     """
     p, _ = in_horizon(prepared(data, grain), start, end)
     s = _settings(
@@ -414,7 +464,23 @@ def xyz_class(
     start: dt.date | str | None = None,
     end: dt.date | str | None = None,
 ) -> pd.DataFrame:
-    """XYZ class per item from the coefficient of variation of its bucketed net demand."""
+    """XYZ class per item from the coefficient of variation of its bucketed net demand.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import supplyseg
+    >>> lines = pd.DataFrame({
+    ...     "order_id": ["o1", "o2", "o3", "o4", "o5", "o6"], "customer_id": ["c1"] * 6,
+    ...     "product_id": ["p1", "p1", "p2", "p3", "p1", "p2"],
+    ...     "order_date": pd.to_datetime(["2025-01-06", "2025-01-13", "2025-01-13",
+    ...                                   "2025-01-20", "2025-01-20", "2025-02-03"]),
+    ...     "quantity": [10, 12, 1, 1, 9, 6], "unit_price": [5.0, 5.0, 20.0, 3.0, 5.0, 20.0],
+    ... })
+    >>> xyz = supplyseg.xyz_class(lines, (0.5, 1.0), bucket="week")
+    >>> xyz[["product_id", "xyz_class"]].values.tolist(), round(float(xyz["cv"].iloc[0]), 3)
+    ([['p1', 'Y'], ['p2', 'Z'], ['p3', 'Z']], 0.831)
+    """
     b = check_bucket(bucket)
     p, e = in_horizon(prepared(data, grain), start, end)
     s = _settings(
@@ -438,7 +504,23 @@ def demand_pattern(
     start: dt.date | str | None = None,
     end: dt.date | str | None = None,
 ) -> pd.DataFrame:
-    """Syntetos–Boylan–Croston demand pattern per item from ADI and CV² of its demand sizes."""
+    """Syntetos–Boylan–Croston demand pattern per item from ADI and CV² of its demand sizes.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import supplyseg
+    >>> lines = pd.DataFrame({
+    ...     "order_id": ["o1", "o2", "o3", "o4", "o5", "o6"], "customer_id": ["c1"] * 6,
+    ...     "product_id": ["p1", "p1", "p2", "p3", "p1", "p2"],
+    ...     "order_date": pd.to_datetime(["2025-01-06", "2025-01-13", "2025-01-13",
+    ...                                   "2025-01-20", "2025-01-20", "2025-02-03"]),
+    ...     "quantity": [10, 12, 1, 1, 9, 6], "unit_price": [5.0, 5.0, 20.0, 3.0, 5.0, 20.0],
+    ... })
+    >>> sbc = supplyseg.demand_pattern(lines, bucket="week")
+    >>> sbc[["product_id", "pattern"]].values.tolist()
+    [['p1', 'intermittent'], ['p2', 'lumpy'], ['p3', 'insufficient_history']]
+    """
     b = check_bucket(bucket)
     p, e = in_horizon(prepared(data, grain), start, end)
     s = _settings(
@@ -516,7 +598,7 @@ def demand_outputs(
             "revenue",
         )
         notes.append(
-            f"demand: ABC measure margin skipped (order_lines has no unit_cost); classed by"
+            f"ABC measure margin skipped (order_lines has no unit_cost); classed by"
             f" {', '.join(kept)}"
         )
         weights = s.abc_weights

@@ -37,7 +37,8 @@ from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from supplyseg.data.contract import TABLES
+from supplyseg.config.messages import validation_message
+from supplyseg.contract import TABLES
 from supplyseg.errors import ConfigError
 
 __all__ = [
@@ -362,18 +363,6 @@ class CostToServeSettings(_Model):
         return self
 
 
-def _lookup(raw: Any, loc: tuple[int | str, ...]) -> Any:
-    cur = raw
-    for p in loc:
-        in_map = isinstance(cur, Mapping) and p in cur
-        in_list = isinstance(cur, list) and isinstance(p, int) and p < len(cur)
-        if in_map or in_list:
-            cur = cur[p]
-        else:
-            return None
-    return cur
-
-
 def cost_to_serve_settings(
     raw: Mapping[str, Any] | None, *, origin: str = "supplyseg.yaml"
 ) -> CostToServeSettings:
@@ -390,18 +379,11 @@ def cost_to_serve_settings(
     try:
         return CostToServeSettings.model_validate(raw)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = tuple(p for p in err["loc"] if not str(p).startswith("function-"))
-        where = ".".join(["cost_to_serve", *(str(p) for p in loc)])
-        value = _lookup(raw, loc)
-        shown = "" if value is None or isinstance(value, Mapping) else f" (value {value!r})"
-        msg = err["msg"].removeprefix("Value error, ")
-        if msg.startswith("."):  # a validator that knows a deeper path than pydantic's loc
-            deeper, _, msg = msg.partition(": ")
-            where += deeper
-            shown = ""  # the deeper validator's message names the value itself
-        more = f" [+{exc.error_count() - 1} more]" if exc.error_count() > 1 else ""
-        raise ConfigError(f"{origin}: {where}{shown}: {msg}{more}") from None
+        raise ConfigError(
+            validation_message(
+                exc, raw, origin=origin, model=CostToServeSettings, prefix="cost_to_serve"
+            )
+        ) from None
 
 
 # Per driver, the pool fields besides ``rate`` whose values are assumptions.

@@ -52,6 +52,7 @@ from pydantic import (
 
 from supplyseg.config.allocation import AllocationRule
 from supplyseg.config.customer import DEFAULT_RFM_SEGMENTS, RfmSettings
+from supplyseg.config.messages import validation_message
 from supplyseg.config.optimise import OptimiseSettings
 from supplyseg.errors import ConfigError
 
@@ -562,18 +563,6 @@ def resolve_order_rules(
     return merged, "policies.customer_default"
 
 
-def _lookup(raw: Any, loc: tuple[int | str, ...]) -> Any:
-    cur = raw
-    for p in loc:
-        in_map = isinstance(cur, Mapping) and p in cur
-        in_list = isinstance(cur, list | tuple) and isinstance(p, int) and p < len(cur)
-        if in_map or in_list:
-            cur = cur[p]
-        else:
-            return None
-    return cur
-
-
 def policy_settings(
     raw: Mapping[str, Any] | None, *, origin: str = "supplyseg.yaml"
 ) -> PolicySettings:
@@ -593,15 +582,6 @@ def policy_settings(
     try:
         return PolicySettings.model_validate(raw)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = tuple(p for p in err["loc"] if not str(p).startswith("function-"))
-        where = ".".join(["policies", *(str(p) for p in loc)])
-        value = _lookup(raw, loc)
-        shown = "" if value is None or isinstance(value, Mapping) else f" (value {value!r})"
-        msg = err["msg"].removeprefix("Value error, ")
-        if msg.startswith("."):  # a validator that knows a deeper path than pydantic's loc
-            deeper, _, msg = msg.partition(": ")
-            where += deeper
-            shown = ""
-        more = f" [+{exc.error_count() - 1} more]" if exc.error_count() > 1 else ""
-        raise ConfigError(f"{origin}: {where}{shown}: {msg}{more}") from None
+        raise ConfigError(
+            validation_message(exc, raw, origin=origin, model=PolicySettings, prefix="policies")
+        ) from None

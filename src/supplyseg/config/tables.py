@@ -17,7 +17,7 @@ from pydantic import (
     model_validator,
 )
 
-from supplyseg.data.contract import TABLES
+from supplyseg.contract import TABLES
 from supplyseg.errors import ConfigError
 
 __all__ = ["MAPPING_TAGS", "DerivedColumn", "RowRule", "Source", "check_source", "number_text"]

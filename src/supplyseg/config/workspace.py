@@ -17,6 +17,7 @@ from supplyseg.config.customer import CustomerSettings
 from supplyseg.config.demand import DemandSettings
 from supplyseg.config.erp import ErpSettings
 from supplyseg.config.forecast import ForecastSettings
+from supplyseg.config.messages import validation_message
 from supplyseg.config.monitoring import MonitoringSettings
 from supplyseg.config.policy import PolicySettings
 from supplyseg.config.scenario import ScenarioSettings
@@ -24,7 +25,7 @@ from supplyseg.config.segmentation import SegmentationSettings
 from supplyseg.config.simulation import SimulationSettings
 from supplyseg.config.supplier import SupplierSettings
 from supplyseg.config.tables import MAPPING_TAGS, DerivedColumn, RowRule, Source, check_source
-from supplyseg.data.contract import TABLES
+from supplyseg.contract import TABLES
 from supplyseg.errors import ConfigError
 
 __all__ = [
@@ -149,25 +150,6 @@ class Workspace(_Model):
         return self.output_dir if self.output_dir.is_absolute() else self.root / self.output_dir
 
 
-def _loc(loc: tuple[int | str, ...]) -> str:
-    # pydantic adds the validator's name to the location of model-level errors, and the branch
-    # of a tagged union; drop them.
-    return ".".join(
-        str(p) for p in loc if not str(p).startswith("function-") and p not in MAPPING_TAGS
-    )
-
-
-def _lookup(raw: Any, loc: tuple[int | str, ...]) -> Any:
-    cur = raw
-    for p in (p for p in loc if p not in MAPPING_TAGS):
-        in_dict = isinstance(cur, dict) and p in cur
-        in_list = isinstance(cur, list) and isinstance(p, int) and p < len(cur)
-        if not (in_dict or in_list):
-            return None
-        cur = cur[p]
-    return cur
-
-
 def workspace_from_dict(raw: Any, *, root: Path, origin: str) -> Workspace:
     """Validate a parsed YAML mapping into a `Workspace`; errors name the YAML path and value."""
     if not isinstance(raw, dict):
@@ -178,17 +160,9 @@ def workspace_from_dict(raw: Any, *, root: Path, origin: str) -> Workspace:
     try:
         return Workspace.model_validate({**raw, "root": root})
     except ValidationError as exc:
-        err = exc.errors()[0]
-        where = _loc(err["loc"]) or "(top level)"
-        value = _lookup(raw, err["loc"])
-        shown = "" if value is None or isinstance(value, dict) else f" (value {value!r})"
-        msg = err["msg"].removeprefix("Value error, ")
-        if msg.startswith("."):  # a validator that knows a deeper path than pydantic's loc
-            deeper, _, msg = msg.partition(": ")
-            where += deeper
-        more = f" [+{exc.error_count() - 1} more]" if exc.error_count() > 1 else ""
-        fix = "" if "fix:" in msg else f"; fix: correct {where} in the workspace file"
-        raise ConfigError(f"{origin}: {where}{shown}: {msg}{fix}{more}") from None
+        raise ConfigError(
+            validation_message(exc, raw, origin=origin, model=Workspace, skip=MAPPING_TAGS)
+        ) from None
 
 
 class _DuplicateKeysError(Exception):
@@ -249,7 +223,19 @@ def _read_yaml(text: str) -> Any:
 
 
 def load_workspace(path: str | Path) -> Workspace:
-    """Load ``supplyseg.yaml`` from a folder or a file path."""
+    """Load ``supplyseg.yaml`` from a folder or a file path.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import supplyseg
+    >>> from supplyseg.data.samples import demo_workspace
+    >>> folder = tempfile.mkdtemp()
+    >>> _ = demo_workspace(folder)  # a synthetic company's data and its supplyseg.yaml
+    >>> workspace = supplyseg.load_workspace(folder)
+    >>> sorted(workspace.data)[:3], workspace.analysis.bucket
+    (['customers', 'inventory', 'invoices'], 'week')
+    """
     p = Path(path)
     file = p / CONFIG_FILE if p.is_dir() else p
     if not file.exists():

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -339,11 +339,16 @@ def load_table(
     analysis: Analysis,
     path: Any,
     loaded: dict[str, ir.Table],
+    rows: SourceRows | None = None,
 ) -> tuple[ir.Table, pd.DataFrame, TableAccount, list[str]]:
-    """Read, map, type and check one table; returns (loaded, rejects, account, notes)."""
+    """Read, map, type and check one table; returns (loaded, rejects, account, notes).
+
+    ``rows``: the table's rows already in memory (a data frame's; `supplyseg.load_frames`),
+    checked exactly as a file's; ``path`` then only names them in messages.
+    """
     started = time.perf_counter()
     spec = TABLES[table]
-    rows = read_source(Path(path), source)
+    rows = read_source(Path(path), source) if rows is None else rows
     arrow = rows.table
     present = [c for c in arrow.column_names if c != ROW_NUMBER]
     mapping = parse.source_mapping(spec, source, present, str(path))
@@ -577,12 +582,15 @@ def load_dataset(
     con: BaseBackend,
     progress: Callable[[str], None] | None = None,
     rejects_path: Path | None = None,
+    frames: Mapping[str, SourceRows] | None = None,
 ) -> Dataset:
     """Load every table the workspace names, in reference order; collect rejects and accounts.
 
     When no order line survives validation, writes the rejects to ``rejects_path`` (if given)
-    and raises `DataContractError` pointing there.
+    and raises `DataContractError` pointing there. A table in ``frames`` is taken from there
+    instead of its file (see `supplyseg.data.frames.load_frames`).
     """
+    frames = frames or {}
     tables: dict[str, ir.Table] = {}
     accounts: dict[str, TableAccount] = {}
     reject_parts: list[pd.DataFrame] = []
@@ -597,8 +605,9 @@ def load_dataset(
             name,
             workspace.data[name],
             workspace.analysis,
-            workspace.source_path(name),
+            workspace.data[name].path if name in frames else workspace.source_path(name),
             tables,
+            frames.get(name),
         )
         tables[name] = good
         accounts[name] = account

@@ -30,7 +30,7 @@ import pyarrow.parquet as pq
 from supplyseg.config import Source
 from supplyseg.errors import DataContractError
 
-__all__ = ["ROW_NUMBER", "BadRow", "SourceRows", "read_source"]
+__all__ = ["ROW_NUMBER", "BadRow", "SourceRows", "arrow_rows", "read_source"]
 
 ROW_NUMBER = "row_number"
 # Internal names of header-less columns: never a real header, never mapped.
@@ -328,20 +328,29 @@ def _read_xlsx(path: Path, sheet: str | None) -> SourceRows:
 
 
 def _read_parquet(path: Path) -> SourceRows:
-    table = pq.read_table(path)
-    # pandas writes nanosecond timestamps, which Spark cannot read back; days need no more
-    # than microseconds.
+    return arrow_rows(pq.read_table(path), str(path))
+
+
+def arrow_rows(table: pa.Table, origin: str) -> SourceRows:
+    """An Arrow table (a Parquet file's, or a data frame's) as numbered rows for the loader.
+
+    Typed values stay as they are, but for what the engines cannot take: nanosecond
+    timestamps (pandas writes them; Spark cannot read them back, and days need no more than
+    microseconds) and dictionary-encoded columns (pandas categoricals), decoded.
+    """
     for i, f in enumerate(table.schema):
+        if pa.types.is_dictionary(f.type):
+            table = table.set_column(i, f.name, pc.cast(table[i], f.type.value_type))
+            f = table.schema.field(i)
         if pa.types.is_timestamp(f.type) and f.type.unit == "ns":
             us = pa.timestamp("us", tz=f.type.tz)
             table = table.set_column(i, f.name, pc.cast(table[i], us, safe=False))
     names = table.column_names
     dups = sorted({n for n in names if names.count(n) > 1})
     if dups:
-        raise _fail(
-            path,
-            f"duplicate column name(s) {dups} (which one to read is ambiguous)",
-            "write the file with distinct column names",
+        raise DataContractError(
+            f"{origin}: duplicate column name(s) {dups} (which one to read is ambiguous); fix:"
+            " give the columns distinct names"
         )
     return SourceRows(_numbered(table, np.arange(1, table.num_rows + 1)))
 

@@ -366,6 +366,19 @@ def stock_mix(
     ``uniform_safety_stock_value`` (every item of positive weight at one common target giving
     the same aggregate), ``uniform_cost_ratio`` (uniform / optimised value; 1 when both are 0),
     ``target_fill_rate``, ``budget``, ``unit_cost_unknown_items``, ``unit_cost_assumed``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import supplyseg
+    >>> items = pd.DataFrame({
+    ...     "item_id": ["a", "b"], "demand_mean": [100.0, 10.0], "demand_std": [30.0, 8.0],
+    ...     "lead_time": [2.0, 2.0], "lead_time_std": [0.0, 0.0],
+    ...     "order_quantity": [200.0, 20.0], "unit_cost": [1.0, 50.0], "weight": [1000.0, 5000.0],
+    ... })
+    >>> mix = supplyseg.stock_mix(items, target_fill_rate=0.98)
+    >>> mix["safety_stock"].round(1).tolist(), round(mix.attrs["uniform_cost_ratio"], 3)
+    ([58.0, 15.5], 1.012)
     """
     if (target_fill_rate is None) == (budget is None):
         raise PolicyError(
@@ -424,6 +437,19 @@ def stock_to_service_frontier(items: pd.DataFrame, targets: Sequence[float]) -> 
     target with the same aggregate; inventory value adds the cycle stock ``unit_cost * Q / 2``.
     Values use the assumed cost for items of unknown cost (see the module notes). ``items`` as
     in `stock_mix`; ``targets`` in (0, 1).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import supplyseg
+    >>> items = pd.DataFrame({
+    ...     "item_id": ["a", "b"], "demand_mean": [100.0, 10.0], "demand_std": [30.0, 8.0],
+    ...     "lead_time": [2.0, 2.0], "lead_time_std": [0.0, 0.0],
+    ...     "order_quantity": [200.0, 20.0], "unit_cost": [1.0, 50.0], "weight": [1000.0, 5000.0],
+    ... })
+    >>> frontier = supplyseg.stock_to_service_frontier(items, [0.95, 0.98])
+    >>> frontier[["optimised_ss_value", "uniform_ss_value"]].round(0).values.tolist()
+    [[553.0, 564.0], [831.0, 841.0]]
     """
     t = list(targets)
     if not t:

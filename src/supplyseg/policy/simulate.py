@@ -312,13 +312,16 @@ def policy_simulation(
     buckets: int = 26,
     start: date | str | pd.Timestamp | None = None,
     bucket: str | None = None,
+    horizon_end: date | str | pd.Timestamp | None = None,
 ) -> pd.DataFrame:
     """Replay ``buckets`` periods of actual net demand against each stocked item's policy.
 
     ``history``: ``unique_id, ds, y`` (sparse; ``ds`` the period start); ``start``: the first
     period of the window (default: `window_start` of ``history``, i.e. the window ends with
-    its last period); ``bucket``: default the policies' ``bucket`` column. Returns one row per
-    stocked item in `SIMULATION_COLUMNS` (conventions: the module docstring).
+    its last period); ``bucket``: default the policies' ``bucket`` column; ``horizon_end``:
+    the last period the data covers (a sparse history ends at its last demand, which may be
+    earlier: the periods after it had none). Returns one row per stocked item in
+    `SIMULATION_COLUMNS` (conventions: the module docstring).
     """
     require_columns("policies", policies, list(_POLICY_NEEDS))
     require_columns("history", history, ["unique_id", "ds", "y"])
@@ -327,8 +330,10 @@ def policy_simulation(
     bucket = _bucket_of(policies, bucket)
     ds = _dates(history)
     first = _window_start(ds, buckets, bucket, None) if start is None else pd.Timestamp(start)
-    if len(history):
-        last = pd.Timestamp(ds.max())
+    if len(history) or horizon_end is not None:
+        last = max(
+            pd.Timestamp(x) for x in (ds.max() if len(ds) else None, horizon_end) if x is not None
+        )
         end = _shift(first, buckets - 1, bucket)
         if _offset(pd.Series([last]), end, bucket)[0] < 0:
             raise DataContractError(

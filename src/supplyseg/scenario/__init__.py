@@ -2,9 +2,9 @@
 monitoring with alerts.
 
 Modules: `supplyseg.scenario.overlay` (``scenarios/<name>.yaml`` over the workspace),
-`supplyseg.scenario.adjust` (what a scenario and the overrides change in the policy inputs),
+`supplyseg.policy.adjust` (what a scenario and the overrides change in the policy inputs),
 `supplyseg.scenario.compare` (the comparison table and page), `supplyseg.scenario.approval`
-(draft -> approved -> published -> retired), `supplyseg.scenario.overrides` (``overrides.csv``)
+(draft -> approved -> published -> retired), `supplyseg.policy.overrides` (``overrides.csv``)
 and `supplyseg.scenario.monitor` (alerts). Nothing is imported here: the pipeline imports the
 adjustments, and the comparison imports the pipeline.
 """

@@ -160,6 +160,21 @@ def compare_scenarios(
 
     Runs a scenario (without the report) when it has no run from its current configuration,
     or every one with ``rerun``. The base's own rows have delta 0.
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import supplyseg
+    >>> from supplyseg.data.synth import synth_company, write_workspace
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = write_workspace(synth_company(customers=40, products=20, lines=2000), folder)
+    >>> _ = (folder / "scenarios").mkdir()
+    >>> _ = (folder / "scenarios" / "less_demand.yaml").write_text(
+    ...     "scenario: {demand_change_pct: {all: -20}}"
+    ... )
+    >>> table = supplyseg.compare_scenarios(folder, "base", ["less_demand"])
+    >>> row = table.query("segment == 'all' and metric == 'safety_stock_value'")
+    >>> float(row.set_index("scenario").loc["less_demand", "delta"]) < 0
+    True
     """
     if isinstance(scenarios, str):
         scenarios = [scenarios]

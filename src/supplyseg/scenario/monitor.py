@@ -33,9 +33,9 @@ import pandas as pd
 
 from supplyseg.config import Workspace
 from supplyseg.config.monitoring import SEVERITIES
+from supplyseg.policy.overrides import OVERRIDES_FILE, read_overrides
 from supplyseg.runs import require_complete, run_path
 from supplyseg.scenario.approval import last_released
-from supplyseg.scenario.overrides import OVERRIDES_FILE, read_overrides
 
 __all__ = ["ALERT_COLUMNS", "Monitoring", "alerts_at_or_above", "monitor_alerts"]
 

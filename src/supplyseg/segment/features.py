@@ -17,17 +17,25 @@ returns rather than buying behaviour):
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
+from supplyseg.data.frames import order_lines_table
+
 __all__ = ["customer_behaviour"]
 
 
-def customer_behaviour(lines: ir.Table, horizon_end: dt.date | None = None) -> pd.DataFrame:
-    """One row per customer with the buying-behaviour features listed in the module docstring."""
+def customer_behaviour(lines: Any, horizon_end: dt.date | None = None) -> pd.DataFrame:
+    """One row per customer with the buying-behaviour features listed in the module docstring.
+
+    ``lines``: the order lines, or a `Dataset` / mapping holding them (see
+    `supplyseg.data.frames.canonical_tables`).
+    """
+    lines = order_lines_table(lines)
     t = lines.filter(~lines.is_credit_note)
     value = t.quantity * t.unit_price
     extra: dict[str, ir.Value] = {}

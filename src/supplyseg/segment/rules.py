@@ -19,14 +19,12 @@ from supplyseg.config.segmentation import Condition, RuleScheme, SegmentRule
 from supplyseg.errors import ConfigError
 
 __all__ = [
-    "SEGMENT_COLUMNS",
     "apply_rules",
     "condition_mask",
     "unreachable_rules",
     "validate_scheme",
 ]
 
-SEGMENT_COLUMNS = ("scheme", "segment", "rule", "explanation")
 DEFAULT_RULE = "default"
 
 

@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
+from supplyseg.config.messages import validation_message
 from supplyseg.errors import ServiceError
 from supplyseg.policy.document import PolicyVersion
 from supplyseg.service.models import (
@@ -63,12 +64,14 @@ def policy_document(policy: PolicyVersion | dict[str, Any]) -> PolicyVersion:
     try:
         return PolicyVersion.model_validate(policy)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        more = f" [+{exc.error_count() - 1} more]" if exc.error_count() > 1 else ""
         raise ServiceError(
-            f"policy document: {where}: {err['msg']}{more}; fix the document (see"
-            " supplyseg.policy.document.PolicyVersion)"
+            validation_message(
+                exc,
+                policy,
+                origin="policy document",
+                model=PolicyVersion,
+                fix="correct the document (see supplyseg.policy.document.PolicyVersion)",
+            )
         ) from None
 
 

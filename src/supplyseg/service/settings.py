@@ -1,7 +1,8 @@
 """Service settings, read from ``SUPPLYSEG_*`` environment variables into one `Settings` model.
 
-pydantic-settings is not a dependency: `Settings.from_env` maps the variables by hand, and
-pydantic validates them (a bad value raises `ConfigError` naming the variable).
+A pydantic-settings model: each field reads ``SUPPLYSEG_<FIELD>`` (any case); keyword
+arguments win over the environment. `Settings.from_env` turns a bad value into a `ConfigError`
+naming the variable and the value.
 
 The database has no default: the service never creates a file wherever it happens to be
 imported or started. ``SUPPLYSEG_DB_URL`` (or ``db_url=``) must name one, else `from_env` raises
@@ -36,12 +37,12 @@ variable                                meaning                                 
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from supplyseg.config.messages import validation_message
 from supplyseg.errors import ConfigError, ServiceError
 from supplyseg.service.schemas import LIMIT_CEILING, MAX_QUANTITY, MAX_UNIT_PRICE
 
@@ -50,25 +51,39 @@ __all__ = ["ENV_PREFIX", "Settings"]
 ENV_PREFIX = "SUPPLYSEG_"
 
 
-class Settings(BaseModel):
+class Settings(BaseSettings):
     """Everything the service reads from its environment."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Other SUPPLYSEG_* variables (e.g. the tests' SUPPLYSEG_TEST_PG_URL) are not settings and
+    # are ignored; a keyword argument the model does not know is an error.
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", frozen=True)
 
-    db_url: str = Field(min_length=1)
-    max_body_bytes: int = Field(1_048_576, gt=0)
-    max_batch_orders: int = Field(1000, gt=0)
-    db_pool_size: int | None = Field(None, gt=0, description="None: 1 for SQLite, else 5.")
-    db_pool_timeout_s: float = Field(30.0, gt=0)
-    sqlite_busy_timeout_ms: int = Field(10_000, ge=0)
+    db_url: str = Field(min_length=1, description="SQLAlchemy URL of the service database.")
+    max_body_bytes: int = Field(1_048_576, gt=0, description="Larger request bodies get 413.")
+    max_batch_orders: int = Field(1000, gt=0, description="Orders per batch or CSV request.")
+    db_pool_size: int | None = Field(
+        None, gt=0, description="Connections per process; None: 1 for SQLite, else 5."
+    )
+    db_pool_timeout_s: float = Field(30.0, gt=0, description="Wait for a connection before 503.")
+    sqlite_busy_timeout_ms: int = Field(
+        10_000, ge=0, description="Wait for another process's SQLite write lock."
+    )
     # FULL: an acknowledged order survives a power cut, not only a crash of the process
     # (bench/service.py: the cost is in README.md).
-    sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
-    api_key_cache_s: float = Field(5.0, ge=0)
-    migrate_on_start: bool = True
+    sqlite_synchronous: Literal["FULL", "NORMAL"] = Field(
+        "FULL", description="FULL: a commit survives power loss; NORMAL: only a process crash."
+    )
+    api_key_cache_s: float = Field(
+        5.0, ge=0, description="Seconds a valid API key is trusted without a database read."
+    )
+    migrate_on_start: bool = Field(True, description="Upgrade the schema when the app starts.")
     # Plausibility limits of a line, not business rules: beyond them is a typo or an attack.
-    max_quantity: float = Field(MAX_QUANTITY, gt=0, le=LIMIT_CEILING)
-    max_unit_price: float = Field(MAX_UNIT_PRICE, gt=0, le=LIMIT_CEILING)
+    max_quantity: float = Field(
+        MAX_QUANTITY, gt=0, le=LIMIT_CEILING, description="Largest quantity of one order line."
+    )
+    max_unit_price: float = Field(
+        MAX_UNIT_PRICE, gt=0, le=LIMIT_CEILING, description="Largest unit price of one line."
+    )
 
     @property
     def is_sqlite(self) -> bool:
@@ -83,27 +98,29 @@ class Settings(BaseModel):
         return 1 if self.is_sqlite else 5
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
-        """Settings from ``SUPPLYSEG_<FIELD>`` variables; ``overrides`` win over the environment."""
-        env = os.environ if environ is None else environ
-        raw: dict[str, object] = {}
-        for name in cls.model_fields:
-            key = ENV_PREFIX + name.upper()
-            if key in env:
-                raw[name] = env[key]
-        raw.update(overrides)
-        if raw.get("db_url") is None:
-            raise ServiceError(
-                f"no service database: {ENV_PREFIX}DB_URL is not set; fix: set it (or pass"
-                " db_url=, or --db on the command line) to sqlite:////path/to/service.db or"
-                " postgresql+psycopg://user:pw@host/db"
-            )
+    def from_env(cls, **overrides: object) -> Settings:
+        """Settings from ``SUPPLYSEG_<FIELD>`` variables; ``overrides`` win over the environment.
+
+        A missing database is a `ServiceError`, a bad value a `ConfigError` naming the variable.
+        """
+        given = {k: v for k, v in overrides.items() if v is not None}
         try:
-            return cls.model_validate(raw)
+            return cls(**given)  # type: ignore[arg-type]
         except ValidationError as exc:
-            err = exc.errors()[0]
-            field = str(err["loc"][0]) if err["loc"] else "?"
+            if any(e["type"] == "missing" and e["loc"] == ("db_url",) for e in exc.errors()):
+                raise ServiceError(
+                    f"no service database: {ENV_PREFIX}DB_URL is not set; fix: set it (or pass"
+                    " db_url=, or --db on the command line) to sqlite:////path/to/service.db or"
+                    " postgresql+psycopg://user:pw@host/db"
+                ) from None
+            inputs = {str(e["loc"][0]): e["input"] for e in exc.errors() if e["loc"]}
             raise ConfigError(
-                f"{ENV_PREFIX}{field.upper()}={raw.get(field)!r}: {err['msg']};"
-                " fix the environment variable"
+                validation_message(
+                    exc,
+                    inputs,
+                    origin="service settings",
+                    model=cls,
+                    name=lambda field: f"{ENV_PREFIX}{field.upper()}",
+                    fix="correct the environment variable",
+                )
             ) from None

@@ -45,7 +45,6 @@ from supplyseg.policy.document import (
 from supplyseg.service.schemas import OrderIn, OrderLineIn
 
 __all__ = [
-    "REASON_CODES",
     "CompiledPolicy",
     "Finding",
     "OrderFacts",
@@ -53,24 +52,6 @@ __all__ = [
     "ValidationStatus",
     "validate_order",
 ]
-
-REASON_CODES = (
-    "unknown_customer",
-    "customer_inactive",
-    "channel_not_allowed",
-    "unknown_ship_to",
-    "requested_date_too_early",
-    "unknown_product",
-    "product_inactive",
-    "product_not_allowed_for_segment",
-    "product_not_allowed_for_channel",
-    "below_moq",
-    "not_order_multiple",
-    "price_out_of_tolerance",
-    "below_min_order_value",
-    "credit_limit_exceeded",
-    "duplicate_po",
-)
 
 ValidationStatus = Literal["accepted", "accepted_with_warnings", "exception"]
 

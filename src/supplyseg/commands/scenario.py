@@ -37,7 +37,8 @@ def scenario_run_cmd(
 
     Example: supplyseg scenario run ./acme high_service
     """
-    from supplyseg.cli import _user_errors, out
+    from supplyseg.commands import out
+    from supplyseg.commands import user_errors as _user_errors
 
     with _user_errors():
         from supplyseg.scenario.compare import scenario_run
@@ -63,7 +64,8 @@ def scenario_compare_cmd(
 
     Example: supplyseg scenario compare ./acme base high_service low_demand
     """
-    from supplyseg.cli import _user_errors, out
+    from supplyseg.commands import out
+    from supplyseg.commands import user_errors as _user_errors
 
     with _user_errors():
         from supplyseg.config import load_workspace
@@ -107,7 +109,8 @@ def approve_cmd(
 
     Example: supplyseg policy approve ./acme --by "A. Planner" --comment "S&OP 2026-03"
     """
-    from supplyseg.cli import _user_errors, out
+    from supplyseg.commands import out
+    from supplyseg.commands import user_errors as _user_errors
 
     with _user_errors():
         from supplyseg.config import load_workspace
@@ -128,7 +131,8 @@ def reject_cmd(
 
     Example: supplyseg policy reject ./acme --by "A. Planner" --comment "targets too high"
     """
-    from supplyseg.cli import _user_errors, out
+    from supplyseg.commands import out
+    from supplyseg.commands import user_errors as _user_errors
 
     with _user_errors():
         from supplyseg.config import load_workspace
@@ -144,7 +148,8 @@ def status_cmd(directory: WorkspaceDir) -> None:
 
     Example: supplyseg policy status ./acme
     """
-    from supplyseg.cli import _user_errors, out
+    from supplyseg.commands import out
+    from supplyseg.commands import user_errors as _user_errors
 
     with _user_errors():
         from supplyseg.config import load_workspace
@@ -173,7 +178,8 @@ def monitor(
 
     Example: supplyseg monitor ./acme
     """
-    from supplyseg.cli import _user_errors, out
+    from supplyseg.commands import out
+    from supplyseg.commands import user_errors as _user_errors
 
     with _user_errors():
         from supplyseg.config import load_workspace

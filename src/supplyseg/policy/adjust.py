@@ -24,7 +24,7 @@ import pandas as pd
 from supplyseg.config import Workspace
 from supplyseg.config.scenario import ChangePct
 from supplyseg.policy._codes import ITEM_KEY_SEP
-from supplyseg.scenario.overrides import Overrides
+from supplyseg.policy.overrides import Overrides
 
 __all__ = [
     "PolicyInputs",

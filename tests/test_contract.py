@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from supplyseg.data.contract import TABLES, require_columns, table_spec
+from supplyseg.contract import TABLES, require_columns, table_spec
 from supplyseg.errors import DataContractError
 
 
@@ -34,3 +34,10 @@ def test_every_key_column_is_required_but_the_derived_line_number() -> None:
         # line_no may be absent: the loader numbers an order's lines in file order.
         assert set(spec.key) - {"line_no"} <= set(spec.required), name
         assert set(spec.key) <= set(spec.names), name
+
+
+def test_the_data_package_re_exports_the_contract() -> None:
+    from supplyseg.data import contract as old_home
+
+    assert old_home.TABLES is TABLES
+    assert old_home.require_columns is require_columns
