@@ -1,0 +1,95 @@
+"""State shared by the steps of one run: the run folder, its tables and frames, timings."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from supplyseg.analytics.demand import demand_series
+from supplyseg.config import Workspace
+from supplyseg.data.load import Dataset
+from supplyseg.policy.assign import ITEM_KEY_SEP
+from supplyseg.policy.overrides import Overrides
+
+
+@dataclass
+class _Run:
+    """State shared by the steps of one run."""
+
+    workspace: Workspace
+    path: Path
+    run_id: str
+    dataset: Dataset
+    timings: dict[str, float]
+    outputs: dict[str, Path] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    facts: dict[str, Any] = field(default_factory=dict)
+    frames: dict[str, pd.DataFrame] = field(default_factory=dict)
+    previous: Path | None = None
+    overrides: Overrides = field(default_factory=Overrides.none)
+
+    def write(self, name: str, frame: pd.DataFrame) -> None:
+        """Write ``<name>.parquet`` into the run folder and keep the frame for later steps."""
+        path = self.path / f"{name}.parquet"
+        frame.to_parquet(path, index=False)
+        self.outputs[name] = path
+        self.frames[name] = frame
+
+    @property
+    def as_of(self) -> date:
+        """The analysis date: the horizon end if set, else the last order date loaded."""
+        if self.workspace.analysis.end:
+            return self.workspace.analysis.end
+        if "as_of" not in self.facts:
+            lines = self.dataset.tables["order_lines"]
+            last = lines.order_date.max().to_pyarrow().as_py()
+            self.facts["as_of"] = last if isinstance(last, date) else date.today()
+        value: date = self.facts["as_of"]
+        return value
+
+
+@contextmanager
+def _timed(timings: dict[str, float], name: str) -> Iterator[None]:
+    started = time.perf_counter()
+    yield
+    timings[name] = round(time.perf_counter() - started, 3)
+
+
+def _item_grain(r: _Run) -> list[str]:
+    """Policies are per product x location when locations are known, else per product."""
+    has_location = "demand_product_location" in r.frames
+    return ["product_id", "location_id"] if has_location else ["product_id"]
+
+
+def _history(r: _Run) -> pd.DataFrame:
+    """Net demand per item and bucket (sparse), with the policy step's ``unique_id``."""
+    if "history" not in r.frames:
+        grain = _item_grain(r)
+        series = demand_series(
+            r.dataset.tables["order_lines"],
+            grain,
+            r.workspace.analysis.bucket,
+            horizon_end=r.as_of,
+            start=r.workspace.analysis.start,
+        )
+        series["unique_id"] = _unique_ids(series, grain)
+        r.frames["history"] = series
+    return r.frames["history"]
+
+
+def _demand_table(r: _Run) -> pd.DataFrame | None:
+    """The demand profile at the policy grain (product x location, else product)."""
+    return r.frames.get("demand_" + "_".join(g.removesuffix("_id") for g in _item_grain(r)))
+
+
+def _unique_ids(frame: pd.DataFrame, grain: list[str]) -> pd.Series:
+    ids = frame[grain].astype(str)
+    return ids.agg(ITEM_KEY_SEP.join, axis=1) if len(grain) > 1 else ids[grain[0]]
