@@ -35,6 +35,7 @@ from supplyseg.service.routes import edi as edi_routes
 from supplyseg.service.routes import promise as promise_routes
 from supplyseg.service.security import PrincipalCache
 from supplyseg.service.settings import Settings
+from supplyseg.service.ui import mount_ui
 
 __all__ = ["create_app"]
 
@@ -132,4 +133,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     app.include_router(edi_routes.router)
     app.include_router(promise_routes.router)
+    mount_ui(app)  # the planner workbench at /ui (after the ApiError handler it wraps)
     return app
