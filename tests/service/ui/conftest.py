@@ -20,7 +20,8 @@ class Browser:
         self.client = client
 
     def get(self, path: str, **params: Any) -> Any:
-        return self.client.get(path, params=params)
+        # httpx replaces a query in ``path`` by ``params``, even an empty one
+        return self.client.get(path, params=params) if params else self.client.get(path)
 
     def csrf(self, path: str = "/ui/") -> str:
         """The CSRF token printed in the forms of ``path``."""

@@ -25,7 +25,7 @@ from supplyseg.service.resolution import resolve_exception
 from supplyseg.service.schemas import MAX_ID, ExceptionOut, OrderOut, ResolveIn
 from supplyseg.service.settings import Settings
 from supplyseg.service.ui.auth import UiUser, check_csrf, form_fields
-from supplyseg.service.ui.render import current_user, page, require
+from supplyseg.service.ui.render import PageError, current_user, page, require
 from supplyseg.service.views import exception_views, order_view
 
 __all__ = ["ExceptionFilter", "queue", "resolve_request", "router"]
@@ -38,6 +38,16 @@ ExceptionPath = Annotated[int, Path(ge=1, le=MAX_ID)]
 PAGE_ROWS = 200
 
 
+def _days(text: str) -> float:
+    try:
+        days = float(text)
+    except ValueError:
+        days = -1.0
+    if not 0 <= days <= 36_500:  # NaN fails here too
+        raise PageError(422, f"open at least (days): {text!r} is not a number of days >= 0")
+    return days
+
+
 class ExceptionFilter:
     """The queue's filters as given in the query string (empty = no filter)."""
 
@@ -46,12 +56,13 @@ class ExceptionFilter:
         segment: Field64 = None,
         customer: Field64 = None,
         reason: Field64 = None,
-        min_age_days: Annotated[float | None, Query(ge=0, le=36_500)] = None,
+        min_age_days: Annotated[str | None, Query(max_length=32)] = None,
     ) -> None:
         self.segment = segment or None
         self.customer = customer.strip() if customer and customer.strip() else None
         self.reason = reason or None
-        self.min_age_days = min_age_days
+        # An empty box is sent as "": no filter, not an error.
+        self.min_age_days = _days(min_age_days) if min_age_days else None
 
     def as_dict(self) -> dict[str, Any]:
         """The filters for the form (empty strings for none)."""
@@ -205,9 +216,11 @@ def resolve_request(form: dict[str, str], order: OrderOut) -> ResolveIn:
             if form.get(f"remove_{n}"):
                 removed.append(n)
                 continue
+            # A field the form did not send leaves the value as it is; an emptied price means
+            # "no price given" (the list price applies), an emptied quantity keeps the quantity.
             qty = _number(form.get(f"qty_{n}", ""))
-            price = _number(form.get(f"price_{n}", ""))
             qty = line.quantity if qty is None else qty
+            price = _number(form[f"price_{n}"]) if f"price_{n}" in form else line.unit_price
             if qty != line.quantity or price != line.unit_price:
                 changed.append(
                     {
