@@ -136,3 +136,15 @@ def test_the_api_keeps_its_json_errors(service: Any) -> None:
     answer = service.get("/orders/424242")
     assert answer.status_code == 404
     assert answer.json()["code"] == "not_found"
+
+
+def test_an_oversized_form_is_an_empty_one(service: Any, browser: Browser) -> None:
+    op = browser("operator")
+    fields = "&".join(f"f{i}=1" for i in range(6000))
+    answer = op.client.post(
+        "/ui/logout",
+        content=fields,
+        headers={"content-type": "application/x-www-form-urlencoded"},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 403  # no CSRF token: refused, not a crash
