@@ -78,11 +78,11 @@ def _segment(r: _Run) -> None:
         customers=customers,
         products=r.frames.get("demand_product"),
         pairs=r.frames.get("demand_customer_product"),
+        overridden=lambda table, entity: overridden_segments(table, entity, r.overrides),
     )
     r.write("customer_features", customers)
-    # Planner overrides replace the primary segment (the summary counts the computed one).
-    r.write("segments_customer", overridden_segments(result.customer, "customer", r.overrides))
-    r.write("segments_product", overridden_segments(result.product, "product", r.overrides))
+    r.write("segments_customer", result.customer)
+    r.write("segments_product", result.product)
     if len(result.customer_product):
         r.write("segments_customer_product", result.customer_product)
     r.write("segment_summary", result.summary)
