@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
@@ -75,6 +76,44 @@ def test_report_section_and_workbook_sheets(supplier_run: tuple[RunResult, pd.Da
     assert re.search(r"Landed-cost saving a year", html)
     book = openpyxl.load_workbook(result.path / "workbook.xlsx", read_only=True)
     assert {"supplier_metrics", "lead_times", "landed_cost"} <= set(book.sheetnames)
+
+
+def test_landed_cost_uses_each_products_own_policy_service_level(
+    supplier_run: tuple[RunResult, pd.DataFrame],
+) -> None:
+    result, _ = supplier_run
+    policies = pd.read_parquet(result.path / "policies.parquet")
+    lc = pd.read_parquet(result.path / "landed_cost.parquet")
+    # The oracle: per product, the demand-weighted cycle target of its stocked items
+    # (a fill-rate target runs at the policy's expected cycle service).
+    p = policies.assign(
+        level=np.where(
+            policies["service_type"] == "cycle",
+            policies["service_target"],
+            policies["expected_cycle_service"],
+        ).clip(0.5, 0.9999)
+    )
+    stocked = p[p["service_type"] != "none"]
+    weighted = stocked.groupby("product_id").apply(
+        lambda g: (
+            np.average(g["level"], weights=g["demand_mean"])
+            if g["demand_mean"].sum() > 0
+            else g["level"].mean()
+        ),
+        include_groups=False,
+    )
+    shown = lc.drop_duplicates("product_id").set_index("product_id")["service_level"]
+    both = shown.index.intersection(weighted.index)
+    assert len(both) > 10
+    np.testing.assert_allclose(shown[both], weighted[both], rtol=1e-12)
+    assert shown[both].nunique() > 1  # targets differ by segment, not one 95 % default
+    none = set(p.loc[p["service_type"] == "none", "product_id"]) - set(stocked["product_id"])
+    not_stocked = lc[lc["product_id"].isin(none)]
+    assert (not_stocked["safety_stock_carrying"] == 0).all()
+    assert not_stocked["service_level"].isna().all()
+    summary = result.manifest["summaries"]["supplier"]["landed_cost"]
+    assert summary["products_with_policy_service_level"] > 0
+    assert result.manifest["timings_seconds"]["landed_cost"] >= 0
 
 
 def test_without_purchase_orders_nothing_changes(tmp_path: Path) -> None:

@@ -94,13 +94,13 @@ def _segment(r: _Run) -> None:
 
 
 def _supplier(r: _Run) -> None:
-    """Lead times, supplier metrics and segments, landed cost (with purchase orders only)."""
+    """Lead times, supplier metrics and segments (with purchase orders only)."""
     if "purchase_orders" not in r.dataset.tables:
         return
     ws = r.workspace
     result = supplier_outputs(
         r.dataset.tables, ws.supplier, ws.policies, demand_product=r.frames.get("demand_product"),
-        bucket=ws.analysis.bucket,
+        bucket=ws.analysis.bucket, with_landed_cost=False,  # after the policy step (landed.py)
     )  # fmt: skip
     for name, frame in result.tables.items():
         r.write(name, frame)

@@ -2,7 +2,9 @@
 learned lead times handed to the inventory policies.
 
 `supplier_outputs` runs when the workspace provides ``purchase_orders`` (landed cost also needs
-``sourcing_options``) and returns the three output tables and the per-product lead times.
+``sourcing_options``) and returns the three output tables and the per-product lead times. In a
+run, landed cost comes after the policy step (`supplier_landed_cost`), so that each product's
+safety-stock carrying cost uses its own policy's service level (`policy_service_levels`).
 `products_with_learned_lead_times` puts those into the products table the policies read (mean
 and std from the product's current supplier where purchase history or the supplier's other
 receipts give them; the products column and the default stay where they do not), and
@@ -22,13 +24,17 @@ from supplyseg.analytics.lead_times import current_suppliers, lead_times, produc
 from supplyseg.analytics.supplier import supplier_metrics
 from supplyseg.config.policy import PolicySettings
 from supplyseg.config.supplier import SupplierSettings
+from supplyseg.data.contract import require_columns
 from supplyseg.segment.suppliers import supplier_segments
 
 __all__ = [
     "LEARNED_SOURCES",
+    "LandedCostResult",
     "SupplierResult",
     "policies_with_lead_time_source",
+    "policy_service_levels",
     "products_with_learned_lead_times",
+    "supplier_landed_cost",
     "supplier_outputs",
 ]
 
@@ -78,8 +84,12 @@ def supplier_outputs(
     *,
     demand_product: pd.DataFrame | None = None,
     bucket: str = "week",
+    with_landed_cost: bool = True,
 ) -> SupplierResult:
-    """The supplier step over loaded tables (``purchase_orders`` required)."""
+    """The supplier step over loaded tables (``purchase_orders`` required).
+
+    ``with_landed_cost=False`` leaves landed cost out: the pipeline computes it after the
+    policy step (`supplier_landed_cost`), with each product's own service level."""
     po = tables["purchase_orders"]
     products = tables.get("products")
     product_frame = products.to_pandas() if products is not None else None
@@ -118,17 +128,113 @@ def supplier_outputs(
         "segments": {str(k): float(v) for k, v in shares.items()},
         "lead_time_sources": {str(k): int(v) for k, v in counts.items()},
     }
-    options = tables.get("sourcing_options")
-    if options is None:
+    if "sourcing_options" not in tables:
         result.notes.append("supplier: no sourcing_options, so no landed-cost comparison")
         return result
-    pair = lead_times(
-        po, product_frame, min_receipts=settings.min_receipts, by_location=False, **defaults
+    if with_landed_cost:
+        lc = supplier_landed_cost(
+            tables, settings, policies, demand_product=demand_product, bucket=bucket
+        )
+        result.landed_cost = lc.table
+        result.summary["landed_cost"] = lc.summary
+        result.notes.extend(lc.notes)
+    return result
+
+
+@dataclass
+class LandedCostResult:
+    """Landed cost per product x sourcing option, its manifest summary and notes."""
+
+    table: pd.DataFrame
+    summary: dict[str, object]
+    notes: list[str] = field(default_factory=list)
+
+
+def policy_service_levels(policies: pd.DataFrame) -> pd.DataFrame:
+    """Each product's cycle service level from its policies: ``product_id, service_level,
+    stocked`` for landed cost's safety-stock carrying cost.
+
+    An item-location's level is its target when the target is a cycle service, else (a
+    fill-rate target) the cycle service its policy runs at (``expected_cycle_service``), kept
+    within [0.5, 0.9999]; a product's level is the demand-weighted mean over its stocked
+    item-locations (a plain mean when none has demand). ``stocked`` is false when none of its
+    items holds stock (make to order, no stock): ``service_level`` is then empty.
+    """
+    need = ["product_id", "service_type", "service_target"]
+    frame = require_columns("policies", policies, need)
+    kind = frame["service_type"].astype(str).to_numpy()
+    target = pd.to_numeric(frame["service_target"], errors="coerce").to_numpy(dtype=float)
+    cycle = (
+        pd.to_numeric(frame["expected_cycle_service"], errors="coerce").to_numpy(dtype=float)
+        if "expected_cycle_service" in frame.columns
+        else np.full(len(frame), np.nan)
     )
+    level = np.where(kind == "cycle", target, np.where(kind == "fill_rate", cycle, np.nan))
+    level = np.clip(level, 0.5, 0.9999)
+    weight = (
+        pd.to_numeric(frame["demand_mean"], errors="coerce").fillna(0.0).clip(lower=0.0)
+        if "demand_mean" in frame.columns
+        else pd.Series(0.0, index=frame.index)
+    ).to_numpy(dtype=float)
+    known = np.isfinite(level)
+    rows = pd.DataFrame(
+        {
+            "product_id": frame["product_id"].to_numpy(dtype=object),
+            "stocked": kind != "none",
+            "_known": known.astype(float),
+            "_w": np.where(known, weight, 0.0),
+            "_wl": np.where(known, weight * np.nan_to_num(level), 0.0),
+            "_l": np.nan_to_num(level),
+        }
+    )
+    per = rows.groupby("product_id", sort=True).sum()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        weighted = per["_wl"] / per["_w"]
+        plain = per["_l"] / per["_known"]
+    out = weighted.where(per["_w"] > 0, plain).where(per["_known"] > 0)
+    return pd.DataFrame(
+        {
+            "product_id": per.index.to_numpy(dtype=object),
+            "service_level": out.to_numpy(dtype=float),
+            "stocked": per["stocked"].to_numpy() > 0,
+        }
+    )
+
+
+def supplier_landed_cost(
+    tables: dict[str, ir.Table],
+    settings: SupplierSettings,
+    policies: PolicySettings,
+    *,
+    demand_product: pd.DataFrame | None = None,
+    bucket: str = "week",
+    service_levels: pd.DataFrame | None = None,
+) -> LandedCostResult:
+    """Landed cost over loaded tables (``purchase_orders`` and ``sourcing_options``).
+
+    ``service_levels``: ``product_id, service_level`` (and ``stocked``) per product, as from
+    `policy_service_levels` on the run's policies; products without one (or without it) take
+    ``supplier.landed_cost.service_level``.
+    """
+    po = tables["purchase_orders"]
+    products = tables.get("products")
+    product_frame = products.to_pandas() if products is not None else None
+    pair = lead_times(
+        po,
+        product_frame,
+        min_receipts=settings.min_receipts,
+        by_location=False,
+        default_days=policies.default_lead_time_days,
+        default_std_days=policies.default_lead_time_std_days,
+    )
+    demand = _daily_demand(demand_product, bucket)
+    if service_levels is not None:
+        cols = [c for c in ("product_id", "service_level", "stocked") if c in service_levels]
+        demand = demand.merge(service_levels[cols], on="product_id", how="left")
     holding = settings.landed_cost.holding_rate or policies.holding_rate
-    result.landed_cost = landed_cost(
-        options.to_pandas(),
-        _daily_demand(demand_product, bucket),
+    lc = landed_cost(
+        tables["sourcing_options"].to_pandas(),
+        demand,
         holding_rate=holding,
         service_level=settings.landed_cost.service_level,
         customs_value_basis=settings.landed_cost.customs_value_basis,
@@ -136,15 +242,19 @@ def supplier_outputs(
         current=current_suppliers(po),
         default_std_days=policies.default_lead_time_std_days,
     )
-    lc = result.landed_cost
     switch = lc[lc["cheapest"] & ~lc["current"] & (lc["saving_vs_current_per_unit"] > 0)]
     unknown = int(lc["total_per_unit"].isna().sum())
-    result.summary["landed_cost"] = {
+    own = 0
+    if service_levels is not None and "service_level" in service_levels:
+        own = int(service_levels["service_level"].notna().sum())
+    summary: dict[str, object] = {
         "options": len(lc),
         "products_cheaper_elsewhere": int(switch["product_id"].nunique()),
         "annual_saving_vs_current": float(switch["annual_saving_vs_current"].sum()),
         "options_total_unknown": unknown,
+        "products_with_policy_service_level": own,
     }
+    result = LandedCostResult(lc, summary)
     if unknown:
         result.notes.append(
             f"supplier: {unknown:,} sourcing option(s) with an unknown landed cost (a freight,"
