@@ -24,6 +24,7 @@ from supplyseg.policy.service_document import service_policy
 from supplyseg.segment.features import customer_behaviour
 from supplyseg.segment.segmentation import customer_feature_table, segmentation
 from supplyseg.segment.supply import (
+    item_lead_times,
     policies_with_lead_time_source,
     products_with_learned_lead_times,
     supplier_outputs,
@@ -105,6 +106,8 @@ def _supplier(r: _Run) -> None:
     for name, frame in result.tables.items():
         r.write(name, frame)
     r.frames["product_lead_times"] = result.product_lead_times
+    if result.location_lead_times is not None:
+        r.frames["location_lead_times"] = result.location_lead_times
     r.notes.extend(result.notes)
     r.facts["supplier"] = result.summary
 
@@ -178,6 +181,7 @@ def _policy_result(
     inventory = r.dataset.tables.get("inventory")
     product_frame = products.to_pandas() if products is not None else None
     learned = r.frames.get("product_lead_times") if r.workspace.supplier.use_in_policies else None
+    per_location = r.frames.get("location_lead_times")
     # The scenario's planned changes and the planner's overrides (supplyseg.policy.adjust),
     # on top of the lead times learned from purchase history.
     given = adjusted_policy_inputs(
@@ -191,6 +195,7 @@ def _policy_result(
         product_frame
         if learned is None
         else products_with_learned_lead_times(product_frame, learned),
+        item_lead_times(per_location) if learned is not None else None,
     )
     r.notes.extend(n for n in given.notes if n not in r.notes)
     result = policy_outputs(
@@ -206,10 +211,11 @@ def _policy_result(
         forecast_path=given.forecast_path,
         inventory=inventory.to_pandas() if inventory is not None else None,
         item_targets=given.item_targets,
+        item_lead_times=given.item_lead_times,
     )
     if learned is not None:
         result.policies = policies_with_lead_time_source(
-            result.policies, learned, r.frames.get("supplier_metrics"), product_frame
+            result.policies, learned, r.frames.get("supplier_metrics"), product_frame, per_location
         )
     return result
 

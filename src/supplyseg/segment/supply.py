@@ -20,7 +20,12 @@ import numpy as np
 import pandas as pd
 
 from supplyseg.analytics.landed_cost import landed_cost
-from supplyseg.analytics.lead_times import current_suppliers, lead_times, product_lead_times
+from supplyseg.analytics.lead_times import (
+    current_suppliers,
+    lead_times,
+    location_lead_times,
+    product_lead_times,
+)
 from supplyseg.analytics.supplier import supplier_metrics
 from supplyseg.config.policy import PolicySettings
 from supplyseg.config.supplier import SupplierSettings
@@ -28,9 +33,11 @@ from supplyseg.data.contract import require_columns
 from supplyseg.segment.suppliers import supplier_segments
 
 __all__ = [
+    "ITEM_SOURCES",
     "LEARNED_SOURCES",
     "LandedCostResult",
     "SupplierResult",
+    "item_lead_times",
     "policies_with_lead_time_source",
     "policy_service_levels",
     "products_with_learned_lead_times",
@@ -40,6 +47,8 @@ __all__ = [
 
 LEARNED_SOURCES = ("supplier_product", "supplier")
 """Lead-time sources learned from receipts (the others are the products column, the default)."""
+ITEM_SOURCES = ("supplier_product_location", *LEARNED_SOURCES)
+"""Learned sources of a product x location's lead time (its own location's receipts first)."""
 DAYS_PER_BUCKET = {"day": 1.0, "week": 7.0, "month": 365.25 / 12}
 
 
@@ -51,6 +60,9 @@ class SupplierResult:
     supplier_metrics: pd.DataFrame
     product_lead_times: pd.DataFrame
     landed_cost: pd.DataFrame | None = None
+    location_lead_times: pd.DataFrame | None = None
+    """Per product x location from its current supplier there (`location_lead_times`), when
+    ``supplier.lead_time_by_location`` and the purchase orders name locations."""
     notes: list[str] = field(default_factory=list)
     summary: dict[str, object] = field(default_factory=dict)
 
@@ -107,6 +119,11 @@ def supplier_outputs(
     per_product = product_lead_times(
         po, product_frame, min_receipts=settings.min_receipts, **defaults
     )
+    per_location = None
+    if settings.lead_time_by_location and "location_id" in po.columns:
+        per_location = location_lead_times(
+            po, product_frame, min_receipts=settings.min_receipts, **defaults
+        )
     metrics = supplier_metrics(
         po,
         tables.get("suppliers"),
@@ -114,7 +131,7 @@ def supplier_outputs(
         in_full_tolerance=settings.in_full_tolerance,
     )
     segmented = supplier_segments(metrics, settings)
-    result = SupplierResult(table, segmented, per_product)
+    result = SupplierResult(table, segmented, per_product, location_lead_times=per_location)
     counts = table["source"].value_counts()
     result.notes.append(
         f"supplier: lead times of {len(table):,} supplier x product"
@@ -292,22 +309,69 @@ def products_with_learned_lead_times(
     return out
 
 
+def item_lead_times(per_location: pd.DataFrame | None) -> pd.DataFrame | None:
+    """The learned lead times per product x location (`ITEM_SOURCES`) as the policies read
+    them: ``product_id, location_id, lead_time_days, lead_time_std_days``; None without any."""
+    if per_location is None or per_location.empty:
+        return None
+    learned = per_location[per_location["source"].isin(ITEM_SOURCES)]
+    if learned.empty:
+        return None
+    return pd.DataFrame(
+        {
+            "product_id": learned["product_id"].to_numpy(dtype=object),
+            "location_id": learned["location_id"].to_numpy(dtype=object),
+            "lead_time_days": learned["mean_days"].to_numpy(dtype=float),
+            "lead_time_std_days": learned["std_days"].to_numpy(dtype=float),
+        }
+    )
+
+
+def _row_sources(
+    policies: pd.DataFrame, per_product: pd.DataFrame, per_location: pd.DataFrame | None
+) -> pd.DataFrame:
+    """``supplier_id, source, n`` per policy row: its location's learned figures where there
+    are some, else its product's."""
+    by = per_product.drop_duplicates("product_id").set_index("product_id")
+    out = pd.DataFrame(
+        {c: policies["product_id"].map(by[c]).to_numpy() for c in ("supplier_id", "source", "n")},
+        index=policies.index,
+    ).astype(object)
+    if per_location is None or per_location.empty or "location_id" not in policies.columns:
+        return out
+    learned = per_location[per_location["source"].isin(ITEM_SOURCES)]
+    keys = pd.MultiIndex.from_frame(learned[["product_id", "location_id"]].astype(str))
+    rows = pd.MultiIndex.from_arrays(
+        [policies["product_id"].astype(str), policies["location_id"].astype(str)]
+    )
+    at = keys.get_indexer(rows)
+    hit = at >= 0
+    for c in ("supplier_id", "source", "n"):
+        values = out[c].to_numpy(dtype=object)
+        values[hit] = learned[c].to_numpy(dtype=object)[at[hit]]
+        out[c] = values
+    return out
+
+
 def policies_with_lead_time_source(
     policies: pd.DataFrame,
     per_product: pd.DataFrame,
     suppliers: pd.DataFrame | None = None,
     products: pd.DataFrame | None = None,
+    per_location: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Policies with ``supplier_id`` (current supplier), ``lead_time_source`` (``supplier_product``
-    or ``supplier``: learned from receipts; else ``product_column`` when ``products`` has the
-    product's lead_time_days, else ``default``) and, from ``suppliers`` (segmented supplier
-    metrics), ``supplier_segment`` and ``supplier_program``. A rationale whose lead time was
-    learned names the purchase history instead of the products column."""
+    """Policies with ``supplier_id`` (current supplier), ``lead_time_source``
+    (``supplier_product_location``, ``supplier_product`` or ``supplier``: learned from
+    receipts; else ``product_column`` when ``products`` has the product's lead_time_days, else
+    ``default``) and, from ``suppliers`` (segmented supplier metrics), ``supplier_segment`` and
+    ``supplier_program``. With ``per_location`` (`location_lead_times`) an item-location whose
+    lead time was learned there names its location's current supplier and source. A rationale
+    whose lead time was learned names the purchase history instead of the products column."""
     out = policies.copy()
-    by = per_product.drop_duplicates("product_id").set_index("product_id")
-    out["supplier_id"] = out["product_id"].map(by["supplier_id"])
-    source = out["product_id"].map(by["source"])
-    learned = source.isin(LEARNED_SOURCES).to_numpy()
+    rows = _row_sources(out, per_product, per_location)
+    out["supplier_id"] = rows["supplier_id"]
+    source = rows["source"]
+    learned = source.isin(ITEM_SOURCES).to_numpy()
     has_column = np.zeros(len(out), dtype=bool)
     if products is not None and "lead_time_days" in products.columns:
         known = products.loc[products["lead_time_days"].notna(), "product_id"]
@@ -320,14 +384,13 @@ def policies_with_lead_time_source(
         out["supplier_segment"] = out["supplier_id"].map(seg["segment"])
         out["supplier_program"] = out["supplier_id"].map(seg["program"])
     if "rationale" in out.columns and learned.any():
-        n = out["product_id"].map(by["n"])
         label = (
             " from purchase history ("
             + out["supplier_id"].astype(str)
             + ", "
             + source.astype(str).str.replace("_", " x ")
             + ", "
-            + n.astype("Int64").astype(str)
+            + pd.to_numeric(rows["n"], errors="coerce").astype("Int64").astype(str)
             + " receipts)"
         )
         text = out["rationale"].astype(str)
