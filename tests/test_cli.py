@@ -168,3 +168,12 @@ def test_the_command_line_starts_without_the_heavy_libraries() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_synth_with_suppliers_writes_the_purchasing_tables(tmp_path: Path) -> None:
+    args = ["synth", str(tmp_path), "--customers", "30", "--products", "12", "--lines", "800"]
+    result = runner.invoke(cli.app, [*args, "--suppliers", "4"])
+    assert result.exit_code == 0, result.output
+    for table in ("suppliers", "purchase_orders", "sourcing_options"):
+        assert (tmp_path / "data" / f"{table}.parquet").exists(), table
+    assert pd.read_parquet(tmp_path / "data" / "suppliers.parquet")["supplier_id"].nunique() == 4
