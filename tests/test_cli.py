@@ -7,9 +7,11 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
+import typer
 from typer.testing import CliRunner
 
 from supplyseg import cli, pipeline
@@ -97,12 +99,38 @@ def test_internal_error_exit_2_with_log(tmp_path: Path, monkeypatch: pytest.Monk
     assert "kaboom" in Path(log).read_text()
 
 
-@pytest.mark.parametrize(
-    "command", ["init", "check", "run", "synth", "demo", "report", "explain", "compare"]
-)
-def test_every_command_help_shows_an_example(command: str) -> None:
-    result = runner.invoke(cli.app, [command, "--help"])
-    assert result.exit_code == 0
+def _command_paths() -> list[list[str]]:
+    """Every leaf command of the CLI as its argument path, sub-apps included (walked from the
+    command group typer builds, so a new command cannot escape the help check below)."""
+    out: list[list[str]] = []
+
+    def walk(group: Any, path: list[str]) -> None:
+        for name, command in sorted(group.commands.items()):
+            if hasattr(command, "commands"):  # a group (typer vendors its own click)
+                walk(command, [*path, name])
+            else:
+                out.append([*path, name])
+
+    root = typer.main.get_command(cli.app)
+    assert hasattr(root, "commands")
+    walk(root, [])
+    return out
+
+
+COMMANDS = _command_paths()
+
+
+def test_the_help_check_walks_every_command_group() -> None:
+    shown = {" ".join(p) for p in COMMANDS}
+    assert {"init", "check", "run", "synth", "demo", "report", "explain", "compare"} <= shown
+    new = {"scenario run", "scenario compare", "policy approve", "policy reject", "policy status"}
+    assert new | {"monitor", "intake watch", "bop", "publish", "keys create"} <= shown
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_every_command_help_shows_an_example(command: list[str]) -> None:
+    result = runner.invoke(cli.app, [*command, "--help"])
+    assert result.exit_code == 0, result.output
     assert "Example: supplyseg" in result.output
 
 
@@ -140,3 +168,12 @@ def test_the_command_line_starts_without_the_heavy_libraries() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_synth_with_suppliers_writes_the_purchasing_tables(tmp_path: Path) -> None:
+    args = ["synth", str(tmp_path), "--customers", "30", "--products", "12", "--lines", "800"]
+    result = runner.invoke(cli.app, [*args, "--suppliers", "4"])
+    assert result.exit_code == 0, result.output
+    for table in ("suppliers", "purchase_orders", "sourcing_options"):
+        assert (tmp_path / "data" / f"{table}.parquet").exists(), table
+    assert pd.read_parquet(tmp_path / "data" / "suppliers.parquet")["supplier_id"].nunique() == 4

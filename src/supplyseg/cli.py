@@ -166,17 +166,22 @@ def synth(
     products: Annotated[int, typer.Option(help="Number of products.")] = 500,
     lines: Annotated[int, typer.Option(help="Number of order lines.")] = 200_000,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same company).")] = 0,
+    suppliers: Annotated[
+        int, typer.Option(help="Suppliers, with purchase orders and sourcing options (0: none).")
+    ] = 0,
 ) -> None:
     """Generate a synthetic company with known truth as a ready workspace.
 
     Writes DIR/supplyseg.yaml, DIR/data/*.parquet and DIR/truth/*.parquet.
 
-    Example: supplyseg synth ./synthco --customers 500 --lines 50000 --seed 7
+    Example: supplyseg synth ./synthco --customers 500 --lines 50000 --seed 7 --suppliers 20
     """
     with _user_errors():
         from supplyseg.data.synth import synth_company, write_workspace
 
-        company = synth_company(customers=customers, products=products, lines=lines, seed=seed)
+        company = synth_company(
+            customers=customers, products=products, lines=lines, seed=seed, suppliers=suppliers
+        )
         path = write_workspace(company, directory)
         out.print(f"wrote {path} ({len(company.order_lines):,} order lines)")
 

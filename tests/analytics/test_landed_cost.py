@@ -86,6 +86,39 @@ def test_hand_computed_example_to_the_cent() -> None:
     assert got.loc["S3", "lead_time_std_days"] == 0.0
 
 
+Z98 = 2.0537489106318225  # standard normal 98 % quantile (tables: 2.054)
+
+
+def test_each_products_own_service_level_sets_its_safety_stock_cost() -> None:
+    # P1 at its policy's 98 % cycle service; P2 (same figures) without one takes the 95 %
+    # default; P3 holds no stock (make to order), so it carries no safety stock.
+    options = pd.concat(
+        [OPTIONS.iloc[[0]].assign(product_id=p) for p in ("P1", "P2", "P3")], ignore_index=True
+    )
+    demand = pd.DataFrame(
+        {
+            "product_id": ["P1", "P2", "P3"],
+            "demand_per_day": 100.0,
+            "demand_std_per_day": 30.0,
+            "service_level": [0.98, np.nan, np.nan],
+            "stocked": [True, True, False],
+        }
+    )
+    got = landed_cost(options, demand, holding_rate=0.25).set_index("product_id")
+    sigma = math.sqrt(60 * 30**2 + 100**2 * 15**2)  # 1517.8933 units over the lead time
+    p1 = Z98 * sigma * 10.00 * 0.25 / 36500  # 2.05375 x 1517.8933 x 2.5 / 36500 = 0.2135278
+    assert got.loc["P1", "safety_stock_carrying"] == pytest.approx(p1, abs=1e-12)
+    assert round(got.loc["P1", "safety_stock_carrying"], 4) == 0.2135
+    assert got.loc["P1", "service_level"] == 0.98
+    assert got.loc["P2", "safety_stock_carrying"] == pytest.approx(_hand()["s1_ss_cost"])
+    assert got.loc["P2", "service_level"] == 0.95
+    assert got.loc["P3", "safety_stock_carrying"] == 0.0
+    assert np.isnan(got.loc["P3", "service_level"])
+    assert got.loc["P3", "total_per_unit"] == pytest.approx(_hand()["S1"] - _hand()["s1_ss_cost"])
+    with pytest.raises(ConfigError, match=r"demand.service_level: value 0.3"):
+        landed_cost(options, demand.assign(service_level=0.3), holding_rate=0.25)
+
+
 def test_learned_lead_times_replace_the_quote() -> None:
     learned = pd.DataFrame(
         {

@@ -8,7 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from supplyseg.analytics.lead_times import current_suppliers, lead_times, product_lead_times
+from supplyseg.analytics.lead_times import (
+    current_suppliers,
+    lead_times,
+    location_lead_times,
+    product_lead_times,
+)
 from supplyseg.data.synth import synth_company
 from supplyseg.errors import ConfigError, DataContractError
 
@@ -150,3 +155,42 @@ def test_bad_inputs_name_the_fix() -> None:
     po = _po([("S1", "P1", "DC1", "2024-01-01", "2024-01-31")])
     with pytest.raises(ConfigError, match="min_receipts"):
         lead_times(po, min_receipts=0)
+
+
+def test_each_location_takes_its_own_current_supplier_and_receipts(
+    purchases: pd.DataFrame,
+) -> None:
+    po = purchases.dropna(subset=["location_id"])
+    got = location_lead_times(ibis.memtable(purchases), min_receipts=3)
+    # The oracle: the supplier of each product x location's latest line (the larger quantity
+    # breaks a tie, then the supplier id), and that triple's receipt statistics.
+    per = (
+        po.groupby(["product_id", "location_id", "supplier_id"])
+        .agg(last=("order_date", "max"), qty=("quantity", "sum"))
+        .reset_index()
+        .sort_values(["last", "qty", "supplier_id"], ascending=[False, False, True])
+    )
+    current = per.drop_duplicates(["product_id", "location_id"])
+    assert len(got) == len(current)
+    merged = current.merge(got, on=["product_id", "location_id"], suffixes=("", "_got"))
+    assert (merged["supplier_id"] == merged["supplier_id_got"]).all()
+    stats = _oracle(po, ["supplier_id", "product_id", "location_id"])
+    own = merged[merged["source"] == "supplier_product_location"].merge(
+        stats, on=["supplier_id", "product_id", "location_id"], suffixes=("", "_want")
+    )
+    assert len(own) > 0
+    assert (own["n"] >= 3).all()
+    for col in ("n", "mean_days", "std_days", "p90_days"):
+        np.testing.assert_allclose(own[col].astype(float), own[f"{col}_want"], rtol=1e-12)
+    # Locations differ: a product's figures are not one product-wide value.
+    spread = own.groupby("product_id")["mean_days"].nunique()
+    assert (spread > 1).any()
+
+
+def test_location_lead_times_are_empty_without_locations() -> None:
+    po = _po([("S1", "P1", None, "2024-01-01", "2024-01-10")]).drop("location_id")
+    got = location_lead_times(po)
+    assert got.empty
+    assert list(got.columns)[:3] == ["product_id", "location_id", "supplier_id"]
+    with pytest.raises(DataContractError, match="location_id"):
+        current_suppliers(po, by_location=True)

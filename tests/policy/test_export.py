@@ -21,6 +21,8 @@ from supplyseg.policy.assign import PolicyResult, policy_outputs
 from supplyseg.policy.document import SegmentRules
 from supplyseg.policy.export import (
     SAP_COLUMNS,
+    SAP_SUPPLIER_COLUMNS,
+    SUPPLIER_COLUMNS,
     erp_parameters,
     policy_diff,
     policy_version,
@@ -411,3 +413,69 @@ def test_sap_files_reopen_with_the_same_rows(tmp_path: Path) -> None:
     finally:
         book.close()
     _same(sap, pd.DataFrame(rows[1:], columns=list(rows[0])))
+
+
+def _supplied() -> pd.DataFrame:
+    """The hand-checkable policies with the supplier columns the supplier step adds."""
+    return _policies().assign(
+        replenishment_program="standard",
+        supplier_id=["S1", "S1", "S2", "S2", None, "S3"],
+        supplier_segment=["strategic", "strategic", "bottleneck", "bottleneck", None, "leverage"],
+        supplier_program=[
+            "vmi_collaborative_forecast",
+            "vmi_collaborative_forecast",
+            "safety_stock_dual_source",
+            "safety_stock_dual_source",
+            None,
+            "blanket_order_tender",
+        ],
+        lead_time_source=[
+            "supplier_product",
+            "supplier_product",
+            "supplier",
+            "supplier",
+            "default",
+            "product_column",
+        ],
+    )
+
+
+def test_generic_layout_carries_the_supplier_and_its_program_after_the_product_program() -> None:
+    erp = erp_parameters(_supplied())
+    cols = list(erp.columns)
+    at = cols.index("replenishment_program")
+    assert cols[at + 1 : at + 1 + len(SUPPLIER_COLUMNS)] == list(SUPPLIER_COLUMNS)
+    assert erp["supplier_program"].tolist()[:3] == [
+        "vmi_collaborative_forecast",
+        "vmi_collaborative_forecast",
+        "safety_stock_dual_source",
+    ]
+    # A product without a current supplier stays empty, never a made-up program.
+    assert pd.isna(erp["supplier_id"].iloc[4])
+    assert pd.isna(erp["supplier_program"].iloc[4])
+    # Without purchase history nothing is added.
+    assert not set(SUPPLIER_COLUMNS) & set(erp_parameters(_policies()).columns)
+
+
+def test_sap_layout_adds_the_vendor_and_custom_supplier_columns_only_with_a_supplier() -> None:
+    sap = erp_parameters(_supplied(), ErpSettings(format="sap", plant="1000"))
+    assert tuple(sap.columns) == (*SAP_COLUMNS, *SAP_SUPPLIER_COLUMNS)
+    assert sap["LIFNR"].tolist()[:4] == ["S1", "S1", "S2", "S2"]
+    assert pd.isna(sap["LIFNR"].iloc[4])
+    assert sap["ZZ_SUPPLIER_SEGMENT"].iloc[5] == "leverage"
+    assert sap["ZZ_SUPPLIER_PROGRAM"].iloc[2] == "safety_stock_dual_source"
+    assert tuple(erp_parameters(_policies(), ErpSettings(format="sap")).columns) == SAP_COLUMNS
+
+
+def test_files_and_diff_carry_the_supplier_program(tmp_path: Path) -> None:
+    result = _result()
+    old = result.policies.assign(supplier_id="S1", supplier_program="catalogue_min_max")
+    new = old.assign(supplier_program="vmi_collaborative_forecast")
+    diff = policy_diff(old, new)
+    assert set(diff["parameter"]) == {"supplier_program"}
+    assert set(diff["new"]) == {"vmi_collaborative_forecast"}
+    result.policies = new
+    write_policy_outputs(result, tmp_path, None, "run-1", "cfg")
+    back = pd.read_csv(tmp_path / "erp_parameters.csv")
+    assert set(back["supplier_program"]) == {"vmi_collaborative_forecast"}
+    assert set(back["supplier_id"]) == {"S1"}

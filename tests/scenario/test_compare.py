@@ -13,10 +13,11 @@ import pytest
 from scipy.stats import norm
 
 from supplyseg import compare_scenarios
+from supplyseg.commands.scenario import scenario_notes
 from supplyseg.config import load_workspace
 from supplyseg.errors import ConfigError
 from supplyseg.scenario.compare import COMPARISON_COLUMNS, METRICS, latest_scenario_run
-from supplyseg.scenario.page import write_comparison
+from supplyseg.scenario.page import delta_text, write_comparison
 
 from .workspaces import small_workspace
 
@@ -81,6 +82,13 @@ def test_two_points_more_service_raises_only_that_segments_safety_stock(
     assert by_segment[SEGMENT] == pytest.approx(extra)
     assert by_segment.drop([SEGMENT, "all"]).abs().max() == 0
     assert by_segment["all"] == pytest.approx(extra)
+    # History does not change with a service target: exactly no difference, not float noise
+    # that would print as "+0.0%".
+    history = table[
+        (table["scenario"] == "service") & table["metric"].isin(["cost_to_serve", "net_profit"])
+    ]
+    assert len(history) > 0
+    assert (history["delta"].dropna() == 0).all()
 
 
 def test_twenty_percent_less_demand_lowers_inventory(compared: tuple[Path, pd.DataFrame]) -> None:
@@ -132,3 +140,23 @@ def test_compare_needs_a_scenario_besides_the_base(compared: tuple[Path, pd.Data
     ws, _ = compared
     with pytest.raises(ConfigError, match="at least one scenario"):
         compare_scenarios(ws, "base", ["base"])
+
+
+def test_delta_text_reads_rates_in_points_and_unknown_as_unknown() -> None:
+    assert delta_text("simulated_fill_rate", 0.841 - 0.887, -5.19) == "-4.6 pts"
+    assert delta_text("safety_stock_value", -94878.0, -20.01) == "-20.0%"
+    assert delta_text("net_profit", 0.0, 0.0) == "same"
+    assert delta_text("net_profit", 500.0, float("nan")) == "+500"  # base 0: the amount
+    assert delta_text("inventory_value", float("nan"), float("nan")) == "unknown"
+
+
+def test_scenario_notes_keep_what_the_scenario_changed_and_what_matched_nothing() -> None:
+    manifest = {
+        "notes": [
+            "scenario low: demand scaled per item by 0.8..0.8",
+            "policy: policies.product: no segment ['A_X'] in this run; templates unused",
+            "scenario: lead_time_change_pct.category ['toys']: no such products.category",
+            "demand: 12 items",
+        ]
+    }
+    assert scenario_notes(manifest) == manifest["notes"][:3]

@@ -124,3 +124,28 @@ def test_exit_code_3_at_or_above_fail_on(released: tuple[Path, Path]) -> None:
         assert fine.exit_code == 0, fine.output
     finally:
         yaml.write_text(text)
+
+
+def test_service_gap_names_achieved_and_target_and_leaves_unknown_fill_rates_out(
+    released: tuple[Path, Path],
+) -> None:
+    ws_dir, path = released
+    new = ws_dir / "out" / "gap-run"
+    shutil.copytree(path, new, ignore=shutil.ignore_patterns("approval.jsonl"))
+    sim = pd.DataFrame(
+        {
+            "product_segment": ["AX", "AX", "AX"],
+            "service_target": [0.98, 0.98, 0.98],
+            "achieved_fill_rate": [0.90, 0.80, float("nan")],  # the third is unknown
+            "demand": [30.0, 10.0, 1000.0],
+        }
+    )
+    sim.to_parquet(new / "policy_simulation.parquet", index=False)
+    alerts = monitor_alerts(load_workspace(ws_dir), "gap-run").alerts
+    gap = alerts[alerts["kind"] == "service_gap"].iloc[0]
+    # Demand-weighted over the known items: (30 x 0.90 + 10 x 0.80) / 40 = 87.5 %; counting
+    # the unknown one as 0 would read 3.4 %.
+    assert gap["value"] == pytest.approx(0.98 - 0.875)
+    assert gap["message"] == (
+        "AX: replayed fill rate 87.5% against a target of 98.0% (10.5 points below)"
+    )

@@ -145,6 +145,24 @@ def test_a_customer_segment_override_and_the_warning(
     assert manifest["summaries"]["overrides"] == {"active": 3, "expired": 1}
 
 
+def test_segment_summary_counts_the_segments_after_overrides(
+    runs: tuple[Path, Path, Path, dict[str, str]],
+) -> None:
+    _, first, second, ids = runs
+    seg = pd.read_parquet(first / "segments_customer.parquet")
+    row = seg[seg["primary"] & (seg["customer_id"] == ids["customer"])].iloc[0]
+
+    def entities(path: Path) -> pd.Series:
+        summary = pd.read_parquet(path / "segment_summary.parquet")
+        mine = summary[(summary["entity"] == "customer") & (summary["scheme"] == row["scheme"])]
+        return mine.set_index("segment")["entities"]
+
+    before, after = entities(first), entities(second)
+    assert after.get(row["segment"], 0) == before[row["segment"]] - 1
+    assert after["protect"] == before.get("protect", 0) + 1
+    assert after.sum() == before.sum()
+
+
 def test_an_unknown_id_stops_the_run(runs: tuple[Path, Path, Path, dict[str, str]]) -> None:
     ws, *_ = runs
     text = (ws / "overrides.csv").read_text()

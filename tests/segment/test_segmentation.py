@@ -164,3 +164,28 @@ def test_summary_pools_otif_over_due_lines_and_keeps_unknown_margins() -> None:
     assert out["gross_margin"].isna().all()
     assert out["margin_pct"].isna().all()
     assert out.loc["x", "revenue_share"] == pytest.approx(150 / 160)
+
+
+def test_overridden_segments_are_what_the_summary_and_cells_count() -> None:
+    def planner(table: pd.DataFrame, entity: str) -> pd.DataFrame:
+        # The planner moves customer d into "protect" (as supplyseg.policy.adjust does).
+        if entity != "customer":
+            return table
+        hit = table["primary"] & (table["customer_id"] == "d")
+        return table.assign(segment=table["segment"].where(~hit, "protect"))
+
+    customers = customer_feature_table(cost_to_serve=CTS, kpis=KPIS)
+    result = segmentation(
+        SegmentationSettings(),
+        customers=customers,
+        products=PRODUCTS,
+        pairs=PAIRS,
+        overridden=planner,
+    )
+    assert result.customer.set_index("customer_id").loc["d", "segment"] == "protect"
+    s = result.summary.set_index(["entity", "scheme", "segment"])
+    protect = s.loc[("customer", "cts_margin", "protect")]
+    assert protect["entities"] == 3
+    assert protect["revenue"] == pytest.approx(1000 + 200 + 100)
+    assert s.loc[("customer", "cts_margin", "re-price or exit"), "entities"] == 1
+    assert result.customer_product["segment"].tolist()[-1] == "protect × BX"

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from supplyseg.segment.supply import (
     policies_with_lead_time_source,
+    policy_service_levels,
     products_with_learned_lead_times,
 )
 
@@ -64,3 +66,29 @@ def test_policy_rows_and_rationale_name_the_source() -> None:
         " receipts), σL from purchase history, Q=EOQ"
     )
     assert got["rationale"].iloc[1] == rationale  # P3's lead time is the products column's
+
+
+def test_policy_service_levels_per_product() -> None:
+    policies = pd.DataFrame(
+        {
+            "product_id": ["A", "A", "B", "C", "D", "E"],
+            "location_id": ["L1", "L2", "L1", "L1", "L1", "L1"],
+            "service_type": ["cycle", "cycle", "fill_rate", "none", "fill_rate", "cycle"],
+            "service_target": [0.99, 0.95, 0.98, np.nan, 0.97, 0.98],
+            "expected_cycle_service": [0.99, 0.95, 0.87, np.nan, 0.2, 0.98],
+            "demand_mean": [30.0, 10.0, 5.0, 0.0, 4.0, 0.0],
+        }
+    )
+    got = policy_service_levels(policies).set_index("product_id")
+    # A: demand-weighted over its locations, (30 x 0.99 + 10 x 0.95) / 40.
+    assert got.loc["A", "service_level"] == pytest.approx((30 * 0.99 + 10 * 0.95) / 40)
+    # B: a fill-rate target runs at the cycle service its policy gives.
+    assert got.loc["B", "service_level"] == pytest.approx(0.87)
+    # C holds no stock: not stocked, level unknown.
+    assert not got.loc["C", "stocked"]
+    assert np.isnan(got.loc["C", "service_level"])
+    # D: a cycle service below 50 % means no safety stock (z = 0), never a negative one.
+    assert got.loc["D", "service_level"] == pytest.approx(0.5)
+    # E: no demand anywhere: the plain mean of its targets.
+    assert got.loc["E", "service_level"] == pytest.approx(0.98)
+    assert got["stocked"].tolist() == [True, True, False, True, True]

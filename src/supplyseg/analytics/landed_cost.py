@@ -17,7 +17,8 @@ currency):
   time needs, per unit of annual demand: ``z x sqrt(L x sd^2 + d^2 x sL^2) x unit_price x
   holding_rate / (365 x d)``, with ``z`` the normal quantile of the product's cycle service
   level, ``d`` and ``sd`` the mean and std of daily demand, ``L`` and ``sL`` the option's lead
-  time mean and std in days.
+  time mean and std in days. A product that holds no stock (the demand table's ``stocked``
+  is false: make to order, no stock) carries none: 0, and its ``service_level`` is empty.
 
 The option's lead time is learned from purchase history when the supplier x product has its
 own receipts (`supplyseg.analytics.lead_times`: source ``supplier_product``), else quoted
@@ -164,8 +165,9 @@ def landed_cost(
     """Total landed cost per unit of each sourcing option (`LANDED_COST_COLUMNS`, module doc).
 
     ``options``: the sourcing_options table. ``demand``: ``product_id, demand_per_day,
-    demand_std_per_day`` and optionally ``service_level`` (cycle service, else
-    ``service_level``). ``lead_times``: learned lead times per supplier x product (as from
+    demand_std_per_day`` and optionally ``service_level`` (the product's cycle service, e.g.
+    from its policy; empty: ``service_level``) and ``stocked`` (false: the product holds no
+    stock, so no safety stock). ``lead_times``: learned lead times per supplier x product (as from
     `lead_times(..., by_location=False)`). ``current``: ``product_id, supplier_id`` of each
     product's current supplier.
     """
@@ -176,11 +178,21 @@ def landed_cost(
     dem = require_columns("demand", demand, ["product_id", "demand_per_day", "demand_std_per_day"])
     dem = dem.drop_duplicates("product_id")
     d_cols = ["product_id", "demand_per_day", "demand_std_per_day"]
-    d_cols += ["service_level"] if "service_level" in dem.columns else []
+    d_cols += [c for c in ("service_level", "stocked") if c in dem.columns]
     per = opts[["product_id"]].merge(dem[d_cols], on="product_id", how="left")
     d, sd = _floats(per, "demand_per_day"), _floats(per, "demand_std_per_day")
     level = _floats(per, "service_level")
+    if ((level < 0.5) | (level >= 1)).any():
+        bad = float(level[(level < 0.5) | (level >= 1)][0])
+        raise ConfigError(
+            f"demand.service_level: value {bad!r} is not allowed; give a cycle service level in"
+            " [0.5, 1) or leave it empty for the default"
+        )
     level = np.where(np.isfinite(level), level, service_level)
+    stocked = np.ones(len(per), dtype=bool)
+    if "stocked" in per.columns:
+        stocked = per["stocked"].astype("boolean").fillna(True).to_numpy(dtype=bool)
+    level = np.where(stocked, level, np.nan)
     price = _floats(opts, "unit_price")
     freight = _floats(opts, "freight_per_unit")
     insurance = _floats(opts, "insurance_rate") * (price + freight)
@@ -205,6 +217,7 @@ def landed_cost(
     with np.errstate(divide="ignore", invalid="ignore"):
         ss = z * np.sqrt(lt * sd**2 + d**2 * slt**2)
         ss_cost = np.where(d > 0, ss * price * holding_rate / (365.0 * d), np.nan)
+    ss_cost = np.where(stocked, ss_cost, 0.0)
     out = pd.DataFrame(
         {
             "product_id": opts["product_id"].to_numpy(dtype=object),

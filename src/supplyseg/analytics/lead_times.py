@@ -31,6 +31,7 @@ __all__ = [
     "LEAD_TIME_SOURCES",
     "current_suppliers",
     "lead_times",
+    "location_lead_times",
     "product_lead_times",
     "receipt_days",
     "receipt_stats",
@@ -202,23 +203,32 @@ def lead_times(
     )
 
 
-def current_suppliers(purchase_orders: ir.Table) -> pd.DataFrame:
+def current_suppliers(purchase_orders: ir.Table, *, by_location: bool = False) -> pd.DataFrame:
     """Each product's current supplier: the one of its latest purchase order (the larger
-    quantity breaks a tie, then the supplier id): ``product_id, supplier_id, last_order_date``."""
+    quantity breaks a tie, then the supplier id): ``product_id, supplier_id, last_order_date``.
+
+    ``by_location``: each product x location's (``location_id`` after ``product_id``), over
+    the lines that name a location."""
     po = _validated(purchase_orders)
-    per = po.group_by(["product_id", "supplier_id"]).agg(
+    keys = ["product_id"]
+    if by_location:
+        if "location_id" not in po.columns:
+            raise DataContractError(
+                "purchase_orders: no location_id column; current suppliers by location need it"
+            )
+        po = po.filter(po.location_id.notnull())
+        keys.append("location_id")
+    per = po.group_by([*keys, "supplier_id"]).agg(
         last_order_date=po.order_date.max(), quantity=po.quantity.sum()
     )
     ranked = per.mutate(
         _rank=ibis.row_number().over(
-            group_by=per.product_id,
+            group_by=[per[k] for k in keys],
             order_by=[per.last_order_date.desc(), per.quantity.desc(), per.supplier_id],
         )
     )
-    current = ranked.filter(ranked._rank == 0).select(
-        "product_id", "supplier_id", "last_order_date"
-    )
-    return _pandas(current).sort_values("product_id", ignore_index=True)
+    current = ranked.filter(ranked._rank == 0).select(*keys, "supplier_id", "last_order_date")
+    return _pandas(current).sort_values(keys, ignore_index=True)
 
 
 def product_lead_times(
@@ -247,3 +257,32 @@ def product_lead_times(
     current = current_suppliers(po)[["product_id", "supplier_id"]]
     out = current.merge(table, on=["product_id", "supplier_id"], how="left")
     return out[["product_id", "supplier_id", *_STATS, "source"]]
+
+
+def location_lead_times(
+    purchase_orders: ir.Table,
+    products: pd.DataFrame | None = None,
+    *,
+    min_receipts: int = 3,
+    default_days: float = 14.0,
+    default_std_days: float = 0.0,
+) -> pd.DataFrame:
+    """Each purchased product x location's lead time from its current supplier there
+    (`current_suppliers` by location): ``product_id, location_id, supplier_id, n, mean_days,
+    std_days, p90_days, source`` with the fallbacks of `lead_times` (the location's own
+    receipts first). Empty (same columns) when the lines name no location."""
+    po = _validated(purchase_orders)
+    cols = ["product_id", "location_id", "supplier_id", *_STATS, "source"]
+    if "location_id" not in po.columns:
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in cols})
+    table = lead_times(
+        po,
+        products,
+        min_receipts=min_receipts,
+        by_location=True,
+        default_days=default_days,
+        default_std_days=default_std_days,
+    )
+    current = current_suppliers(po, by_location=True)[["product_id", "location_id", "supplier_id"]]
+    out = current.merge(table, on=["product_id", "location_id", "supplier_id"], how="left")
+    return out[cols]

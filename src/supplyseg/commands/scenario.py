@@ -7,13 +7,14 @@ commands, so ``supplyseg --help`` stays fast.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-__all__ = ["monitor", "policy_app", "scenario_app"]
+__all__ = ["monitor", "policy_app", "scenario_app", "scenario_notes"]
 
 scenario_app = typer.Typer(
     help="S&OP scenarios: overlays of supplyseg.yaml in scenarios/<name>.yaml.",
@@ -26,6 +27,19 @@ policy_app = typer.Typer(
 WorkspaceDir = Annotated[Path, typer.Argument(help="Workspace folder holding supplyseg.yaml.")]
 RunId = Annotated[str | None, typer.Argument(help="Run id (default the latest run).")]
 By = Annotated[str, typer.Option("--by", help="Who decides (recorded in the history).")]
+
+
+def scenario_notes(manifest: dict[str, object]) -> list[str]:
+    """The notes a planner needs after a scenario run: what the scenario changed, and settings
+    it names that match nothing in the run (e.g. a service target for a segment that does not
+    exist), which would otherwise leave the scenario silently without effect."""
+    notes = manifest.get("notes") or []
+    assert isinstance(notes, list)
+    return [
+        str(n)
+        for n in notes
+        if str(n).startswith("scenario") or "templates unused" in str(n) or "no such" in str(n)
+    ]
 
 
 @scenario_app.command("run")
@@ -44,9 +58,8 @@ def scenario_run_cmd(
         from supplyseg.scenario.compare import scenario_run
 
         result = scenario_run(directory, name)
-        for note in result.manifest["notes"]:
-            if note.startswith("scenario"):
-                out.print(f"[dim]note:[/] {note}", highlight=False)
+        for note in scenario_notes(result.manifest):
+            out.print(f"[dim]note:[/] {note}", highlight=False)
         print(result.path)
 
 
@@ -70,7 +83,7 @@ def scenario_compare_cmd(
     with _user_errors():
         from supplyseg.config import load_workspace
         from supplyseg.scenario.compare import ALL, compare_scenarios
-        from supplyseg.scenario.page import LABELS, metric_text, write_comparison
+        from supplyseg.scenario.page import LABELS, delta_text, metric_text, write_comparison
 
         frame = compare_scenarios(directory, base, names, rerun=rerun)
         scenarios = list(dict.fromkeys(frame["scenario"]))
@@ -88,12 +101,32 @@ def scenario_compare_cmd(
                     continue
                 r = hit.iloc[0]
                 text = metric_text(str(metric), r["value"])
-                if name != base and r["delta_pct"] == r["delta_pct"]:
-                    text += f" ({r['delta_pct']:+.1f}%)"
+                if name != base:
+                    text += f" ({delta_text(str(metric), r['delta'], r['delta_pct'])})"
                 cells.append(text)
             table.add_row(LABELS.get(str(metric), str(metric)), *cells)
         out.print(table)
-        folder = load_workspace(directory).out_path / "scenario_comparison"
+        out.print(
+            "[dim]Differences: percent of the base; rates and shares in percentage points (pts)."
+            " Cost-to-serve and net profit are the history's: a scenario changes policies.[/]"
+        )
+        ws = load_workspace(directory)
+        for name in scenarios[1:]:
+            mine = frame[frame["scenario"] == name]
+            if len(mine) and (mine["delta"].fillna(0) == 0).all():
+                out.print(
+                    f"[yellow]{name}: changes none of these figures against {base}; check that"
+                    " its settings name segments and categories of the run[/]",
+                    highlight=False,
+                )
+                marker = ws.out_path / f"latest-scenario-{name}"
+                if not marker.exists():
+                    continue
+                manifest = ws.out_path / marker.read_text().strip() / "manifest.json"
+                if manifest.exists():
+                    for note in scenario_notes(json.loads(manifest.read_text(encoding="utf-8"))):
+                        out.print(f"[dim]note:[/] {note}", highlight=False)
+        folder = ws.out_path / "scenario_comparison"
         parquet, page = write_comparison(frame, folder)
         out.print(f"table: {parquet}\npage: {page}", highlight=False)
 
@@ -191,7 +224,9 @@ def monitor(
         alerts = result.alerts
         alerts.to_parquet(result.run / "alerts.parquet", index=False)
         write_report(result.run)
-        base = result.baseline.name if result.baseline else "none"
+        base = result.baseline.name if result.baseline else "nothing published or approved"
+        if result.baseline is not None and result.baseline.name == result.run.name:
+            base += " (itself: no drift to show until a newer run)"
         table = Table(title=f"Alerts: run {result.run.name} against {base}", title_justify="left")
         shown = ("kind", "entity", "id", "message")
         for col in ("severity", *shown):

@@ -1,8 +1,9 @@
 """The assumptions a run rests on: business rates and defaults that are not measured in the data.
 
-Cost-to-serve rates, holding and order costs, default lead times, OTIF tolerances and the
-built-in service targets change what a planner reads in the report, yet most users never set
-them. `assumptions` lists each one in force with its value and whether it came from
+Cost-to-serve rates, holding and order costs, default lead times, OTIF tolerances, the Kraljic
+supplier thresholds (with purchase orders), the holding rate of landed cost (with sourcing
+options) and the built-in service targets change what a planner reads in the report, yet most
+users never set them. `assumptions` lists each one in force with its value and whether it came from
 ``supplyseg.yaml`` or is a built-in default, so the manifest and the report can say which
 figures rest on assumed values (pydantic's ``model_fields_set`` tells set from defaulted).
 """
@@ -13,6 +14,7 @@ from typing import Any
 
 from supplyseg.config.cost_to_serve import cts_assumptions
 from supplyseg.config.customer import customer_assumptions
+from supplyseg.config.supplier import supplier_assumptions
 from supplyseg.config.workspace import Workspace
 
 __all__ = ["BUILT_IN", "FROM_CONFIG", "assumptions"]
@@ -52,6 +54,14 @@ def assumptions(ws: Workspace) -> list[dict[str, Any]]:
                 " policies.customer come from the built-in templates",
                 "builtin_defaults" in policies.model_fields_set,
             )
+        )
+    if "purchase_orders" in ws.data:
+        out += supplier_assumptions(
+            ws.supplier,
+            holding_rate=policies.holding_rate,
+            holding_rate_given="holding_rate" in policies.model_fields_set,
+            landed_cost="sourcing_options" in ws.data,
+            origin=FROM_CONFIG,
         )
     last = ws.forecast.last_season
     if ws.forecast.enabled and last.enabled:

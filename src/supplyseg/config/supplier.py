@@ -13,7 +13,7 @@ supplier shows: the supply risk). The default table: strategic = spend class A a
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -26,6 +26,7 @@ __all__ = [
     "RiskSettings",
     "SupplierProgram",
     "SupplierSettings",
+    "supplier_assumptions",
 ]
 
 
@@ -188,3 +189,79 @@ class SupplierSettings(_Model):
                 f".spend_class_cutoffs: {[a, b]} must rise within (0, 1], e.g. [0.8, 0.95]"
             )
         return self
+
+
+_OPS = {"gte": ">=", "gt": ">", "lte": "<=", "lt": "<", "eq": "=", "in_": "in"}
+_RISK_ASSUMPTIONS = (
+    "lead_time_cv",
+    "otif_below",
+    "single_source_share",
+    "long_lead_time_days",
+    "long_modes",
+)
+
+
+def supplier_assumptions(
+    settings: SupplierSettings,
+    *,
+    holding_rate: float,
+    holding_rate_given: bool,
+    landed_cost: bool,
+    origin: str = "supplyseg.yaml",
+) -> list[dict[str, Any]]:
+    """The supplier settings that are statements about the business, with where each came
+    from (``origin`` when set in the YAML, else ``"built-in default"``): OTIF tolerances, the
+    Kraljic thresholds and rules and, with ``landed_cost``, the holding rate landed cost
+    uses (``holding_rate``: ``policies.holding_rate``, unless ``landed_cost.holding_rate`` is
+    set; ``holding_rate_given``: whether the policies one was set) and the fallback service
+    level. For the run manifest's ``assumptions`` list."""
+
+    def entry(setting: str, value: Any, given: bool) -> dict[str, Any]:
+        source = origin if given else "built-in default"
+        return {"setting": f"supplier.{setting}", "value": value, "source": source}
+
+    s, r = settings, settings.risk
+    out = [
+        entry(name, getattr(s, name), name in s.model_fields_set)
+        for name in ("otif_tolerance_days", "in_full_tolerance")
+    ]
+    cutoffs = list(s.spend_class_cutoffs)
+    out.append(entry("spend_class_cutoffs", cutoffs, "spend_class_cutoffs" in s.model_fields_set))
+    out += [
+        entry(f"risk.{name}", getattr(r, name), name in r.model_fields_set)
+        for name in _RISK_ASSUMPTIONS
+    ]
+    rules = "; ".join(
+        f"{rule.segment}: "
+        + " and ".join(
+            f"{col} {_OPS[op]} {f'{value:g}' if isinstance(value, float) else value}"
+            for col, cond in rule.when.items()
+            for op, value in cond.model_dump(exclude_none=True).items()
+        )
+        for rule in s.rules
+    )
+    out.append(
+        entry(
+            "rules",
+            f"{rules}; else {s.default_segment}",
+            bool({"rules", "default_segment"} & s.model_fields_set),
+        )
+    )
+    if landed_cost:
+        lc = s.landed_cost
+        own = lc.holding_rate is not None
+        out.append(
+            entry(
+                "landed_cost.holding_rate",
+                lc.holding_rate if own else holding_rate,
+                own or holding_rate_given,
+            )
+        )
+        out.append(
+            entry(
+                "landed_cost.service_level",
+                lc.service_level,
+                "service_level" in lc.model_fields_set,
+            )
+        )
+    return out

@@ -23,6 +23,7 @@ from supplyseg.config.assumptions import assumptions
 from supplyseg.data.load import Dataset, load_dataset
 from supplyseg.engine import backend_label, connect
 from supplyseg.errors import ConfigError
+from supplyseg.pipeline.landed import _landed_cost
 from supplyseg.pipeline.simulation import _simulation
 from supplyseg.pipeline.state import _Run, _timed
 from supplyseg.pipeline.steps import (
@@ -71,6 +72,7 @@ STEPS = (
     "supplier",
     "forecast",
     "policy",
+    "landed_cost",
     "simulation",
     "report",
 )
@@ -86,6 +88,7 @@ _STEP_FUNCTIONS: dict[str, Callable[[_Run], None]] = {
     "supplier": _supplier,
     "forecast": _forecast,
     "policy": _policy,
+    "landed_cost": _landed_cost,
     "simulation": _simulation,
 }
 

@@ -24,6 +24,7 @@ from supplyseg.policy.service_document import service_policy
 from supplyseg.segment.features import customer_behaviour
 from supplyseg.segment.segmentation import customer_feature_table, segmentation
 from supplyseg.segment.supply import (
+    item_lead_times,
     policies_with_lead_time_source,
     products_with_learned_lead_times,
     supplier_outputs,
@@ -78,11 +79,11 @@ def _segment(r: _Run) -> None:
         customers=customers,
         products=r.frames.get("demand_product"),
         pairs=r.frames.get("demand_customer_product"),
+        overridden=lambda table, entity: overridden_segments(table, entity, r.overrides),
     )
     r.write("customer_features", customers)
-    # Planner overrides replace the primary segment (the summary counts the computed one).
-    r.write("segments_customer", overridden_segments(result.customer, "customer", r.overrides))
-    r.write("segments_product", overridden_segments(result.product, "product", r.overrides))
+    r.write("segments_customer", result.customer)
+    r.write("segments_product", result.product)
     if len(result.customer_product):
         r.write("segments_customer_product", result.customer_product)
     r.write("segment_summary", result.summary)
@@ -94,17 +95,19 @@ def _segment(r: _Run) -> None:
 
 
 def _supplier(r: _Run) -> None:
-    """Lead times, supplier metrics and segments, landed cost (with purchase orders only)."""
+    """Lead times, supplier metrics and segments (with purchase orders only)."""
     if "purchase_orders" not in r.dataset.tables:
         return
     ws = r.workspace
     result = supplier_outputs(
         r.dataset.tables, ws.supplier, ws.policies, demand_product=r.frames.get("demand_product"),
-        bucket=ws.analysis.bucket,
+        bucket=ws.analysis.bucket, with_landed_cost=False,  # after the policy step (landed.py)
     )  # fmt: skip
     for name, frame in result.tables.items():
         r.write(name, frame)
     r.frames["product_lead_times"] = result.product_lead_times
+    if result.location_lead_times is not None:
+        r.frames["location_lead_times"] = result.location_lead_times
     r.notes.extend(result.notes)
     r.facts["supplier"] = result.summary
 
@@ -178,6 +181,7 @@ def _policy_result(
     inventory = r.dataset.tables.get("inventory")
     product_frame = products.to_pandas() if products is not None else None
     learned = r.frames.get("product_lead_times") if r.workspace.supplier.use_in_policies else None
+    per_location = r.frames.get("location_lead_times")
     # The scenario's planned changes and the planner's overrides (supplyseg.policy.adjust),
     # on top of the lead times learned from purchase history.
     given = adjusted_policy_inputs(
@@ -191,6 +195,7 @@ def _policy_result(
         product_frame
         if learned is None
         else products_with_learned_lead_times(product_frame, learned),
+        item_lead_times(per_location) if learned is not None else None,
     )
     r.notes.extend(n for n in given.notes if n not in r.notes)
     result = policy_outputs(
@@ -206,10 +211,11 @@ def _policy_result(
         forecast_path=given.forecast_path,
         inventory=inventory.to_pandas() if inventory is not None else None,
         item_targets=given.item_targets,
+        item_lead_times=given.item_lead_times,
     )
     if learned is not None:
         result.policies = policies_with_lead_time_source(
-            result.policies, learned, r.frames.get("supplier_metrics"), product_frame
+            result.policies, learned, r.frames.get("supplier_metrics"), product_frame, per_location
         )
     return result
 

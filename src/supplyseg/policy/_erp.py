@@ -2,7 +2,10 @@
 
 `erp_parameters` lays the policies out for an ERP/APS upload in the format of
 `supplyseg.config.erp.ErpSettings`: ``generic`` (supplyseg's column names) or ``sap`` (SAP
-material master plant data, table MARC). Every item gets an explicit planning method
+material master plant data, table MARC). With purchase history the policies carry the current
+supplier, its Kraljic segment and replenishment program (`supplyseg.segment.supply`), which
+both layouts carry too (`SUPPLIER_COLUMNS`; in SAP the vendor ``LIFNR`` and two custom
+``ZZ_`` columns, `SAP_SUPPLIER_COLUMNS`). Every item gets an explicit planning method
 (`PLANNING_METHODS`; in SAP an MRP type and lot-sizing procedure, `SAP_MRP`), so an item that
 holds no stock reads "make to order" / "on demand" / "no planning", never a policy of zeros.
 Quantities an ERP orders with are whole units rounded *up* (never below the policy): safety
@@ -30,6 +33,8 @@ __all__ = [
     "PLANNING_METHODS",
     "SAP_COLUMNS",
     "SAP_MRP",
+    "SAP_SUPPLIER_COLUMNS",
+    "SUPPLIER_COLUMNS",
     "erp_parameters",
     "planning_methods",
 ]
@@ -80,6 +85,15 @@ SAP_COLUMNS = (
 )
 """Columns of the ``sap`` export: MARC fields, then ``review_period_days`` (not a MARC field:
 the planner picks the planning calendar, MARC-LFRHY, that reviews this often)."""
+SUPPLIER_COLUMNS = ("supplier_id", "supplier_segment", "supplier_program", "lead_time_source")
+"""Supplier columns of the policies (with purchase orders) that the ``generic`` export carries
+after ``replenishment_program``."""
+SAP_SUPPLIER_COLUMNS = ("LIFNR", "ZZ_SUPPLIER_SEGMENT", "ZZ_SUPPLIER_PROGRAM")
+"""Supplier columns of the ``sap`` export, after `SAP_COLUMNS` when the policies name a
+supplier: ``LIFNR`` the vendor (supplier_id) as in the purchasing info record (EINA-LIFNR) and
+the source list's fixed vendor (EORD-LIFNR with EORD-FLIFN); the supplier's Kraljic segment and
+replenishment program have no standard field, so they are custom columns in the customer
+namespace (``ZZ_``, e.g. an append to MARC or EORD) for the upload program to route."""
 _STOCK_QUANTITIES = ("safety_stock", "reorder_point", "order_quantity", "order_up_to")
 _DAYS = {"lead_time": "lead_time_days", "review_period": "review_period_days"}
 _RULE_METHOD = {
@@ -167,6 +181,14 @@ def _days(policies: pd.DataFrame, col: str) -> Floats:
 
 def _generic(policies: pd.DataFrame, method: pd.Series) -> pd.DataFrame:
     cols = [c for c in POLICY_COLUMNS if c in policies.columns]
+    supplier = [c for c in SUPPLIER_COLUMNS if c in policies.columns]
+    if supplier:
+        at = (
+            cols.index("replenishment_program") + 1
+            if "replenishment_program" in cols
+            else len(cols)
+        )
+        cols[at:at] = supplier
     out = policies[cols].reset_index(drop=True)
     for c in cols:
         if pd.api.types.is_float_dtype(out[c].dtype):
@@ -229,7 +251,14 @@ def _sap(policies: pd.DataFrame, method: pd.Series, plant: str | None) -> pd.Dat
             ),
         }
     )
-    return out[list(SAP_COLUMNS)]
+    if "supplier_id" not in policies.columns:
+        return out[list(SAP_COLUMNS)]
+    for col, name in zip(
+        SAP_SUPPLIER_COLUMNS, ("supplier_id", "supplier_segment", "supplier_program"), strict=True
+    ):
+        values = policies[name] if name in policies.columns else pd.Series(None, index=out.index)
+        out[col] = values.astype(_STR).to_numpy()
+    return out[[*SAP_COLUMNS, *SAP_SUPPLIER_COLUMNS]]
 
 
 def erp_parameters(policies: pd.DataFrame, settings: ErpSettings | None = None) -> pd.DataFrame:
@@ -239,7 +268,9 @@ def erp_parameters(policies: pd.DataFrame, settings: ErpSettings | None = None) 
     stock quantities in whole units (rounded up; the order quantity to a whole
     ``order_multiple`` when policies carry one) and empty where no stock is held,
     ``lead_time_days`` and ``review_period_days`` whole days, ``lead_time_std_days``; ``moq``
-    and ``order_multiple`` when present. ``sap``: `SAP_COLUMNS` by `SAP_MRP`.
+    and ``order_multiple`` when present; `SUPPLIER_COLUMNS` present after
+    ``replenishment_program``. ``sap``: `SAP_COLUMNS` by `SAP_MRP`, then
+    `SAP_SUPPLIER_COLUMNS` when the policies carry ``supplier_id``.
     """
     settings = settings or ErpSettings()
     if settings.format not in ERP_FORMATS:

@@ -282,6 +282,34 @@ def _analogue_demand(
     )
 
 
+def _item_lead_times(
+    given: pd.DataFrame,
+    keys: pa.Array,
+    lt: FloatArray,
+    slt: FloatArray,
+    lt_src: IntArray,
+    slt_src: IntArray,
+) -> None:
+    """Per item-location lead times over the product's (source code 0: the rationale names
+    them as the products column's, which `supplyseg.segment.supply` relabels); in place."""
+    cols = ["product_id", "location_id", "lead_time_days", "lead_time_std_days"]
+    require_columns("item_lead_times", given, cols)
+    at = rows_of_items("item_lead_times", given, keys, True)
+    mean, std = floats(given, "lead_time_days"), floats(given, "lead_time_std_days")
+    bad = (mean < 0) | np.isinf(mean) | (std < 0) | np.isinf(std)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise PolicyError(
+            f"item_lead_times: lead time {float(mean[i])!r} d (std {float(std[i])!r}) for"
+            f" {given['product_id'].iloc[i]!r} at {given['location_id'].iloc[i]!r} is outside"
+            " [0, inf); fix the receipt or order dates behind it"
+        )
+    ok = (at >= 0) & np.isfinite(mean)
+    lt[at[ok]], lt_src[at[ok]] = mean[ok], 0
+    ok &= np.isfinite(std)
+    slt[at[ok]], slt_src[at[ok]] = std[ok], 0
+
+
 def _per_item_floats(demand: pd.DataFrame, col: str) -> FloatArray:
     return floats(demand, col) if col in demand.columns else np.full(len(demand), np.nan)
 
@@ -294,9 +322,13 @@ def item_inputs(
     forecast: pd.DataFrame | None,
     notes: list[str],
     forecast_path: pd.DataFrame | None = None,
+    item_lead_times: pd.DataFrame | None = None,
 ) -> tuple[Items, list[str]]:
     """Item arrays and the product segment labels (``tcode`` indexes them); what was filled
-    in or left out is appended to ``notes``. ``seg_rows``: primary ``product_id, segment``."""
+    in or left out is appended to ``notes``. ``seg_rows``: primary ``product_id, segment``.
+    ``item_lead_times``: ``product_id, location_id, lead_time_days, lead_time_std_days`` per
+    item-location (e.g. learned from its purchase orders), which win over the products
+    table's (an empty std keeps the product's); used only with locations."""
     require_columns("demand", demand, ["product_id", "mean", "std", "pattern"])
     has_loc = "location_id" in demand.columns
     ids = ["product_id", "location_id"] if has_loc else ["product_id"]
@@ -380,7 +412,10 @@ def item_inputs(
     )
 
     attrs = _product_attributes(products, uniq, settings)
-    lt_src = attrs.lt_src[pcode]
+    lt_days, slt_days = attrs.lt[pcode], attrs.slt[pcode]
+    lt_src, slt_src = attrs.lt_src[pcode], attrs.slt_src[pcode]
+    if item_lead_times is not None and loc is not None and len(item_lead_times):
+        _item_lead_times(item_lead_times, item_keys(prod, loc), lt_days, slt_days, lt_src, slt_src)
     if (lt_src != 0).any():
         notes.append(
             f"policies: {int((lt_src != 0).sum())} item(s) without products.lead_time_days use"
@@ -415,10 +450,10 @@ def item_inputs(
         frequency=frequency,
         last_demand=last_demand,
         path=path,
-        lt_days=attrs.lt[pcode],
-        slt_days=attrs.slt[pcode],
+        lt_days=lt_days,
+        slt_days=slt_days,
         lt_src=lt_src,
-        slt_src=attrs.slt_src[pcode],
+        slt_src=slt_src,
         cost=cost,
         cost_src=cost_src.astype(np.int64),
         moq=attrs.moq[pcode],

@@ -4,7 +4,8 @@
   (``rule`` ``override``, the explanation names the override and the segment it replaced);
 - `adjusted_policy_inputs`: the policy step's inputs with the scenario's demand change
   (demand mean and std, forecast, forecast path and history scaled per item) and lead-time
-  change (``products.lead_time_days``, and the default lead time of products without one), the
+  change (``products.lead_time_days``, the default lead time of products without one, and the
+  lead times per item-location learned from purchase orders), the
   lead-time overrides (before the scenario's change) and the service-target overrides (for
   `supplyseg.policy.assign.policy_outputs`);
 - `annotated_policies`: the ``override`` column of the policies table and the override named at
@@ -46,6 +47,7 @@ class PolicyInputs:
     products: pd.DataFrame | None
     item_targets: pd.DataFrame | None
     notes: list[str] = field(default_factory=list)
+    item_lead_times: pd.DataFrame | None = None
 
 
 def overridden_segments(table: pd.DataFrame, entity: str, overrides: Overrides) -> pd.DataFrame:
@@ -123,8 +125,13 @@ def adjusted_policy_inputs(
     forecast_path: pd.DataFrame | None,
     history: pd.DataFrame,
     products: pd.DataFrame | None,
+    item_lead_times: pd.DataFrame | None = None,
 ) -> PolicyInputs:
-    """The policy inputs with the scenario's changes and the overrides (module docstring)."""
+    """The policy inputs with the scenario's changes and the overrides (module docstring).
+
+    ``item_lead_times`` (per item-location, `supplyseg.segment.supply.item_lead_times`) take
+    the scenario's lead-time change too; a product's planner lead-time override replaces
+    them at every location."""
     sc = ws.scenario
     segment_of = None
     if segments_product is not None and len(segments_product):
@@ -134,6 +141,7 @@ def adjusted_policy_inputs(
     if products is not None and "category" in products.columns:
         category_of = products.set_index(products["product_id"].astype(str))["category"]
     out = PolicyInputs(demand, forecast, forecast_path, history, products, None)
+    out.item_lead_times = item_lead_times
     segments = set(segment_of.astype(str)) if segment_of is not None else set()
     categories = set(category_of.dropna().astype(str)) if category_of is not None else set()
     all_ids = pd.Series(pd.unique(demand["product_id"].astype(str)))
@@ -153,6 +161,12 @@ def adjusted_policy_inputs(
     lead = overrides.of("product", "lead_time_days")
     if len(lead) or not sc.lead_time_change_pct.is_zero:
         out.products = _lead_times(ws, out.products, all_ids, lead, segment_of, category_of)
+        if item_lead_times is not None:
+            mine = item_lead_times[~item_lead_times["product_id"].astype(str).isin(lead["id"])]
+            scale = change_factors(
+                ws.scenario.lead_time_change_pct, mine["product_id"], segment_of, category_of
+            )
+            out.item_lead_times = mine.assign(lead_time_days=mine["lead_time_days"] * scale)
         out.notes += _unknown(sc.lead_time_change_pct, "lead_time_change_pct", segments, categories)
     targets = overrides.of("product", "service_target")
     if len(targets):

@@ -367,6 +367,7 @@ def policy_outputs(
     forecast_path: pd.DataFrame | None = None,
     inventory: pd.DataFrame | None = None,
     item_targets: pd.DataFrame | None = None,
+    item_lead_times: pd.DataFrame | None = None,
 ) -> PolicyResult:
     """Inventory parameters per item-location, order rules and stock-to-service curves.
 
@@ -380,14 +381,18 @@ def policy_outputs(
     empirical distribution of lumpy items; ``customer_product_seg``: customer x product pairs,
     needed for ``policies.matrix`` cells; ``inventory``: ``product_id, location_id, on_hand``
     for the obsolete-stock table; ``item_targets``: planner service-target overrides
-    (``product_id, service_target, note``), which win over the segment's and a matrix cell's.
+    (``product_id, service_target, note``), which win over the segment's and a matrix cell's;
+    ``item_lead_times``: lead times per item-location (``product_id, location_id,
+    lead_time_days, lead_time_std_days``), which win over the products table's.
     """
     if bucket not in DAYS_PER_BUCKET:
         raise ConfigError(f"bucket={bucket!r}: unknown; allowed: {', '.join(DAYS_PER_BUCKET)}")
     clock, seconds, notes = time.perf_counter(), {}, list[str]()
     seg_rows = primary_segments(products_seg, ["product_id"], "products_seg")
     cseg_rows = primary_segments(customers_seg, ["customer_id"], "customers_seg")
-    it, labels = item_inputs(demand, seg_rows, products, settings, forecast, notes, forecast_path)
+    it, labels = item_inputs(
+        demand, seg_rows, products, settings, forecast, notes, forecast_path, item_lead_times
+    )
     templates = product_templates(settings, labels, scheme_of(seg_rows))
     rules = order_rules(settings, list(cseg_rows["segment"].astype(str)), scheme_of(cseg_rows))
     if based := list(rules.loc[rules["source"] == BASE_RULES_SOURCE, "segment"]):

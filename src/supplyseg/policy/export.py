@@ -4,7 +4,8 @@
 
 - ``policies.parquet``: `supplyseg.policy.assign.POLICY_COLUMNS`, full precision;
 - ``erp_parameters.csv`` and ``erp_parameters.xlsx``: the ERP upload table (`erp_parameters`,
-  layout by `supplyseg.config.erp.ErpSettings`: ``generic`` or SAP MARC field names). Stock
+  layout by `supplyseg.config.erp.ErpSettings`: ``generic`` or SAP MARC field names; with
+  purchase history also the supplier, its segment and replenishment program). Stock
   quantities are whole units rounded *up* (safety stock, reorder point, order-up-to level;
   the order quantity up to a whole ``order_multiple`` when policies carry one), lead times
   and review periods whole days, other numbers `ERP_DECIMALS` decimals; empty cells for "not
@@ -43,6 +44,8 @@ from supplyseg.policy._erp import (
     PLANNING_METHODS,
     SAP_COLUMNS,
     SAP_MRP,
+    SAP_SUPPLIER_COLUMNS,
+    SUPPLIER_COLUMNS,
     erp_parameters,
     planning_methods,
 )
@@ -55,6 +58,8 @@ __all__ = [
     "PLANNING_METHODS",
     "SAP_COLUMNS",
     "SAP_MRP",
+    "SAP_SUPPLIER_COLUMNS",
+    "SUPPLIER_COLUMNS",
     "XLSX_MAX_ROWS",
     "erp_parameters",
     "planning_methods",
@@ -92,6 +97,7 @@ DIFF_TEXT = (
     "replenishment_program",
     "bucket",
     "override",
+    *SUPPLIER_COLUMNS,
 )
 """Text parameters compared by `policy_diff` (the rationale is derived, so not compared)."""
 _XLSX_OPTIONS = {

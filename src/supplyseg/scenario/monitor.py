@@ -105,10 +105,12 @@ def _mase(path: Path) -> pd.Series | None:
     return _ratio_by(acc, "segment", "w", "series")
 
 
-def _service_gaps(path: Path) -> tuple[pd.Series, str]:
-    """Target - achieved fill rate per product segment (demand-weighted): the replay when
-    there is one, else the policies' expected fill rate. A cycle target implies a fill rate at
-    least as high, so the fill rate is held against either kind of target."""
+def _service_gaps(path: Path) -> tuple[pd.DataFrame, str]:
+    """``target, achieved, gap`` (target - achieved fill rate) per product segment,
+    demand-weighted over the items whose target and fill rate are known (an unknown fill rate
+    is left out, never counted as 0): the replay when there is one, else the policies'
+    expected fill rate. A cycle target implies a fill rate at least as high, so the fill rate
+    is held against either kind of target."""
     sim = _table(path, "policy_simulation")
     if sim is not None and len(sim):
         frame = sim.assign(a=sim["achieved_fill_rate"], w=sim["demand"])
@@ -116,18 +118,19 @@ def _service_gaps(path: Path) -> tuple[pd.Series, str]:
     else:
         pol = _table(path, "policies")
         if pol is None:
-            return pd.Series(dtype="float64"), ""
+            return pd.DataFrame(columns=["target", "achieved", "gap"], dtype="float64"), ""
         pol = pol[pol["expected_fill_rate"].notna()]
         frame = pol.assign(a=pol["expected_fill_rate"], w=pol["demand_mean"])
         source = "expected fill rate"
-    frame = frame[frame["w"] > 0]
+    frame = frame[(frame["w"] > 0) & frame["a"].notna() & frame["service_target"].notna()]
     frame = frame.assign(
         ta=frame["service_target"] * frame["w"],
         aa=frame["a"] * frame["w"],
         segment=frame["product_segment"].astype(str),
     )
     sums = frame.groupby("segment")[["ta", "aa", "w"]].sum()
-    return ((sums["ta"] - sums["aa"]) / sums["w"]).astype("float64"), source
+    out = pd.DataFrame({"target": sums["ta"] / sums["w"], "achieved": sums["aa"] / sums["w"]})
+    return out.assign(gap=out["target"] - out["achieved"]).astype("float64"), source
 
 
 def _relative(new: pd.Series | None, old: pd.Series | None) -> pd.Series:
@@ -173,9 +176,10 @@ def monitor_alerts(
             add("forecast_drift", "product_segment", str(seg), pct, m.forecast_drift_pct,
                 f"forecast error (MASE) of {seg} rose {pct:+.1f}% {where}")  # fmt: skip
     gaps, source = _service_gaps(path)
-    for seg, gap in gaps.items():
-        add("service_gap", "product_segment", str(seg), float(gap), m.service_gap,
-            f"{seg}: {source} {gap * 100:.1f} points below target")  # fmt: skip
+    for seg, g in gaps.iterrows():
+        add("service_gap", "product_segment", str(seg), float(g["gap"]), m.service_gap,
+            f"{seg}: {source} {g['achieved']:.1%} against a target of {g['target']:.1%}"
+            f" ({g['gap'] * 100:.1f} points below)")  # fmt: skip
     overrides = read_overrides(ws.root / OVERRIDES_FILE, today=today)
     for r in overrides.expired.to_dict("records"):
         days = (today - r["expires"]).days

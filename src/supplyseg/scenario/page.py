@@ -16,7 +16,7 @@ import plotly.offline
 
 from supplyseg.scenario.compare import ALL, METRICS
 
-__all__ = ["LABELS", "comparison_html", "metric_text", "write_comparison"]
+__all__ = ["LABELS", "comparison_html", "delta_text", "metric_text", "write_comparison"]
 
 LABELS = {
     "safety_stock_value": "Safety-stock value",
@@ -45,6 +45,19 @@ def metric_text(metric: str, value: float) -> str:
     if pd.isna(value):
         return "unknown"
     return f"{value * 100:.1f}%" if metric in _RATES else f"{value:,.0f}"
+
+
+def delta_text(metric: str, delta: float, delta_pct: float) -> str:
+    """A difference to the base as the tables show it: percentage points for rates and shares
+    (a fill rate from 88.7 % to 84.1 % is "-4.6 pts", not "-5.2%"), else percent of the base
+    (the amount when the base is 0); "same" for none, "unknown" when either side is."""
+    if pd.isna(delta):
+        return "unknown"
+    if delta == 0:
+        return "same"
+    if metric in _RATES:
+        return f"{delta * 100:+.1f} pts"
+    return f"{delta_pct:+.1f}%" if pd.notna(delta_pct) else f"{delta:+,.0f}"
 
 
 def _figure(frame: pd.DataFrame, metric: str, scenarios: list[str]) -> go.Figure:
@@ -79,9 +92,10 @@ def _summary(frame: pd.DataFrame, scenarios: list[str]) -> str:
                 continue
             r = hit.iloc[0]
             text = metric_text(metric, r["value"])
-            if name != scenarios[0] and pd.notna(r["delta_pct"]) and r["delta"] != 0:
+            if name != scenarios[0] and pd.notna(r["delta"]) and r["delta"] != 0:
                 tone = "up" if r["delta"] > 0 else "down"
-                text += f' <span class="{tone}">({r["delta_pct"]:+.1f}%)</span>'
+                shown = html.escape(delta_text(metric, r["delta"], r["delta_pct"]))
+                text += f' <span class="{tone}">({shown})</span>'
             cells.append(f"<td>{text}</td>")
         label = html.escape(LABELS.get(metric, metric))
         body.append(f"<tr><td>{label}</td>{''.join(cells)}</tr>")
@@ -102,7 +116,8 @@ def comparison_html(frame: pd.DataFrame, title: str = "Scenario comparison") -> 
         f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
         f"<style>{_CSS}</style><script>{plotly.offline.get_plotlyjs()}</script></head><body>"
         f"<h1>{html.escape(title)}</h1><p>Base: <b>{html.escape(scenarios[0])}</b>; compared:"
-        f" {html.escape(', '.join(scenarios[1:]))}. Differences in percent of the base.</p>"
+        f" {html.escape(', '.join(scenarios[1:]))}. Differences in percent of the base; rates"
+        " and shares in percentage points (pts).</p>"
         f"{_summary(frame, scenarios)}<div class='grid'>{''.join(charts)}</div></body></html>"
     )
 

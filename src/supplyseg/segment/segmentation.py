@@ -9,6 +9,7 @@ plus a summary per scheme and segment and the warnings practice calls for (a seg
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -321,8 +322,13 @@ def segmentation(
     customers: pd.DataFrame | None = None,
     products: pd.DataFrame | None = None,
     pairs: pd.DataFrame | None = None,
+    overridden: Callable[[pd.DataFrame, str], pd.DataFrame] | None = None,
 ) -> SegmentationResult:
-    """Run every configured scheme; ``customers``/``products`` are the metric tables."""
+    """Run every configured scheme; ``customers``/``products`` are the metric tables.
+
+    ``overridden(table, entity)``, when given, returns an entity's segment table with the
+    planner's overrides applied (`supplyseg.policy.adjust.overridden_segments`); the customer x
+    product cells, the summary and its warnings then count the segments in force."""
     result = SegmentationResult(pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), pd.DataFrame())
     wanted: dict[str, list[str]] = {"customer": [], "product": []}
     for name in [settings.customer_scheme, settings.product_scheme, *settings.extra_schemes]:
@@ -340,6 +346,9 @@ def segmentation(
     result.product = _run_schemes(
         "product", products, wanted["product"], settings.product_scheme, settings, result
     )
+    if overridden is not None:
+        result.customer = overridden(result.customer, "customer")
+        result.product = overridden(result.product, "product")
     if pairs is not None and len(result.customer) and len(result.product):
         result.customer_product = _micro_segments(pairs, result.customer, result.product)
     summaries = []
