@@ -12,6 +12,7 @@ validation rate (`validate_order`, no HTTP or database).
 
     .venv/bin/python bench/service.py --orders 1000          # while developing
     .venv/bin/python bench/service.py                        # issue size: 10k orders
+    .venv/bin/python bench/service.py --db-url postgresql+psycopg://...   # a scratch database
 
 Target (issue): >= 500 orders/s and p99 <= 50 ms on SQLite in one process, zero lost.
 """
@@ -22,7 +23,6 @@ import argparse
 import os
 import random
 import socket
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -35,6 +35,7 @@ from typing import Any
 
 import httpx
 import psutil
+from sqlalchemy import create_engine, text
 
 from supplyseg.policy.document import PolicyVersion
 from supplyseg.service.commands import create_api_key, publish_policy
@@ -217,9 +218,8 @@ def in_process_validation_rate(doc: dict[str, Any], orders: list[dict[str, Any]]
     return len(models) / (time.perf_counter() - t)
 
 
-def db_counts(db: Path) -> dict[str, int]:
+def db_counts(url: str) -> dict[str, int]:
     """Row counts the zero-lost check compares with the distinct submissions."""
-    con = sqlite3.connect(db)
     q = {
         "orders": "SELECT count(*) FROM orders",
         "distinct_po": "SELECT count(DISTINCT customer_id || '/' || po_number) FROM orders",
@@ -228,16 +228,29 @@ def db_counts(db: Path) -> dict[str, int]:
         "audit": "SELECT count(*) FROM audit WHERE entity = 'order'",
         "outbox": "SELECT count(*) FROM outbox",
     }
-    out = {k: int(con.execute(v).fetchone()[0]) for k, v in q.items()}
-    con.close()
+    engine = create_engine(url)
+    with engine.connect() as con:
+        out = {k: int(con.execute(text(v)).scalar_one()) for k, v in q.items()}
+    engine.dispose()
     return out
+
+
+def fresh_database(args: argparse.Namespace) -> str:
+    """A new SQLite file, or the PostgreSQL database of ``--db-url`` emptied (its public
+    schema dropped and made again: give a scratch database)."""
+    if not args.db_url:
+        return f"sqlite:///{Path(tempfile.mkdtemp(prefix='supplyseg-bench-')) / 'service.db'}"
+    engine = create_engine(args.db_url)
+    with engine.begin() as con:
+        con.execute(text("DROP SCHEMA public CASCADE"))
+        con.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    return str(args.db_url)
 
 
 def run(mode: str, args: argparse.Namespace) -> bool:
     """One benchmark run on a fresh database; prints the figures, returns zero-lost."""
-    tmp = Path(tempfile.mkdtemp(prefix="supplyseg-bench-"))
-    db = tmp / "service.db"
-    url = f"sqlite:///{db}"
+    url = fresh_database(args)
     doc = synthetic_policy()
     publish_policy(url, doc)
     key = create_api_key(url, "submitter", None)
@@ -283,7 +296,7 @@ def run(mode: str, args: argparse.Namespace) -> bool:
         watcher.join()
         proc.terminate()
         proc.wait(timeout=30)
-    counts = db_counts(db)
+    counts = db_counts(url)
     expected = len(orders)
     bad = sum(1 for c in codes if c not in (200, 201))
     server_cpu = (cpu1.user + cpu1.system) - (cpu0.user + cpu0.system)
@@ -291,8 +304,9 @@ def run(mode: str, args: argparse.Namespace) -> bool:
     unit = "request" if mode == "single" else f"batch of {args.batch_size}"
     print(
         f"--- mode {mode}: {expected} distinct orders ({n_invalid} invalid) + {len(retried)}"
-        f" retries, {len(payloads)} requests from {args.clients} clients; SQLite"
-        f" (synchronous {args.synchronous}), 1 process"
+        f" retries, {len(payloads)} requests from {args.clients} clients;"
+        f" {'PostgreSQL' if args.db_url else f'SQLite (synchronous {args.synchronous})'},"
+        " 1 process"
     )
     print(
         f"throughput: {len(sends) / wall:,.0f} orders/s incl. retries"
@@ -346,6 +360,11 @@ def main() -> None:
         choices=["FULL", "NORMAL"],
         default="FULL",
         help="SQLite synchronous mode of the server (FULL is the service's default).",
+    )
+    ap.add_argument(
+        "--db-url",
+        help="a scratch PostgreSQL database (emptied before each mode) instead of SQLite,"
+        " e.g. postgresql+psycopg://user:pw@127.0.0.1:5432/bench",
     )
     args = ap.parse_args()
     modes = ["single", "batch"] if args.mode == "both" else [args.mode]

@@ -204,3 +204,42 @@ def test_submissions_alongside_reads_and_resolutions_never_stall(
         ).scalar_one()
         assert n_resolved == len(resolved)
     engine.dispose()
+
+
+def test_concurrent_batches_sharing_customers_never_deadlock(
+    server: tuple[str, str], db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Batches whose orders name the same customers in different orders: on PostgreSQL each
+    order locked its customer row as it came, so two batches could wait on each other
+    (deadlock, 503; found with bench/service.py --db-url). A slow validation widens the window."""
+    from supplyseg.service import intake
+
+    real = intake.validate_order
+
+    def slow(*args: Any, **kwargs: Any) -> Any:
+        time.sleep(0.004)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(intake, "validate_order", slow)
+    base, key = server
+    subs = [order for order, _, _ in orders(random.Random(11))[:320]]
+    batches = [subs[i : i + 20] for i in range(0, len(subs), 20)]
+    errors: list[str] = []
+
+    def client(job: list[list[dict[str, Any]]]) -> None:
+        with httpx.Client(base_url=base, headers={"X-API-Key": key}, timeout=120) as c:
+            for batch in job:
+                r = c.post("/orders/batch", json={"orders": batch})
+                if r.status_code != 200:
+                    errors.append(f"{r.status_code} {r.text[:300]}")
+
+    threads = [threading.Thread(target=client, args=(batches[i::8],)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    engine = create_engine(db_url)
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(OrderRow)).scalar_one() == len(subs)
+    engine.dispose()
