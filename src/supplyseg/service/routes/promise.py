@@ -9,8 +9,9 @@ from supplyseg.service.backorders import process_backorders
 from supplyseg.service.deps import CacheDep, CanPublish, CanSubmit, SessionDep
 from supplyseg.service.intake import active_policy
 from supplyseg.service.promise import promise_order, write_supply
+from supplyseg.service.promise_rules import late_promise_findings
 from supplyseg.service.promise_schemas import BopOut, PromiseOut, SupplyIn, SupplyOut
-from supplyseg.service.schemas import OrderIn, OrderLineOut
+from supplyseg.service.schemas import OrderIn, OrderLineOut, ReasonOut
 
 __all__ = ["router"]
 
@@ -27,7 +28,11 @@ def promise(
     policy = active_policy(session, cache)
     customer = policy.customers.get(order.customer_id)
     segment = customer.segment if customer is not None else None
-    promises = {p.line_no: p for p in promise_order(session, policy.version_id, order, segment)}
+    rules = policy.segments.get(segment) if segment is not None else None
+    found = promise_order(
+        session, policy.version_id, order, segment, rules.promising if rules else None
+    )
+    promises = {p.line_no: p for p in found}
     session.rollback()  # read only: end the transaction (and SQLite's write lock) at once
     lines = [
         OrderLineOut(
@@ -39,14 +44,29 @@ def promise(
             promised_date=promises[ln.line_no].promised_date,
             backorder_quantity=promises[ln.line_no].backorder_quantity,
             allocation_segment=promises[ln.line_no].allocation_segment,
+            location_id=promises[ln.line_no].location_id,
         )
         for ln in sorted(order.lines, key=lambda ln: ln.line_no)
     ]
+    late = late_promise_findings(order, found, rules, segment) if segment is not None else []
     return PromiseOut(
         customer_id=order.customer_id,
         segment=segment,
         policy_version=policy.version_id,
         lines=lines,
+        reasons=[
+            ReasonOut(
+                code=f.code,
+                severity=f.severity,
+                line_no=f.line_no,
+                field=f.field,
+                message=f.message,
+                rule=f.rule,
+                policy_version=policy.version_id,
+                suggested_value=f.suggested_value,
+            )
+            for f in late
+        ],
     )
 
 
