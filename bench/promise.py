@@ -18,6 +18,7 @@ differentiated allocation on the synthetic company with scarce supply.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import tempfile
 import time
@@ -25,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import psutil
 
 from service import free_port, make_orders, pct, run_clients, start_server, synthetic_policy
 from supplyseg.allocation import allocate_nested, allocation_shares, backorder_processing
@@ -57,7 +59,7 @@ def bench_promise(args: argparse.Namespace) -> None:
         publish_policy(url, doc, allocation=Allocation(shares, products, supply))
         key = create_api_key(url, "submitter", None)
         port = free_port()
-        proc = start_server(url, port)
+        proc = start_server(url, port, "FULL")
         try:
             base = f"http://127.0.0.1:{port}"
             reserve = make_orders(args.reserve, 0.0, seed=5)
@@ -65,15 +67,20 @@ def bench_promise(args: argparse.Namespace) -> None:
             assert set(codes) <= {200, 201}, set(codes)
             bodies = make_orders(args.promises, 0.0, seed=6)
             jobs = [bodies[i :: args.clients] for i in range(args.clients)]
+            server = psutil.Process(proc.pid)
+            cpu0 = server.cpu_times()
             lat, codes, wall = run_clients(base, key, jobs, "/promise")
+            cpu1 = server.cpu_times()
             assert set(codes) == {200}, set(codes)
         finally:
             proc.terminate()
             proc.wait(timeout=30)
+    cpu_ms = ((cpu1.user + cpu1.system) - (cpu0.user + cpu0.system)) * 1000
     print(
         f"/promise: {len(lat)} requests, {args.clients} clients, {len(lat) / wall:.0f} req/s,"
         f" p50 {pct(lat, 50):.1f} ms, p99 {pct(lat, 99):.1f} ms (target p99 <= 50 ms);"
-        f" {args.reserve} orders reserved first"
+        f" {args.reserve} orders reserved first; server CPU {cpu_ms / len(lat):.2f} ms/request;"
+        f" load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
     )
 
 
@@ -175,12 +182,15 @@ def main() -> None:
     ap.add_argument("--reserve", type=int, default=500)
     ap.add_argument("--bop-lines", type=int, default=100_000)
     ap.add_argument("--cover", type=float, default=0.5)
+    ap.add_argument("--parts", default="promise,bop,scarce", help="Comma-separated parts to run.")
     args = ap.parse_args()
-    if args.promises:
+    parts = set(args.parts.split(","))
+    if args.promises and "promise" in parts:
         bench_promise(args)
-    if args.bop_lines:
+    if args.bop_lines and "bop" in parts:
         bench_bop(args.bop_lines)
-    bench_scarce(args.cover)
+    if "scarce" in parts:
+        bench_scarce(args.cover)
 
 
 if __name__ == "__main__":

@@ -51,6 +51,7 @@ from supplyseg.service.promise_models import (
     PromiseRow,
     SupplyRow,
 )
+from supplyseg.service.promise_plan import Plan, load_plan
 from supplyseg.service.schemas import OrderIn
 
 __all__ = [
@@ -90,16 +91,6 @@ _RESERVED_OF = select(
     _promises.c.product_id.in_(bindparam("pids", expanding=True)),
     _promises.c.status == "open",
     _promises.c.confirmed_quantity > 0,
-)
-_SEGMENT_OF = select(_products.c.product_id, _products.c.product_segment).where(
-    _products.c.version_id == bindparam("vid"),
-    _products.c.product_id.in_(bindparam("pids", expanding=True)),
-)
-_SHARES_OF = select(
-    _shares.c.product_segment, _shares.c.customer_segment, _shares.c.priority, _shares.c.share
-).where(
-    _shares.c.version_id == bindparam("vid"),
-    _shares.c.product_segment.in_(bindparam("segs", expanding=True)),
 )
 
 
@@ -162,7 +153,11 @@ def _supply_by_location(rows: Iterable[Any]) -> dict[str, dict[str, dict[date, f
 
 
 def _load(
-    session: Session, version_id: str, product_ids: Sequence[str], lock: bool
+    session: Session,
+    version_id: str,
+    product_ids: Sequence[str],
+    lock: bool,
+    plan: Plan | None = None,
 ) -> dict[str, _Product]:
     conn = session.connection()
     pids = sorted(set(product_ids))
@@ -179,12 +174,7 @@ def _load(
     for r in conn.execute(_RESERVED_OF, {"pids": pids}):
         reserved[r.product_id].append((r.promised_date, float(r.confirmed_quantity),
                                        r.customer_segment, r.location_id))  # fmt: skip
-    seg_of = dict(conn.execute(_SEGMENT_OF, {"vid": version_id, "pids": pids}).all())
-    shares: dict[str, dict[str, tuple[int, float]]] = defaultdict(dict)
-    if seg_of:
-        segs = sorted(set(seg_of.values()))
-        for s in conn.execute(_SHARES_OF, {"vid": version_id, "segs": segs}):
-            shares[s.product_segment][s.customer_segment] = (int(s.priority), float(s.share))
+    plan = plan or load_plan(session, version_id, pids)
     out = {}
     for p in pids:
         by_location = {loc: dict(d) for loc, d in located.get(p, {}).items()}
@@ -192,8 +182,7 @@ def _load(
         for by_date in by_location.values():
             for d, q in by_date.items():
                 pooled[d] += q
-        plan = shares.get(seg_of[p]) if p in seg_of and seg_of[p] in shares else None
-        out[p] = _Product(dict(pooled), reserved.get(p, []), plan, by_location)
+        out[p] = _Product(dict(pooled), reserved.get(p, []), plan.of(p), by_location)
     return out
 
 
@@ -333,10 +322,13 @@ def promise_order(
     order: OrderIn,
     segment: str | None,
     rules: PromisingRules | None = None,
+    plan: Plan | None = None,
 ) -> list[LinePromise]:
     """What each line of ``order`` can be confirmed now under the segment's promising
-    ``rules`` (None: `PromisingRules` defaults); reserves nothing."""
-    products = _load(session, version_id, [ln.product_id for ln in order.lines], lock=False)
+    ``rules`` (None: `PromisingRules` defaults); reserves nothing. ``plan``: the version's
+    allocation plan if held already (`PlanCache`), else it is read."""
+    pids = [ln.product_id for ln in order.lines]
+    products = _load(session, version_id, pids, lock=False, plan=plan)
     return _promise(products, order, segment, rules or _ANY_RULES)
 
 
