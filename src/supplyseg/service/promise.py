@@ -58,6 +58,7 @@ __all__ = [
     "LinePromise",
     "line_fields",
     "line_promises",
+    "products_with_supply",
     "promise_locked",
     "promise_order",
     "publish_allocation",
@@ -390,6 +391,15 @@ def reserve_order(
     promises = promise_locked(session, version_id, order, segment, rules)
     write_reservations(session, order_id, order, segment, promises, now)
     return promises
+
+
+def products_with_supply(session: Session, product_ids: Sequence[str]) -> set[str]:
+    """The products of ``product_ids`` that have any supply row."""
+    pids = sorted(set(product_ids))
+    if not pids:
+        return set()
+    q = select(_supply.c.product_id).where(_supply.c.product_id.in_(pids)).distinct()
+    return {str(p) for p in session.connection().execute(q).scalars()}
 
 
 def line_fields(p: LinePromise | PromiseRow | None) -> dict[str, Any]:
