@@ -18,6 +18,7 @@ differentiated allocation on the synthetic company with scarce supply.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import tempfile
 import time
@@ -25,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import psutil
 
 from service import free_port, make_orders, pct, run_clients, start_server, synthetic_policy
 from supplyseg.allocation import allocate_nested, allocation_shares, backorder_processing
@@ -57,7 +59,7 @@ def bench_promise(args: argparse.Namespace) -> None:
         publish_policy(url, doc, allocation=Allocation(shares, products, supply))
         key = create_api_key(url, "submitter", None)
         port = free_port()
-        proc = start_server(url, port)
+        proc = start_server(url, port, "FULL")
         try:
             base = f"http://127.0.0.1:{port}"
             reserve = make_orders(args.reserve, 0.0, seed=5)
@@ -65,15 +67,20 @@ def bench_promise(args: argparse.Namespace) -> None:
             assert set(codes) <= {200, 201}, set(codes)
             bodies = make_orders(args.promises, 0.0, seed=6)
             jobs = [bodies[i :: args.clients] for i in range(args.clients)]
+            server = psutil.Process(proc.pid)
+            cpu0 = server.cpu_times()
             lat, codes, wall = run_clients(base, key, jobs, "/promise")
+            cpu1 = server.cpu_times()
             assert set(codes) == {200}, set(codes)
         finally:
             proc.terminate()
             proc.wait(timeout=30)
+    cpu_ms = ((cpu1.user + cpu1.system) - (cpu0.user + cpu0.system)) * 1000
     print(
         f"/promise: {len(lat)} requests, {args.clients} clients, {len(lat) / wall:.0f} req/s,"
         f" p50 {pct(lat, 50):.1f} ms, p99 {pct(lat, 99):.1f} ms (target p99 <= 50 ms);"
-        f" {args.reserve} orders reserved first"
+        f" {args.reserve} orders reserved first; server CPU {cpu_ms / len(lat):.2f} ms/request;"
+        f" load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
     )
 
 
@@ -123,6 +130,9 @@ def bench_scarce(cover: float) -> None:
     dates = pd.to_datetime(lines["order_date"])
     start = pd.Timestamp(TODAY) - pd.Timedelta(weeks=4)
     future = lines[dates > start].sort_values("order_date")  # replayed as the next 4 weeks
+    # expected demand of the 4 weeks per product and segment: the 13 weeks before, scaled
+    before = lines[(dates <= start) & (dates > start - pd.Timedelta(weeks=13))]
+    expected = before.groupby(["product_id", "segment"])["quantity"].sum() * 4 / 13
     mix = lines.groupby("segment", as_index=False).agg(quantity=("quantity", "sum"))
     prio = {"key_account": 1, "distributor": 2, "web_shop": 3, "project": 4}
     rules = pd.DataFrame(
@@ -139,6 +149,7 @@ def bench_scarce(cover: float) -> None:
     nested = np.zeros(len(future))
     protect = np.zeros(len(future))
     fcfs = np.zeros(len(future))
+    exp = np.zeros(len(future))
     zero = dict.fromkeys(prio, 0.0)
     for pid, idx in future.groupby("product_id").indices.items():
         req = future.iloc[idx][["segment", "quantity"]]
@@ -146,26 +157,46 @@ def bench_scarce(cover: float) -> None:
         nested[idx] = allocate_nested(cap, req, share, prio)
         protect[idx] = allocate_nested(cap, req, strict, prio)
         fcfs[idx] = allocate_nested(cap, req, zero, list(prio))
-    future = future.assign(nested=nested, protect=protect, fcfs=fcfs)
-    by = future.groupby("segment")[["quantity", "nested", "protect", "fcfs"]].sum()
+        exp[idx] = allocate_nested(cap, req, expected_shares(cap, expected, pid, prio), prio)
+    future = future.assign(nested=nested, protect=protect, fcfs=fcfs, expected=exp)
+    cols = ["quantity", "nested", "protect", "fcfs", "expected"]
+    by = future.groupby("segment")[cols].sum()
     print(
         f"scarce supply (on hand + 4 weekly receipts at {cover:.0%} of recent demand),"
         f" {len(future):,} lines over {future['product_id'].nunique()} products:"
     )
-    print(f"  {'segment':<12} {'share':>6} {'fill nested':>12} {'key 90 %':>9} {'fill FCFS':>10}")
+    print(
+        f"  {'segment':<12} {'share':>6} {'fill nested':>12} {'key 90 %':>9}"
+        f" {'expected':>9} {'fill FCFS':>10}"
+    )
     for seg in prio:
         if seg in by.index:
             row = by.loc[seg]
             print(
                 f"  {seg:<12} {share[seg]:>6.1%} {row['nested'] / row['quantity']:>12.1%}"
-                f" {row['protect'] / row['quantity']:>9.1%} {row['fcfs'] / row['quantity']:>10.1%}"
+                f" {row['protect'] / row['quantity']:>9.1%}"
+                f" {row['expected'] / row['quantity']:>9.1%} {row['fcfs'] / row['quantity']:>10.1%}"
             )
     tot = by.sum()
-    fill = tot[["nested", "protect", "fcfs"]] / tot["quantity"]
+    fill = tot[["nested", "protect", "expected", "fcfs"]] / tot["quantity"]
     print(
         f"  {'all':<12} {'':>6} {fill['nested']:>12.1%} {fill['protect']:>9.1%}"
-        f" {fill['fcfs']:>10.1%}"
+        f" {fill['expected']:>9.1%} {fill['fcfs']:>10.1%}"
     )
+
+
+def expected_shares(
+    capacity: float, expected: pd.Series, product_id: str, priority: dict[str, int]
+) -> dict[str, float]:
+    """Protection of each segment's expected demand in the period, highest priority first, as
+    shares of ``capacity`` (what the capacity cannot cover is not protected)."""
+    left = capacity
+    out = {}
+    for seg in sorted(priority, key=priority.__getitem__):
+        want = float(expected.get((product_id, seg), 0.0))
+        out[seg] = min(want, left) / capacity if capacity > 0 else 0.0
+        left -= min(want, left)
+    return out
 
 
 def main() -> None:
@@ -175,12 +206,15 @@ def main() -> None:
     ap.add_argument("--reserve", type=int, default=500)
     ap.add_argument("--bop-lines", type=int, default=100_000)
     ap.add_argument("--cover", type=float, default=0.5)
+    ap.add_argument("--parts", default="promise,bop,scarce", help="Comma-separated parts to run.")
     args = ap.parse_args()
-    if args.promises:
+    parts = set(args.parts.split(","))
+    if args.promises and "promise" in parts:
         bench_promise(args)
-    if args.bop_lines:
+    if args.bop_lines and "bop" in parts:
         bench_bop(args.bop_lines)
-    bench_scarce(args.cover)
+    if "scarce" in parts:
+        bench_scarce(args.cover)
 
 
 if __name__ == "__main__":

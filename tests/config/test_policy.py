@@ -87,11 +87,15 @@ def test_builtins_cover_cts_margin_and_map_onto_segment_rules(segment: str) -> N
     found = resolve_order_rules(PolicySettings(), "cts_margin", segment)
     assert found is not None
     rules, _ = found
+    promising = {"partial_shipment", "min_fill", "max_lateness_days", "substitute_locations"}
     SegmentRules.model_validate(
         {
-            **rules.model_dump(exclude={"credit_check", "allocation_priority", "allocation"}),
+            **rules.model_dump(
+                exclude={"credit_check", "allocation_priority", "allocation", *promising}
+            ),
             "allowed_channels": list(rules.allowed_channels or ()),
             "strictness": {"credit": rules.credit_check},
+            "promising": rules.model_dump(include=promising),
         }
     )
 

@@ -18,7 +18,7 @@ from supplyseg.config.policy import PolicySettings, policy_settings
 from supplyseg.errors import DataContractError
 from supplyseg.policy import export
 from supplyseg.policy.assign import PolicyResult, policy_outputs
-from supplyseg.policy.document import SegmentRules
+from supplyseg.policy.document import PromisingRules, SegmentRules
 from supplyseg.policy.export import (
     SAP_COLUMNS,
     SAP_SUPPLIER_COLUMNS,
@@ -275,6 +275,30 @@ def test_segment_rules_validate_as_the_services_segment_rules() -> None:
     assert parsed["fix cost-to-serve"].allowed_channels == ["edi", "portal"]
     assert parsed["re-price or exit"].min_order_value == 500.0
     assert parsed["protect"].price_tolerance_pct == 5.0
+
+
+def test_promising_rules_reach_the_services_segment_rules() -> None:
+    settings = policy_settings(
+        {
+            "customer": {
+                "protect": {"max_lateness_days": 3, "substitute_locations": True},
+                "grow": {"partial_shipment": False, "min_fill": 0.8},
+            }
+        }
+    )
+    rules = order_rules(settings, ["protect", "grow", "re-price or exit"], "cts_margin")
+    docs = {k: SegmentRules.model_validate(v) for k, v in segment_rules(rules).items()}
+    assert docs["protect"].promising.model_dump() == {
+        "partial_shipment": True,
+        "min_fill": 0.0,
+        "max_lateness_days": 3,
+        "substitute_locations": True,
+    }
+    assert (docs["grow"].promising.partial_shipment, docs["grow"].promising.min_fill) == (
+        False,
+        0.8,
+    )
+    assert docs["re-price or exit"].promising == PromisingRules()  # the defaults
 
 
 def test_order_rules_written_for_customer_segments(tmp_path: Path) -> None:

@@ -16,7 +16,9 @@ Three kinds of template, each a mapping from segment name to fields:
   customer segment (``moq``, ``order_multiple``, ``min_order_value``, ``promise_lead_time_days``,
   ``allowed_channels``, ``credit_check`` hard/soft/none, ``price_tolerance_pct``) and the
   ``allocation_priority`` (rank, 1 = served first when stock is short) with ``allocation``
-  (`supplyseg.config.allocation.AllocationRule`: priority and protected share of supply).
+  (`supplyseg.config.allocation.AllocationRule`: priority and protected share of supply), and
+  the promising rules ``partial_shipment``, ``min_fill``, ``max_lateness_days`` and
+  ``substitute_locations`` (`supplyseg.service.promise`).
 - ``matrix.<customer segment>.<product segment>`` (`InventoryTemplate`): a cell of the
   customer x product matrix that overrides the product template for items that customer
   segment buys; an item bought by several customer segments takes the strictest cell (highest
@@ -101,8 +103,10 @@ StatusEvent = Literal[
     "amended",
     "shipped",
     "cancelled",
+    "confirmation_changed",
 ]
-"""Status changes an order goes through; a segment's ``notify`` lists those its customers get."""
+"""Status changes an order goes through; a segment's ``notify`` lists those its customers get
+(``confirmation_changed``: backorder processing changed a line's confirmed quantity or date)."""
 STATUS_EVENTS: tuple[StatusEvent, ...] = get_args(StatusEvent)
 # Mirrors supplyseg.policy.forecast.METHODS (a test keeps them equal), plus "auto".
 FORECAST_METHODS = (
@@ -238,6 +242,25 @@ class OrderRules(_Model):
     allocation: AllocationRule | None = Field(
         default=None, description="Priority and protected share of scarce supply (allocation)."
     )
+    # Promising rules (supplyseg.service.promise): how an order line may be confirmed.
+    partial_shipment: bool | None = Field(
+        default=None,
+        description="A line may be confirmed in part (else the whole quantity or nothing).",
+    )
+    min_fill: Annotated[float, _within(0.0, 1.0)] | None = Field(
+        default=None,
+        description="Smallest share of a line's quantity confirmed in part; below it the line"
+        " is not confirmed at all.",
+    )
+    max_lateness_days: Annotated[int, _within(0, 3650)] | None = Field(
+        default=None,
+        description="Days a promise may be later than requested; later (or no date at all) is"
+        " an exception late_promise. Unset: no limit.",
+    )
+    substitute_locations: bool | None = Field(
+        default=None,
+        description="A line whose location cannot cover it is promised from another location.",
+    )
 
     def over(self, base: OrderRules) -> OrderRules:
         """These rules' set fields on top of ``base`` (``allocation`` field by field)."""
@@ -273,8 +296,12 @@ BASE_ORDER_RULES = OrderRules(
     price_tolerance_pct=0.0,
     allocation_priority=5,
     notify=("exception", "shipped"),
+    partial_shipment=True,
+    min_fill=0.0,
+    substitute_locations=False,
 )
-"""What customer order rules inherit when nothing else sets a field."""
+"""What customer order rules inherit when nothing else sets a field (``max_lateness_days``
+stays unset: no lateness limit)."""
 
 
 def _t(

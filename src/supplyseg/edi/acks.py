@@ -41,6 +41,7 @@ REASON_CODES_EDI = {
     "below_min_order_value": "MV",
     "credit_limit_exceeded": "CR",
     "duplicate_po": "DP",
+    "late_promise": "LP",
     "unknown_part_number": "PN",
     "unknown_unit": "UM",
     "invalid_order": "IO",

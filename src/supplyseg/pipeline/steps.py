@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from supplyseg.allocation.run_tables import allocation_tables
 from supplyseg.analytics.cost_to_serve import cost_to_serve
 from supplyseg.analytics.customer import customer_metrics
 from supplyseg.analytics.demand import demand_outputs
@@ -271,3 +272,20 @@ def _policy(r: _Run) -> None:
     path = r.path / "policy_document.json"
     path.write_text(document.model_dump_json(indent=1), encoding="utf-8")
     r.outputs[path.name] = path
+    _allocation(r)
+
+
+def _allocation(r: _Run) -> None:
+    """The allocation plan and supply `supplyseg publish` carries into the order service."""
+    supply, inventory = (r.dataset.tables.get(n) for n in ("supply", "inventory"))
+    frames = allocation_tables(
+        r.workspace.policies,
+        pairs=r.frames.get("demand_customer_product"),
+        customer_segments=r.frames.get("segments_customer"),
+        product_segments=r.frames.get("segments_product"),
+        supply=None if supply is None else supply.to_pandas(),
+        inventory=None if inventory is None else inventory.to_pandas(),
+        as_of=r.as_of,
+    )
+    for name, frame in frames.items():
+        r.write(name, frame)

@@ -37,6 +37,7 @@ __all__ = [
     "CustomerPolicy",
     "PolicyVersion",
     "ProductPolicy",
+    "PromisingRules",
     "SegmentRules",
     "StatusEvent",
     "Strictness",
@@ -59,6 +60,7 @@ CheckName = Literal[
     "credit",
     "duplicate_po",
     "ship_to",
+    "late_promise",
 ]
 CHECKS: tuple[CheckName, ...] = (
     "customer_active",
@@ -73,6 +75,7 @@ CHECKS: tuple[CheckName, ...] = (
     "credit",
     "duplicate_po",
     "ship_to",
+    "late_promise",
 )
 
 
@@ -121,6 +124,36 @@ class CheckStrictness(_Doc):
         "hard", description="No other (non-rejected) order of the customer has this PO number."
     )
     ship_to: Strictness = Field("hard", description="The ship-to is one of the customer's.")
+    late_promise: Strictness = Field(
+        "hard",
+        description="Every line can be promised within promising.max_lateness_days of the"
+        " requested date (checked when the order is promised, not by validate_order).",
+    )
+
+
+class PromisingRules(_Doc):
+    """How order lines of a segment may be confirmed (`supplyseg.service.promise`)."""
+
+    partial_shipment: bool = Field(
+        True, description="A line may be confirmed in part; false: the whole quantity or nothing."
+    )
+    min_fill: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="Smallest share of a line confirmed in part; below it nothing is confirmed.",
+    )
+    max_lateness_days: int | None = Field(
+        None,
+        ge=0,
+        description="Days a promise may be later than requested; later, or no date at all, is a"
+        " late_promise finding. null = no limit.",
+    )
+    substitute_locations: bool = Field(
+        False,
+        description="A line whose location cannot cover it is promised from another location"
+        " (the line records which).",
+    )
 
 
 class SegmentRules(_Doc):
@@ -145,6 +178,7 @@ class SegmentRules(_Doc):
         default_factory=lambda: _DEFAULT_NOTIFY.copy(),
         description="Status events written to the notification outbox for this segment.",
     )
+    promising: PromisingRules = Field(default_factory=lambda: PromisingRules())
 
 
 class CustomerPolicy(_Doc):

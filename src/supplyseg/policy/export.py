@@ -276,6 +276,14 @@ def segment_rules(order_rules: pd.DataFrame) -> dict[str, dict[str, Any]]:
         }
         if "notify" in row:
             rules["notify"] = [str(e) for e in row["notify"]]
+        if "partial_shipment" in row:  # runs made before the promising rules lack them
+            late = row["max_lateness_days"]
+            rules["promising"] = {
+                "partial_shipment": bool(row["partial_shipment"]),
+                "min_fill": float(row["min_fill"]),
+                "max_lateness_days": None if pd.isna(late) else int(late),
+                "substitute_locations": bool(row["substitute_locations"]),
+            }
     return out
 
 

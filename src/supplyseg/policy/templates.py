@@ -54,6 +54,10 @@ ORDER_RULE_COLUMNS = (
     "price_tolerance_pct",
     "allocation_priority",
     "notify",
+    "partial_shipment",
+    "min_fill",
+    "max_lateness_days",
+    "substitute_locations",
     "source",
 )
 BASE_RULES_SOURCE = "BASE_ORDER_RULES (no rules for this segment)"
@@ -122,6 +126,10 @@ def order_rules(
             "price_tolerance_pct": "float64",
             "promise_lead_time_days": "int64",
             "allocation_priority": "int64",
+            "partial_shipment": "bool",
+            "min_fill": "float64",
+            "max_lateness_days": "Int64",  # <NA>: no limit
+            "substitute_locations": "bool",
         }
     )
 

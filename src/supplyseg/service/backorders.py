@@ -1,7 +1,12 @@
 """Backorder processing on the service database: re-confirm every open order line against the
 current supply (`supplyseg.allocation.backorder`), by the strategy and priority of its customer
 segment in the active version's allocation plan (lines outside the plan: priority 5,
-``redistribute``). Every changed line is updated and audited in one transaction.
+``redistribute``). The segment's promising rules hold: where partial shipment is off, or the
+new quantity is below ``min_fill`` of the line, a partial re-confirmation becomes 0 (the line
+waits whole; what the LP gave it stays unpromised until the next run). Every changed line is
+updated in one transaction, and each order with changed lines gets one audit row (``action =
+backorder_processing``, the lines before and after) and a ``confirmation_changed``
+notification when its segment's ``notify`` rule lists that event.
 
 Periods are days from ``today``; supply and requests dated before it count as today.
 """
@@ -14,10 +19,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from supplyseg.allocation.backorder import backorder_processing
+from supplyseg.policy.document import SegmentRules
+from supplyseg.service.events import OrderRef, record_order_change
 from supplyseg.service.models import Base
 from supplyseg.service.promise import supply_by_date
 from supplyseg.service.promise_models import PromiseRow
@@ -31,7 +38,8 @@ _promises = Base.metadata.tables[PromiseRow.__tablename__]
 _supply = Base.metadata.tables["supply"]
 _shares = Base.metadata.tables["allocation_shares"]
 _products = Base.metadata.tables["allocation_products"]
-_audit = Base.metadata.tables["audit"]
+_orders = Base.metadata.tables["orders"]
+_segments = Base.metadata.tables["policy_segments"]
 _UPDATE = (
     update(_promises)
     .where(
@@ -86,6 +94,28 @@ def _open_lines(session: Session, version_id: str | None) -> pd.DataFrame:
     return lines
 
 
+def _segment_rules(session: Session, version_id: str | None) -> dict[str, SegmentRules]:
+    if version_id is None:
+        return {}
+    q = select(_segments.c.segment, _segments.c.rules).where(_segments.c.version_id == version_id)
+    return {s: SegmentRules.model_validate(r) for s, r in session.connection().execute(q)}
+
+
+def _whole_lines_only(
+    lines: pd.DataFrame, confirmed: np.ndarray[Any, Any], rules: dict[str, SegmentRules]
+) -> np.ndarray[Any, np.dtype[np.bool_]]:
+    """Lines whose new partial confirmation the segment's promising rules refuse."""
+    seg = lines["customer_segment"].tolist()
+    partial = np.array([rules[s].promising.partial_shipment if s in rules else True for s in seg])
+    min_fill = np.array([rules[s].promising.min_fill if s in rules else 0.0 for s in seg])
+    qty = lines["quantity"].to_numpy(dtype=np.float64)
+    short = (confirmed > 1e-9) & (confirmed < qty - 1e-9)
+    out: np.ndarray[Any, np.dtype[np.bool_]] = short & (
+        ~partial | (confirmed < min_fill * qty - 1e-9)
+    )
+    return out
+
+
 def _days(dates: pd.Series, today: date) -> np.ndarray[Any, np.dtype[np.int64]]:
     delta = (pd.to_datetime(dates) - pd.Timestamp(today)).dt.days
     out: np.ndarray[Any, np.dtype[np.int64]] = np.maximum(delta.to_numpy(), 0).astype(np.int64)
@@ -130,11 +160,15 @@ def process_backorders(
         ),
         available[["product_id", "period", "quantity"]],
     )
+    rules = _segment_rules(session, version_id)
+    new_q = result["confirmed_quantity"].to_numpy(dtype=np.float64).copy()
+    refused = _whole_lines_only(lines, new_q, rules)
+    new_q[refused] = 0.0
     new_date = [
-        None if pd.isna(p) else today + timedelta(days=int(p)) for p in result["promised_period"]
+        None if pd.isna(p) or refused[i] else today + timedelta(days=int(p))
+        for i, p in enumerate(result["promised_period"])
     ]
     old_date = lines["promised_date"].tolist()
-    new_q = result["confirmed_quantity"].to_numpy()
     old_q = lines["confirmed_quantity"].to_numpy()
     changed = np.flatnonzero(
         (np.abs(new_q - old_q) > 1e-9)
@@ -146,6 +180,8 @@ def process_backorders(
     qty = [float(v) for v in lines["quantity"].tolist()]
     strategy = [str(v) for v in lines["strategy"].tolist()]
     change = [str(v) for v in result["change"].tolist()]
+    for i in np.flatnonzero(refused).tolist():
+        change[i] = "lost" if old_q[i] > 1e-9 else "unchanged"
     if changed.size:
         conn.execute(
             _UPDATE,
@@ -161,33 +197,25 @@ def process_backorders(
                 for i in changed.tolist()
             ],
         )
-        conn.execute(
-            insert(_audit),
-            [
-                {
-                    "at": now,
-                    "actor": actor,
-                    "entity": "order",
-                    "entity_id": str(oid[i]),
-                    "action": "backorder_processing",
-                    "before": {
-                        "line_no": lno[i],
-                        "confirmed_quantity": float(old_q[i]),
-                        "promised_date": None if old_date[i] is None else str(old_date[i]),
-                    },
-                    "after": {
-                        "line_no": lno[i],
-                        "confirmed_quantity": float(new_q[i]),
-                        "promised_date": None if new_date[i] is None else str(new_date[i]),
-                        "strategy": strategy[i],
-                        "change": change[i],
-                    },
-                    "comment": None,
-                }
+        _record(
+            session,
+            version_id,
+            rules,
+            now,
+            actor,
+            {
+                i: (
+                    {"line_no": lno[i], "confirmed_quantity": float(old_q[i]),
+                     "promised_date": None if old_date[i] is None else str(old_date[i])},
+                    {"line_no": lno[i], "confirmed_quantity": float(new_q[i]),
+                     "promised_date": None if new_date[i] is None else str(new_date[i]),
+                     "strategy": strategy[i], "change": change[i]},
+                )
                 for i in changed.tolist()
-            ],
-        )
-    counts = result["change"].value_counts()
+            },
+            oid,
+        )  # fmt: skip
+    counts = pd.Series(change, dtype=object).value_counts()
     return BopOut(
         lines=len(lines),
         changes={str(k): int(v) for k, v in counts.items()},
@@ -195,3 +223,48 @@ def process_backorders(
         confirmed_after=float(new_q.sum()),
         seconds=round(time.perf_counter() - started, 3),
     )
+
+
+def _record(
+    session: Session,
+    version_id: str | None,
+    rules: dict[str, SegmentRules],
+    now: datetime,
+    actor: str,
+    changes: dict[int, tuple[dict[str, Any], dict[str, Any]]],
+    order_of: list[int],
+) -> None:
+    """One audit row per order with changed lines, and its ``confirmation_changed``
+    notification (`record_order_change`: only for segments whose ``notify`` lists it)."""
+    by_order: dict[int, list[int]] = {}
+    for i in changes:
+        by_order.setdefault(order_of[i], []).append(i)
+    conn = session.connection()
+    ids = sorted(by_order)
+    for lo in range(0, len(ids), 5000):
+        chunk = ids[lo : lo + 5000]
+        q = select(
+            _orders.c.id,
+            _orders.c.customer_id,
+            _orders.c.po_number,
+            _orders.c.segment,
+            _orders.c.policy_version,
+            _orders.c.status,
+        ).where(_orders.c.id.in_(chunk))
+        for o in conn.execute(q).all():
+            idx = by_order[o.id]
+            record_order_change(
+                session,
+                OrderRef(o.id, o.customer_id, o.po_number, o.segment, o.policy_version),
+                action="backorder_processing",
+                actor=actor,
+                at=now,
+                before={"status": o.status, "lines": [changes[i][0] for i in idx]},
+                after={
+                    "status": o.status,
+                    "lines": [changes[i][1] for i in idx],
+                    "policy_version": version_id,
+                },
+                events=("confirmation_changed",),
+                rules=rules.get(o.segment) if o.segment is not None else None,
+            )

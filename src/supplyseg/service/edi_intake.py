@@ -34,6 +34,7 @@ from supplyseg.edi import (
     EDIFACT_ORDERS,
     X12_850,
     EdiError,
+    Promise,
     PurchaseOrder,
     PurchaseOrderAck,
     ReasonFinding,
@@ -55,7 +56,8 @@ from supplyseg.service.intake import active_policy, submit_orders
 from supplyseg.service.models import EdiMessageRow, TradingPartnerRow
 from supplyseg.service.policy_store import PolicyCache
 from supplyseg.service.problems import ConflictError
-from supplyseg.service.schemas import OrderIn
+from supplyseg.service.promise import products_with_supply
+from supplyseg.service.schemas import OrderIn, OrderOut
 from supplyseg.service.security import Principal
 from supplyseg.service.validation import CompiledPolicy
 
@@ -254,10 +256,25 @@ def _process(
     out = result.order
     if _wants_ack(partner, policy, out.status):
         findings = [ReasonFinding(r.code, r.severity, r.line_no) for r in out.reasons]
-        acks.append(order_ack(po, mapped, out.status, findings, order_id=out.order_id))
+        promises = _line_promises(session, out)
+        acks.append(
+            order_ack(po, mapped, out.status, findings, order_id=out.order_id, promises=promises)
+        )
     return SetOutcome(
         unit.control_number, unit.position, po.po_number, "accepted", out.order_id, out.status
     )
+
+
+def _line_promises(session: Session, out: OrderOut) -> dict[int, Promise]:
+    """What order promising confirmed per line, for the lines whose product the service has
+    supply of (without supply data nothing is promised, and the line is acknowledged as
+    requested rather than as 0)."""
+    known = products_with_supply(session, [ln.product_id for ln in out.lines])
+    return {
+        ln.line_no: Promise(ln.confirmed_quantity, ln.promised_date)
+        for ln in out.lines
+        if ln.confirmed_quantity is not None and ln.product_id in known
+    }
 
 
 def _units_x12(text: str) -> tuple[Any, list[tuple[Any, _Unit]], list[EdiError]]:

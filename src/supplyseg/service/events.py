@@ -99,6 +99,8 @@ def record_order_change(
                         "reason_codes": after.get("reason_codes", []),
                         "policy_version": order.policy_version,
                         "comment": comment,
+                        # what changed per line (backorder processing), when given
+                        **({"lines": after["lines"]} if "lines" in after else {}),
                     },
                 }
                 for event in wanted

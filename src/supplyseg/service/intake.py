@@ -35,7 +35,13 @@ from supplyseg.service.events import OrderRef, record_order_change
 from supplyseg.service.models import Base
 from supplyseg.service.policy_store import PolicyCache
 from supplyseg.service.problems import ConflictError, UnavailableError
-from supplyseg.service.promise import line_fields, reserve_order
+from supplyseg.service.promise import (
+    LinePromise,
+    line_fields,
+    promise_locked,
+    write_reservations,
+)
+from supplyseg.service.promise_rules import late_promise_findings
 from supplyseg.service.schemas import OrderIn, OrderLineOut, OrderOut, ReasonOut
 from supplyseg.service.security import Principal
 from supplyseg.service.validation import CompiledPolicy, Finding, Validation, validate_order
@@ -148,7 +154,10 @@ class DbFacts:
 
 def request_sha256(order: OrderIn) -> str:
     """Hash of the order's validated content (independent of JSON key order and spacing)."""
-    return hashlib.sha256(order.model_dump_json().encode()).hexdigest()
+    # Lines without a location hash as before line locations existed (stored keys stay valid).
+    located = any(ln.location_id is not None for ln in order.lines)
+    exclude = None if located else {"lines": {"__all__": {"location_id"}}}
+    return hashlib.sha256(order.model_dump_json(exclude=exclude).encode()).hexdigest()
 
 
 def dedupe_key(
@@ -361,6 +370,18 @@ def _create(
         # SQLite already serialises every write transaction (BEGIN IMMEDIATE).
         session.execute(_LOCK_CUSTOMER, {"vid": policy.version_id, "cid": order.customer_id})
     v: Validation = validate_order(order, policy, DbFacts(session))
+    rules = policy.segments.get(v.segment) if v.segment else None
+    # Accepted orders reserve what can be promised; an exception holds nothing until resolved.
+    # The promise comes first: a promise too late (late_promise) makes the order an exception.
+    promised: dict[int, LinePromise] = {}
+    if v.status in OPEN_STATUSES:
+        lines = promise_locked(
+            session, policy.version_id, order, v.segment, rules.promising if rules else None
+        )
+        if v.segment is not None:
+            v = v.with_findings(late_promise_findings(order, lines, rules, v.segment))
+        if v.status in OPEN_STATUSES:
+            promised = {p.line_no: p for p in lines}
     # Core statements on the session's connection: the ORM adds nothing for plain inserts.
     conn = session.connection()
     order_id: int = conn.execute(
@@ -397,15 +418,8 @@ def _create(
             for ln in order.lines
         ],
     )
-    # Accepted orders reserve what can be promised; an exception holds nothing until resolved.
-    promised = (
-        {
-            p.line_no: p
-            for p in reserve_order(session, policy.version_id, order_id, order, v.segment, now)
-        }
-        if v.status in OPEN_STATUSES
-        else {}
-    )
+    if promised:
+        write_reservations(session, order_id, order, v.segment, list(promised.values()), now)
     reasons = store_findings(session, order_id, 1, v.findings, policy.version_id)
     exception_id = None
     if v.status == "exception":
@@ -425,7 +439,7 @@ def _create(
             "exception_id": exception_id,
         },
         events=(v.status,),
-        rules=policy.segments.get(v.segment) if v.segment else None,
+        rules=rules,
     )
     return OrderOut(
         order_id=order_id,

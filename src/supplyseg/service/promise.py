@@ -1,8 +1,10 @@
 """Order promising on the service database: what each line can be confirmed, when, and from
 which allocation; reservations; supply and allocation-plan upkeep.
 
-A line's promise uses the product's supply over all locations (stock moves between them; the
-location is not part of an order) and the open reservations of other lines:
+A line without a ``location_id`` is promised from the product's supply over all locations
+(stock moves between them); a line with one from that location's supply, and also within what
+all locations together have left (reservations without a location may take any location's
+stock). Both use the open reservations of other lines:
 
 1. **Allocation** (`supplyseg.allocation.nesting`): the product's capacity is its total supply
    over the horizon; the active version's plan gives each customer segment of the product's
@@ -14,6 +16,14 @@ location is not part of an order) and the open reservations of other lines:
    per distinct date; the promised date is the later of the requested date and the first date
    from which the quantity stays available. What the horizon cannot supply is confirmed as far
    as it goes; the rest is ``backorder_quantity``.
+
+3. **Promising rules** of the customer's segment (`PromisingRules`): with
+   ``partial_shipment`` false a line is confirmed in full or not at all, and a partial
+   confirmation below ``min_fill`` of the line's quantity is dropped (the whole line goes on
+   backorder); with ``substitute_locations`` a line whose location cannot confirm it in full on
+   the requested date is promised from the location that does best (full on time, else the most
+   quantity, then the earliest date; the requested location wins ties), recorded as the line's
+   ``location_id``. ``max_lateness_days`` is checked by `late_promise_findings`.
 
 Lines of one order are promised in line order, each seeing the ones before it. Reservations are
 written in the order's transaction: SQLite serialises write transactions (``BEGIN IMMEDIATE``),
@@ -33,6 +43,7 @@ from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from supplyseg.allocation.atp import atp, promised_period
+from supplyseg.policy.document import PromisingRules
 from supplyseg.service.models import Base
 from supplyseg.service.promise_models import (
     AllocationProduct,
@@ -40,21 +51,26 @@ from supplyseg.service.promise_models import (
     PromiseRow,
     SupplyRow,
 )
+from supplyseg.service.promise_plan import Plan, load_plan
 from supplyseg.service.schemas import OrderIn
 
 __all__ = [
     "LinePromise",
     "line_fields",
     "line_promises",
+    "products_with_supply",
+    "promise_locked",
     "promise_order",
     "publish_allocation",
     "release_reservations",
     "replace_all_supply",
     "reserve_order",
+    "write_reservations",
     "write_supply",
 ]
 
 _EPS = 1e-9
+_ANY_RULES = PromisingRules()
 # Registered on Base by importing promise_models; typed as Table (Core statements below).
 _supply = Base.metadata.tables[SupplyRow.__tablename__]
 _promises = Base.metadata.tables[PromiseRow.__tablename__]
@@ -71,20 +87,11 @@ _RESERVED_OF = select(
     _promises.c.promised_date,
     _promises.c.confirmed_quantity,
     _promises.c.customer_segment,
+    _promises.c.location_id,
 ).where(
     _promises.c.product_id.in_(bindparam("pids", expanding=True)),
     _promises.c.status == "open",
     _promises.c.confirmed_quantity > 0,
-)
-_SEGMENT_OF = select(_products.c.product_id, _products.c.product_segment).where(
-    _products.c.version_id == bindparam("vid"),
-    _products.c.product_id.in_(bindparam("pids", expanding=True)),
-)
-_SHARES_OF = select(
-    _shares.c.product_segment, _shares.c.customer_segment, _shares.c.priority, _shares.c.share
-).where(
-    _shares.c.version_id == bindparam("vid"),
-    _shares.c.product_segment.in_(bindparam("segs", expanding=True)),
 )
 
 
@@ -99,36 +106,59 @@ class LinePromise:
     promised_date: date | None
     backorder_quantity: float
     allocation_segment: str | None
+    location_id: str | None = None
 
 
 @dataclass
 class _Product:
-    supply: dict[date, float]
-    reserved: list[tuple[date, float, str | None]]
+    supply: dict[date, float]  # over all locations
+    reserved: list[tuple[date, float, str | None, str | None]]  # date, qty, segment, location
     shares: dict[str, tuple[int, float]] | None  # customer segment -> (priority, share)
+    by_location: dict[str, dict[date, float]]
 
 
-def supply_by_date(rows: Iterable[Any]) -> dict[str, dict[date, float]]:
-    """Supply per product and date from ``supply`` rows: per location the latest on-hand and
-    the receipts after it (`supplyseg.allocation.supply`), summed over locations."""
+def _supply_rows(rows: Iterable[Any]) -> list[Any]:
+    """Per location the latest on-hand row and the receipt rows after it."""
     snapshot: dict[tuple[str, str], date] = {}
     rows = list(rows)
     for r in rows:
         if r.kind == "on_hand":
             key = (r.product_id, r.location_id)
             snapshot[key] = max(snapshot.get(key, r.date), r.date)
-    out: dict[str, dict[date, float]] = defaultdict(lambda: defaultdict(float))
+    kept = []
     for r in rows:
         snap = snapshot.get((r.product_id, r.location_id))
         if (r.kind == "on_hand" and r.date == snap) or (
             r.kind == "receipt" and (snap is None or r.date > snap)
         ):
-            out[r.product_id][r.date] += float(r.quantity)
+            kept.append(r)
+    return kept
+
+
+def supply_by_date(rows: Iterable[Any]) -> dict[str, dict[date, float]]:
+    """Supply per product and date from ``supply`` rows: per location the latest on-hand and
+    the receipts after it (`supplyseg.allocation.supply`), summed over locations."""
+    out: dict[str, dict[date, float]] = defaultdict(lambda: defaultdict(float))
+    for r in _supply_rows(rows):
+        out[r.product_id][r.date] += float(r.quantity)
+    return out
+
+
+def _supply_by_location(rows: Iterable[Any]) -> dict[str, dict[str, dict[date, float]]]:
+    out: dict[str, dict[str, dict[date, float]]] = defaultdict(
+        lambda: defaultdict(lambda: defaultdict(float))
+    )
+    for r in _supply_rows(rows):
+        out[r.product_id][r.location_id][r.date] += float(r.quantity)
     return out
 
 
 def _load(
-    session: Session, version_id: str, product_ids: Sequence[str], lock: bool
+    session: Session,
+    version_id: str,
+    product_ids: Sequence[str],
+    lock: bool,
+    plan: Plan | None = None,
 ) -> dict[str, _Product]:
     conn = session.connection()
     pids = sorted(set(product_ids))
@@ -140,25 +170,21 @@ def _load(
             .order_by(*_supply.primary_key)
             .with_for_update()
         )
-    supply = supply_by_date(conn.execute(_SUPPLY_OF, {"pids": pids}))
-    reserved: dict[str, list[tuple[date, float, str | None]]] = defaultdict(list)
+    located = _supply_by_location(conn.execute(_SUPPLY_OF, {"pids": pids}))
+    reserved: dict[str, list[tuple[date, float, str | None, str | None]]] = defaultdict(list)
     for r in conn.execute(_RESERVED_OF, {"pids": pids}):
         reserved[r.product_id].append((r.promised_date, float(r.confirmed_quantity),
-                                       r.customer_segment))  # fmt: skip
-    seg_of = dict(conn.execute(_SEGMENT_OF, {"vid": version_id, "pids": pids}).all())
-    shares: dict[str, dict[str, tuple[int, float]]] = defaultdict(dict)
-    if seg_of:
-        segs = sorted(set(seg_of.values()))
-        for s in conn.execute(_SHARES_OF, {"vid": version_id, "segs": segs}):
-            shares[s.product_segment][s.customer_segment] = (int(s.priority), float(s.share))
-    return {
-        p: _Product(
-            dict(supply.get(p, {})),
-            reserved.get(p, []),
-            shares.get(seg_of[p]) if p in seg_of and seg_of[p] in shares else None,
-        )
-        for p in pids
-    }
+                                       r.customer_segment, r.location_id))  # fmt: skip
+    plan = plan or load_plan(session, version_id, pids)
+    out = {}
+    for p in pids:
+        by_location = {loc: dict(d) for loc, d in located.get(p, {}).items()}
+        pooled: dict[date, float] = defaultdict(float)
+        for by_date in by_location.values():
+            for d, q in by_date.items():
+                pooled[d] += q
+        out[p] = _Product(dict(pooled), reserved.get(p, []), plan.of(p), by_location)
+    return out
 
 
 def _nest_room(prod: _Product, segment: str | None) -> float:
@@ -173,7 +199,7 @@ def _nest_room(prod: _Product, segment: str | None) -> float:
     above = np.concatenate([[0.0], np.cumsum(level_share)[:-1]])
     limits = np.maximum(capacity * (1.0 - np.minimum(above, 1.0)), 0.0)
     booked = np.zeros(len(levels))
-    for _, qty, seg in prod.reserved:
+    for _, qty, seg, _ in prod.reserved:
         lvl = levels.index(prod.shares[seg][0]) if seg in prod.shares else len(levels) - 1
         booked[lvl] += qty
     booked_at_or_below = np.cumsum(booked[::-1])[::-1]  # B_i: ranks >= i
@@ -181,44 +207,101 @@ def _nest_room(prod: _Product, segment: str | None) -> float:
     return float((limits[: k + 1] - booked_at_or_below[: k + 1]).min())
 
 
+def _free(
+    dates: list[date], supply: dict[date, float], reserved: Iterable[tuple[date, float]]
+) -> np.ndarray[Any, np.dtype[np.float64]]:
+    """ATP per date of ``dates`` (supply minus reservations, backward consumption)."""
+    index = {d: i for i, d in enumerate(dates)}
+    s = np.zeros(len(dates))
+    demand = np.zeros(len(dates))
+    for d, q in supply.items():
+        s[index[d]] += q
+    for d, q in reserved:
+        demand[index[d]] += q
+    return atp(s, demand)
+
+
+def _most(free: np.ndarray[Any, np.dtype[np.float64]]) -> float:
+    """The most that can be promised at the end of the horizon."""
+    return float(np.flip(np.minimum.accumulate(np.flip(np.cumsum(free))))[-1])
+
+
+def _at_location(
+    prod: _Product, target: float, requested: date, location: str | None
+) -> tuple[float, date | None]:
+    """(quantity, date) of the best promise of up to ``target`` from ``location`` (None: all
+    locations pooled): the whole target on the earliest date, else what the horizon holds."""
+    dates = sorted(set(prod.supply) | {d for d, *_ in prod.reserved} | {requested})
+    frees = [_free(dates, prod.supply, ((d, q) for d, q, *_ in prod.reserved))]
+    if location is not None:
+        own = prod.by_location.get(location, {})
+        mine = ((d, q) for d, q, _, loc in prod.reserved if loc == location)
+        frees.append(_free(dates, own, mine))
+    req = dates.index(requested)
+
+    def when(q: float) -> int | None:
+        found = [promised_period(f, q, req) for f in frees]
+        return None if any(p is None for p in found) else max(p for p in found if p is not None)
+
+    at = when(target)
+    if at is None:
+        target = min(target, *(_most(f) for f in frees))
+        if target <= _EPS:
+            return 0.0, None
+        at = when(target)
+        if at is None:  # pragma: no cover - what the horizon holds is promisable at its end
+            return 0.0, None
+    return target, dates[at]
+
+
 def _promise_line(
-    prod: _Product, segment: str | None, quantity: float, requested: date
-) -> tuple[float, date | None, str | None]:
-    """(confirmed quantity, promised date, allocation segment) of one line."""
+    prod: _Product,
+    segment: str | None,
+    quantity: float,
+    requested: date,
+    rules: PromisingRules = _ANY_RULES,
+    location: str | None = None,
+) -> tuple[float, date | None, str | None, str | None]:
+    """(confirmed quantity, promised date, allocation segment, location) of one line."""
     covered = prod.shares is not None and segment in prod.shares
+    alloc = segment if covered else None
     target = min(quantity, max(_nest_room(prod, segment), 0.0))
     if target <= _EPS:
-        return 0.0, None, segment if covered else None
-    dates = sorted(set(prod.supply) | {d for d, _, _ in prod.reserved} | {requested})
-    index = {d: i for i, d in enumerate(dates)}
-    supply = np.zeros(len(dates))
-    demand = np.zeros(len(dates))
-    for d, q in prod.supply.items():
-        supply[index[d]] += q
-    for d, q, _ in prod.reserved:
-        demand[index[d]] += q
-    free = atp(supply, demand)
-    at = promised_period(free, target, index[requested])
-    if at is None:
-        most = float(np.flip(np.minimum.accumulate(np.flip(np.cumsum(free))))[-1])
-        target = min(target, most)
-        if target <= _EPS:
-            return 0.0, None, segment if covered else None
-        at = promised_period(free, target, index[requested])
-        if at is None:  # pragma: no cover - what the horizon holds is promisable at its end
-            return 0.0, None, segment if covered else None
-    return target, dates[at], segment if covered else None
+        return 0.0, None, alloc, location
+    candidates: list[str | None] = [location]
+    if location is not None and rules.substitute_locations:
+        candidates += sorted(loc for loc in prod.by_location if loc != location)
+    best: tuple[float, date | None, str | None] = (0.0, None, location)
+    for loc in candidates:
+        qty, when = _at_location(prod, target, requested, loc)
+        if qty < quantity - _EPS and (
+            not rules.partial_shipment or qty < rules.min_fill * quantity - _EPS
+        ):
+            qty, when = 0.0, None  # not confirmed in part: the whole line waits
+        if qty >= target - _EPS and when == requested:
+            best = (qty, when, loc)
+            break
+        if qty > best[0] + _EPS or (
+            abs(qty - best[0]) <= _EPS and when is not None and (best[1] is None or when < best[1])
+        ):
+            best = (qty, when, loc)
+    return best[0], best[1], alloc, best[2]
 
 
 def _promise(
-    products: dict[str, _Product], order: OrderIn, segment: str | None
+    products: dict[str, _Product],
+    order: OrderIn,
+    segment: str | None,
+    rules: PromisingRules = _ANY_RULES,
 ) -> list[LinePromise]:
     out = []
     for ln in sorted(order.lines, key=lambda ln: ln.line_no):
         prod = products[ln.product_id]
-        qty, when, alloc = _promise_line(prod, segment, ln.quantity, order.requested_date)
+        qty, when, alloc, loc = _promise_line(
+            prod, segment, ln.quantity, order.requested_date, rules, ln.location_id
+        )
         if qty > 0 and when is not None:
-            prod.reserved.append((when, qty, segment))
+            prod.reserved.append((when, qty, segment, loc))
         out.append(
             LinePromise(
                 line_no=ln.line_no,
@@ -228,30 +311,50 @@ def _promise(
                 promised_date=when,
                 backorder_quantity=max(ln.quantity - qty, 0.0),
                 allocation_segment=alloc,
+                location_id=loc,
             )
         )
     return out
 
 
 def promise_order(
-    session: Session, version_id: str, order: OrderIn, segment: str | None
-) -> list[LinePromise]:
-    """What each line of ``order`` can be confirmed now (reserves nothing)."""
-    products = _load(session, version_id, [ln.product_id for ln in order.lines], lock=False)
-    return _promise(products, order, segment)
-
-
-def reserve_order(
     session: Session,
     version_id: str,
+    order: OrderIn,
+    segment: str | None,
+    rules: PromisingRules | None = None,
+    plan: Plan | None = None,
+) -> list[LinePromise]:
+    """What each line of ``order`` can be confirmed now under the segment's promising
+    ``rules`` (None: `PromisingRules` defaults); reserves nothing. ``plan``: the version's
+    allocation plan if held already (`PlanCache`), else it is read."""
+    pids = [ln.product_id for ln in order.lines]
+    products = _load(session, version_id, pids, lock=False, plan=plan)
+    return _promise(products, order, segment, rules or _ANY_RULES)
+
+
+def promise_locked(
+    session: Session,
+    version_id: str,
+    order: OrderIn,
+    segment: str | None,
+    rules: PromisingRules | None = None,
+) -> list[LinePromise]:
+    """`promise_order` with the products locked until the transaction ends (PostgreSQL; SQLite
+    serialises write transactions): reserve with `write_reservations` in the same transaction."""
+    products = _load(session, version_id, [ln.product_id for ln in order.lines], lock=True)
+    return _promise(products, order, segment, rules or _ANY_RULES)
+
+
+def write_reservations(
+    session: Session,
     order_id: int,
     order: OrderIn,
     segment: str | None,
+    promises: Sequence[LinePromise],
     now: datetime,
-) -> list[LinePromise]:
-    """Promise ``order``'s lines and reserve the confirmed quantities (caller commits)."""
-    products = _load(session, version_id, [ln.product_id for ln in order.lines], lock=True)
-    promises = _promise(products, order, segment)
+) -> None:
+    """Store ``promises`` as ``order_id``'s open reservations (caller commits)."""
     session.connection().execute(
         insert(_promises),
         [
@@ -261,6 +364,7 @@ def reserve_order(
                 "product_id": p.product_id,
                 "customer_segment": segment,
                 "allocation_segment": p.allocation_segment,
+                "location_id": p.location_id,
                 "requested_date": order.requested_date,
                 "quantity": p.quantity,
                 "confirmed_quantity": p.confirmed_quantity,
@@ -272,7 +376,30 @@ def reserve_order(
             for p in promises
         ],
     )
+
+
+def reserve_order(
+    session: Session,
+    version_id: str,
+    order_id: int,
+    order: OrderIn,
+    segment: str | None,
+    now: datetime,
+    rules: PromisingRules | None = None,
+) -> list[LinePromise]:
+    """Promise ``order``'s lines and reserve the confirmed quantities (caller commits)."""
+    promises = promise_locked(session, version_id, order, segment, rules)
+    write_reservations(session, order_id, order, segment, promises, now)
     return promises
+
+
+def products_with_supply(session: Session, product_ids: Sequence[str]) -> set[str]:
+    """The products of ``product_ids`` that have any supply row."""
+    pids = sorted(set(product_ids))
+    if not pids:
+        return set()
+    q = select(_supply.c.product_id).where(_supply.c.product_id.in_(pids)).distinct()
+    return {str(p) for p in session.connection().execute(q).scalars()}
 
 
 def line_fields(p: LinePromise | PromiseRow | None) -> dict[str, Any]:
@@ -284,6 +411,7 @@ def line_fields(p: LinePromise | PromiseRow | None) -> dict[str, Any]:
         "promised_date": p.promised_date,
         "backorder_quantity": p.backorder_quantity,
         "allocation_segment": p.allocation_segment,
+        "location_id": p.location_id,
     }
 
 

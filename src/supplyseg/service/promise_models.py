@@ -71,6 +71,8 @@ class PromiseRow(Base):
     product_id: Mapped[str] = mapped_column(ID)
     customer_segment: Mapped[str | None] = mapped_column(ID)
     allocation_segment: Mapped[str | None] = mapped_column(ID)
+    # Where the confirmed quantity comes from (migration 0006); null = any location.
+    location_id: Mapped[str | None] = mapped_column(ID)
     requested_date: Mapped[date] = mapped_column(Date)
     quantity: Mapped[float] = mapped_column(Float)
     confirmed_quantity: Mapped[float] = mapped_column(Float)

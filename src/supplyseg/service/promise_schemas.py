@@ -8,7 +8,13 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from supplyseg.service.schemas import MAX_QUANTITY, OrderLineOut, no_nul, plausible_date
+from supplyseg.service.schemas import (
+    MAX_QUANTITY,
+    OrderLineOut,
+    ReasonOut,
+    no_nul,
+    plausible_date,
+)
 
 __all__ = ["BopOut", "PromiseOut", "SupplyIn", "SupplyLineIn", "SupplyOut"]
 
@@ -28,6 +34,10 @@ class PromiseOut(BaseModel):
     segment: str | None = Field(description="The customer's segment; null = unknown customer.")
     policy_version: str
     lines: list[OrderLineOut]
+    reasons: list[ReasonOut] = Field(
+        default_factory=list,
+        description="late_promise findings POST /orders would raise for these promises.",
+    )
 
 
 class SupplyLineIn(BaseModel):

@@ -137,6 +137,9 @@ class OrderLineIn(_In):
         allow_inf_nan=False,
         description="Agreed price; null = list price.",
     )
+    location_id: Id | None = Field(
+        None, description="Location to ship from; null = any (order promising pools them)."
+    )
 
 
 class OrderIn(_In):
@@ -201,6 +204,11 @@ class OrderLineOut(_Out):
     backorder_quantity: float | None = Field(None, description="Quantity not confirmed.")
     allocation_segment: str | None = Field(
         None, description="Customer segment whose allocation the line used; null = none."
+    )
+    location_id: str | None = Field(
+        None,
+        description="Location the confirmed quantity comes from (the line's own, or a"
+        " substitute); null = any location.",
     )
 
 

@@ -25,6 +25,8 @@ price_out_of_tolerance              price_tolerance      unit price too far from
 below_min_order_value               min_order_value      order value < segment min_order_value
 credit_limit_exceeded               credit               open orders + receivables + order > limit
 duplicate_po                        duplicate_po         PO number already used by the customer
+late_promise                        late_promise         promise later than requested + maximum
+                                                         lateness (checked when promising)
 ==================================  ===================  =========================================
 """
 
@@ -110,6 +112,12 @@ class Validation:
     segment: str | None
     total_value: float
     findings: list[Finding] = field(default_factory=list)
+
+    def with_findings(self, more: list[Finding]) -> Validation:
+        """This outcome with ``more`` findings (e.g. of order promising) and the status they
+        give."""
+        findings = [*self.findings, *more]
+        return Validation(_status(findings), self.segment, self.total_value, findings)
 
 
 class _Collector:

@@ -278,3 +278,65 @@ def test_partner_admin(edi: Any) -> None:
     assert edi.client.delete("/edi/partners/k1-x12", headers=edi.h("admin")).status_code == 204
     ids = [x["partner_id"] for x in edi.client.get("/edi/partners", headers=edi.h("admin")).json()]
     assert ids == ["k2-edifact", "s1-x12"]
+
+
+def test_855_carries_the_promised_quantity_and_date_per_line(edi: Any) -> None:
+    # P100: 10 of 25 on hand; P500: 50 on hand and 100 on 2026-03-20; P200, P300: no supply
+    # data (not promised: acknowledged as requested)
+    rows = [
+        ("P100", "2026-03-01", "on_hand", 10.0),
+        ("P500", "2026-03-01", "on_hand", 50.0),
+        ("P500", "2026-03-20", "receipt", 100.0),
+    ]
+    supply = [
+        {"product_id": p, "location_id": "DC1", "date": d, "kind": k, "quantity": q}
+        for p, d, k, q in rows
+    ]
+    r = edi.post("/supply", {"rows": supply}, who="admin")
+    assert r.status_code == 200, r.text
+    receipt = post(edi, "x12", X12_4010).json()
+    [group] = read_x12(kinds(edi, receipt)["855"]).groups
+    got = {}
+    for s, ts in zip(receipt["sets"], group.transaction_sets, strict=True):
+        order = edi.get(f"/orders/{s['order_id']}").json()
+        bak = next(seg for seg in ts.segments if seg.tag == "BAK")
+        got[order["po_number"]] = bak.value(2)
+        acks = [seg for seg in ts.segments if seg.tag == "ACK"]
+        for ackseg, line in zip(acks, order["lines"], strict=True):
+            factor = {"EA": 1, "CA": 10}[ackseg.value(3)]
+            got[line["line_no"], line["product_id"]] = (
+                ackseg.value(1),
+                float(ackseg.value(2)) * factor,
+                ackseg.value(5),
+                line["confirmed_quantity"],
+                line["promised_date"],
+            )
+    assert got == {
+        "PO-4711": "AC",  # changed
+        (1, "P100"): ("IQ", 10.0, "20260310", 10.0, "2026-03-10"),
+        (2, "P500"): ("IA", 20.0, "20260310", 20.0, "2026-03-10"),
+        (3, "P300"): ("IA", 10.0, "20260310", 0.0, None),
+        "PO-4712": "AC",
+        (10, "P200"): ("IA", 5.0, "20260305", 0.0, None),
+        (20, "P500"): ("DR", 100.0, "20260320", 100.0, "2026-03-20"),
+    }
+
+
+def test_ordrsp_carries_the_promised_quantity_and_date_per_line(edi: Any) -> None:
+    rows = [{"product_id": "P100", "location_id": "DC1", "date": "2026-03-01",
+             "kind": "on_hand", "quantity": 10.0}]  # fmt: skip
+    assert edi.post("/supply", {"rows": rows}, who="admin").status_code == 200
+    receipt = post(edi, "edifact", EDIFACT_96A).json()
+    ack = read_edifact(kinds(edi, receipt)["ORDRSP"])
+    segs = [(seg.tag, seg.elements) for seg in ack.messages[0].segments]
+    lines = [i for i, (tag, _) in enumerate(segs) if tag == "LIN"]
+    first, second = (segs[i : i + 5] for i in lines)
+    # line 1: 10 of 48 on hand, confirmed on the requested date (LIN 1229 3 = changed)
+    assert first[0][1][:2] == (("1",), ("3",))
+    assert ("QTY", (("21", "10", "PCE"),)) in first
+    assert ("DTM", (("2", "20260306", "102"),)) in first
+    # line 2: P500 has no supply data, acknowledged as requested (5 = accepted)
+    assert second[0][1][:2] == (("2",), ("5",))
+    assert ("QTY", (("21", "200"),)) in second
+    bgm = next(e for tag, e in segs if tag == "BGM")
+    assert bgm[-1] == ("4",)  # the order is changed

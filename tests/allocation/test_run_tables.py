@@ -1,0 +1,93 @@
+"""Tests for supplyseg.allocation.run_tables: the allocation tables a run writes."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from supplyseg.allocation.run_tables import allocation_products, allocation_tables, demand_mix
+from supplyseg.config.policy import policy_settings
+
+CUSTOMERS = pd.DataFrame(
+    {
+        "customer_id": ["C1", "C2", "C3", "C1"],
+        "scheme": ["cts_margin", "cts_margin", "cts_margin", "rfm"],
+        "segment": ["protect", "grow", "grow", "Champions"],
+        "primary": [True, True, True, False],
+    }
+)
+PRODUCTS = pd.DataFrame(
+    {
+        "product_id": ["P1", "P2", "P3", "P1"],
+        "scheme": ["abc_xyz"] * 3 + ["demand_pattern"],
+        "segment": ["AX", "AX", "BY", "smooth"],
+        "primary": [True, True, True, False],
+    }
+)
+PAIRS = pd.DataFrame(
+    {
+        "customer_id": ["C1", "C2", "C3", "C1", "C9", "C2"],
+        "product_id": ["P1", "P1", "P2", "P3", "P1", "P4"],
+        "quantity": [30.0, 10.0, 10.0, 5.0, 99.0, 7.0],
+    }
+)
+
+
+def test_demand_mix_sums_quantity_per_primary_segment_pair() -> None:
+    mix = demand_mix(PAIRS, CUSTOMERS, PRODUCTS)
+    # C9 has no segment and P4 none: their demand is outside the mix
+    got = {(r.product_segment, r.customer_segment): r.quantity for r in mix.itertuples()}
+    assert got == {("AX", "grow"): 20.0, ("AX", "protect"): 30.0, ("BY", "protect"): 5.0}
+
+
+def test_allocation_products_are_the_primary_segments() -> None:
+    out = allocation_products(PRODUCTS)
+    assert out.to_dict("list") == {
+        "product_id": ["P1", "P2", "P3"],
+        "product_segment": ["AX", "AX", "BY"],
+    }
+
+
+def test_tables_take_shares_from_demand_and_priorities_from_the_rules() -> None:
+    settings = policy_settings({"customer": {"grow": {"allocation": {"share": 0.25}}}})
+    inventory = pd.DataFrame(
+        {"product_id": ["P1"], "location_id": ["DC1"], "on_hand": [12.0], "as_of": [None]}
+    )
+    out = allocation_tables(
+        settings,
+        pairs=PAIRS,
+        customer_segments=CUSTOMERS,
+        product_segments=PRODUCTS,
+        supply=None,
+        inventory=inventory,
+        as_of=dt.date(2026, 1, 5),
+    )
+    assert set(out) == {"allocation_shares", "allocation_products", "supply"}
+    shares = out["allocation_shares"].set_index(["product_segment", "customer_segment"])
+    # grow's share is configured; protect takes the rest (its demand share of what is left)
+    assert shares.loc[("AX", "grow"), "share"] == 0.25
+    assert shares.loc[("AX", "protect"), "share"] == pytest.approx(0.75)
+    assert shares.loc[("AX", "protect"), "priority"] == 1  # built-in cts_margin priority
+    assert shares.loc[("BY", "protect"), "share"] == pytest.approx(0.75)
+    supply = out["supply"]
+    assert supply[["quantity", "kind", "date"]].iloc[0].tolist() == [
+        12.0,
+        "on_hand",
+        dt.date(2026, 1, 5),
+    ]
+
+
+def test_without_segments_or_supply_nothing_is_written() -> None:
+    settings = policy_settings(None)
+    none = allocation_tables(
+        settings,
+        pairs=PAIRS,
+        customer_segments=None,
+        product_segments=PRODUCTS,
+        supply=None,
+        inventory=None,
+        as_of=dt.date(2026, 1, 5),
+    )
+    assert none == {}

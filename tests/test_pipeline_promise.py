@@ -1,0 +1,106 @@
+"""End to end: `supplyseg run` writes the allocation tables, `supplyseg publish` carries them
+into the service, and ``POST /promise`` confirms quantities from the run's supply, nested by the
+run's customer segments."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+import yaml
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from supplyseg import cli
+from supplyseg.data.synth import synth_company, write_workspace
+from supplyseg.data.synth_supply import TODAY, synth_supply
+from supplyseg.service.app import create_app
+from supplyseg.service.security import issue_api_key
+from supplyseg.service.settings import Settings
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, pd.DataFrame]:
+    root = tmp_path_factory.mktemp("promise_run")
+    company = synth_company(customers=150, products=80, lines=8000, seed=1)
+    config = write_workspace(company, root)
+    supply = synth_supply(company, weeks=4, cover=1.0)
+    supply.to_parquet(root / "data" / "supply.parquet", index=False)
+    raw = yaml.safe_load(config.read_text(encoding="utf-8"))
+    raw["data"]["supply"] = {"path": "data/supply.parquet"}
+    config.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    done = runner.invoke(cli.app, ["run", str(root)])
+    assert done.exit_code == 0, done.output
+    db = f"sqlite:///{root / 'service.db'}"
+    done = runner.invoke(cli.app, ["publish", str(root), "--db", db])
+    assert done.exit_code == 0, done.output
+    run = next(p for p in sorted((root / "out").iterdir()) if (p / "manifest.json").exists())
+    return run, db, supply
+
+
+def test_the_run_writes_the_allocation_tables(
+    published: tuple[Path, str, pd.DataFrame],
+) -> None:
+    run, _, supply = published
+    shares = pd.read_parquet(run / "allocation_shares.parquet")
+    products = pd.read_parquet(run / "allocation_products.parquet")
+    written = pd.read_parquet(run / "supply.parquet")
+    assert len(written) == len(supply)
+    assert written["quantity"].sum() == pytest.approx(supply["quantity"].sum())
+    # each product segment's shares add up to the whole supply (all shares derived from demand)
+    assert shares.groupby("product_segment")["share"].sum().to_numpy() == pytest.approx(1.0)
+    segments = pd.read_parquet(run / "segments_customer.parquet")
+    primary = set(segments.loc[segments["primary"], "segment"])
+    assert set(shares["customer_segment"]) == primary
+    assert set(shares["product_segment"]) <= set(products["product_segment"])
+
+
+def _promise(client: TestClient, key: str, body: dict[str, Any]) -> dict[str, Any]:
+    r = client.post("/promise", json=body, headers={"X-API-Key": key})
+    assert r.status_code == 200, r.text
+    line: dict[str, Any] = r.json()["lines"][0]
+    return {**line, "segment": r.json()["segment"]}
+
+
+def test_promise_confirms_from_the_published_supply(
+    published: tuple[Path, str, pd.DataFrame],
+) -> None:
+    run, db, supply = published
+    shares = pd.read_parquet(run / "allocation_shares.parquet")
+    products = pd.read_parquet(run / "allocation_products.parquet")
+    segments = pd.read_parquet(run / "segments_customer.parquet")
+    customer = segments[segments["primary"]].iloc[0]
+    planned = products[products["product_segment"].isin(shares["product_segment"])]
+    on_hand = supply[supply["kind"] == "on_hand"].groupby("product_id")["quantity"].sum()
+    total = supply.groupby("product_id")["quantity"].sum()
+    product = next(p for p in planned["product_id"] if on_hand.get(p, 0.0) >= 4)
+    app = create_app(Settings(db_url=db))
+    with app.state.sessions() as session:
+        key = issue_api_key(session, "submitter", None, label="test")[1]
+        session.commit()
+    body = {
+        "customer_id": str(customer["customer_id"]),
+        "po_number": "E2E-1",
+        "channel": "edi",
+        "order_date": TODAY.isoformat(),
+        "requested_date": (TODAY + dt.timedelta(days=1)).isoformat(),
+        "lines": [{"line_no": 1, "product_id": product, "quantity": 2.0, "unit_price": 1.0}],
+    }
+    with TestClient(app) as client:
+        small = _promise(client, key, body)
+        assert small["segment"] == customer["segment"]
+        assert small["allocation_segment"] == customer["segment"]
+        assert small["confirmed_quantity"] == 2.0
+        assert small["promised_date"] == body["requested_date"]
+        body["lines"][0]["quantity"] = float(total[product]) * 10
+        big = _promise(client, key, body)
+        # never more than the product's supply over the horizon, the rest on backorder
+        assert 0 < big["confirmed_quantity"] <= total[product] + 1e-9
+        assert big["backorder_quantity"] == pytest.approx(
+            body["lines"][0]["quantity"] - big["confirmed_quantity"]
+        )
