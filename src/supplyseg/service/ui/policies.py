@@ -22,6 +22,7 @@ from supplyseg.service.policy_store import active_version_id, load_version
 from supplyseg.service.ui.auth import UiUser
 from supplyseg.service.ui.diff import policy_diff
 from supplyseg.service.ui.render import current_user, page, require
+from supplyseg.service.ui.runs import ACTIONS, workspace_runs
 from supplyseg.service.views import utc
 
 __all__ = ["customer_segments", "product_segments", "router"]
@@ -58,10 +59,15 @@ def policy_versions(
     session: ReadSessionDep,
     a: Id64 = "",
     b: Id64 = "",
+    done: Annotated[str, Query(max_length=16)] = "",
+    run: Annotated[str, Query(max_length=100)] = "",
 ) -> Response:
-    """Every published version, newest first; with ``a`` and ``b``, what changed from a to b."""
+    """Every published version, newest first; with ``a`` and ``b``, what changed from a to b;
+    the workspace's runs with their approval state (decisions for admins)."""
     require(user, "policies:read")
     versions = _versions(session)
+    runs, runs_reason = workspace_runs(request)
+    decided = next((r for r in runs if r["run_id"] == run), None) if done in ACTIONS else None
     changes = None
     counts: Counter[str] = Counter()
     if a and b:
@@ -83,6 +89,11 @@ def policy_versions(
         n_changes=len(changes) if changes is not None else 0,
         counts=counts,
         limit=DIFF_ROWS,
+        runs=runs,
+        runs_reason=runs_reason,
+        done=done,
+        decided=decided,
+        can_decide=user.principal.can("policies:publish"),
     )
 
 
