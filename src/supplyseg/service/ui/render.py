@@ -54,6 +54,7 @@ _NAV: tuple[tuple[str, str, Permission | None], ...] = (
     ("/ui/orders", "Orders", "orders:read"),
     ("/ui/policies", "Policy versions", "policies:read"),
     ("/ui/segments", "Segments", "policies:read"),
+    ("/ui/scenarios", "Scenarios", "policies:read"),
 )
 
 
