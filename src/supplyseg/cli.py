@@ -370,15 +370,24 @@ def serve(
     db: DbUrl = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workspace: Annotated[
+        Path | None,
+        typer.Option(
+            envvar="SUPPLYSEG_WORKSPACE",
+            show_envvar=True,
+            help="Workspace folder whose runs the workbench (/ui) shows: approval, KPIs,"
+            " alerts, explanations, scenarios.",
+        ),
+    ] = None,
 ) -> None:
-    """Run the order validation service (OpenAPI docs at /docs).
+    """Run the order validation service (OpenAPI docs at /docs, workbench at /ui).
 
-    Example: supplyseg serve --db sqlite:///acme-service.db --port 8000
+    Example: supplyseg serve --db sqlite:///acme-service.db --workspace ./acme --port 8000
     """
     with _user_errors():
         from supplyseg.service.commands import serve as serve_app
 
-        serve_app(_db(db), host=host, port=port)
+        serve_app(_db(db), host=host, port=port, workspace=workspace)
 
 
 @app.command()

@@ -165,12 +165,15 @@ def revoke_key(db_url: str, key_id: str) -> None:
     _in_session(db_url, revoke)
 
 
-def serve(db_url: str, host: str = "127.0.0.1", port: int = 8000) -> None:
-    """Run the service under uvicorn until interrupted (OpenAPI docs at ``/docs``)."""
+def serve(
+    db_url: str, host: str = "127.0.0.1", port: int = 8000, workspace: Path | None = None
+) -> None:
+    """Run the service under uvicorn until interrupted (OpenAPI docs at ``/docs``); the
+    workbench at ``/ui`` reads the runs of ``workspace`` (else ``SUPPLYSEG_WORKSPACE``)."""
     import uvicorn
 
     from supplyseg.service.app import create_app
 
-    app = create_app(_settings(db_url))
+    app = create_app(Settings.from_env(db_url=db_url, workspace=workspace))
     # No "server: uvicorn" banner: it tells an attacker which software to look up.
     uvicorn.run(app, host=host, port=port, log_level="info", server_header=False)

@@ -32,14 +32,18 @@ variable                                meaning                                 
                                         above; at most 1e15)
 ``SUPPLYSEG_MAX_UNIT_PRICE``            largest unit price of an order line (422       1e9
                                         above; at most 1e15)
+``SUPPLYSEG_WORKSPACE``                 workspace folder (with supplyseg.yaml) whose   none
+                                        runs the workbench shows: approval, KPIs,
+                                        alerts, explanations, scenarios
 ======================================  =============================================  ==========
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from supplyseg.config.messages import validation_message
@@ -84,6 +88,18 @@ class Settings(BaseSettings):
     max_unit_price: float = Field(
         MAX_UNIT_PRICE, gt=0, le=LIMIT_CEILING, description="Largest unit price of one line."
     )
+    # Optional: without it the API and the order screens work; the workbench's run screens
+    # (approval, KPIs, alerts, explanations, scenarios) say what to set instead.
+    workspace: Path | None = Field(
+        None, description="Workspace folder whose run folders the workbench reads."
+    )
+
+    @field_validator("workspace")
+    @classmethod
+    def _workspace_is_a_folder(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_dir():
+            raise ValueError(f"{value} is not a folder; give the folder holding supplyseg.yaml")
+        return value.resolve() if value is not None else None
 
     @property
     def is_sqlite(self) -> bool:

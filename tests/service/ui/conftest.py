@@ -4,7 +4,9 @@ fixture (`tests/service/conftest.py`)."""
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -47,3 +49,32 @@ def browser(service: Any) -> Callable[[str], Browser]:
         return Browser(client)
 
     return sign_in
+
+
+@pytest.fixture(scope="session")
+def made_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small synthetic workspace that requires approval, with one complete run (made once)."""
+    from supplyseg.config import load_workspace
+    from supplyseg.data.synth import synth_company, write_workspace
+    from supplyseg.pipeline import run
+
+    folder = tmp_path_factory.mktemp("ui-ws")
+    config = write_workspace(synth_company(customers=40, products=20, lines=2000, seed=5), folder)
+    with config.open("a", encoding="utf-8") as file:
+        file.write("policies:\n  require_approval: true\n")
+    run(load_workspace(folder), report=False)
+    return folder
+
+
+@pytest.fixture
+def workspace(made_workspace: Path, tmp_path: Path) -> Path:
+    """A copy of the made workspace for one test (decisions on a run are final)."""
+    return Path(shutil.copytree(made_workspace, tmp_path / "ws"))
+
+
+@pytest.fixture
+def workbench(service: Any, workspace: Path) -> Any:
+    """The service fixture with ``workspace`` as its workspace setting."""
+    app = service.app
+    app.state.settings = app.state.settings.model_copy(update={"workspace": workspace})
+    return service

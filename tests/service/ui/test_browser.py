@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -67,8 +68,9 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def server(tmp_path_factory: pytest.TempPathFactory, made_workspace: Path) -> Iterator[Server]:
     folder = tmp_path_factory.mktemp("ui-e2e")
+    workspace = shutil.copytree(made_workspace, folder / "ws")
     db_url = f"sqlite:///{folder / 'service.db'}"
     first = json.loads(FIXTURE_POLICY.read_text(encoding="utf-8"))
     second = copy.deepcopy(first)
@@ -99,7 +101,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     # `supplyseg serve`, the installed command's entry point, from this source tree.
     proc = subprocess.Popen(
         [sys.executable, "-c", "import sys; from supplyseg.cli import app; sys.argv[0] = "
-         "'supplyseg'; app()", "serve", "--db", db_url, "--port", str(port)],
+         "'supplyseg'; app()", "serve", "--db", db_url, "--port", str(port), "--workspace",
+         str(workspace)],
         env=env, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
@@ -251,6 +254,12 @@ def test_an_operator_resolves_an_exception_through_the_pages(chromium: Any, serv
     page.get_by_label("Customer id").press("Enter")
     page.wait_for_load_state("load")
     visit.check("segments")
+    # --workspace reached the app: the runs' states and the scenario screen's advice.
+    page.get_by_role("link", name="Policy versions").click()
+    assert page.get_by_role("cell", name="draft").count() == 1
+    page.get_by_role("link", name="Scenarios").click()
+    assert "No scenario comparison in" in page.get_by_role("note").inner_text()
+    visit.check("scenarios")
     page.get_by_role("button", name="Sign out").click()
     assert "/ui/login" in page.url
     visit.close()

@@ -14,7 +14,15 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
 from supplyseg.service.problems import ApiError
-from supplyseg.service.ui import dashboard, exceptions, orders, policies, signin
+from supplyseg.service.ui import (
+    dashboard,
+    exceptions,
+    orders,
+    policies,
+    runs,
+    scenarios,
+    signin,
+)
 from supplyseg.service.ui.auth import CsrfError, SignInRequiredError
 from supplyseg.service.ui.render import PageError, page
 
@@ -36,6 +44,8 @@ def mount_ui(app: FastAPI) -> None:
         exceptions.router,
         orders.router,
         policies.router,
+        runs.router,
+        scenarios.router,
     ):
         app.include_router(router)
     api_error = app.exception_handlers[ApiError]

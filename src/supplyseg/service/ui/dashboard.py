@@ -1,5 +1,6 @@
-"""The dashboard: headline figures of the active policy version, orders by status and the open
-exceptions by segment and age (each part shown to the roles that may read it)."""
+"""The dashboard: headline figures of the active policy version, the KPIs of the run behind it
+and the monitoring alerts of the latest run (with a workspace set), orders by status and the
+open exceptions by segment and age (each part shown to the roles that may read it)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from fastapi.responses import Response
 from sqlalchemy import and_, exists, func, select, true
 from sqlalchemy.orm import Session
 
+from supplyseg.errors import SupplysegError
 from supplyseg.service.deps import ReadSessionDep
 from supplyseg.service.models import (
     OrderException,
@@ -25,6 +27,12 @@ from supplyseg.service.policy_store import active_version_id
 from supplyseg.service.security import Principal
 from supplyseg.service.ui.auth import UiUser
 from supplyseg.service.ui.render import current_user, page
+from supplyseg.service.ui.workspace import (
+    headline_kpis,
+    run_alerts,
+    run_folder,
+    workspace_or_reason,
+)
 
 __all__ = ["AGE_BUCKETS", "age_bucket", "open_exceptions_by_age", "router"]
 
@@ -107,6 +115,45 @@ def _policy_figures(session: Session) -> dict[str, Any] | None:
     }
 
 
+def _run_figures(
+    request: Request, principal: Principal, policy: dict[str, Any] | None
+) -> dict[str, Any]:
+    """KPIs of the run behind the active version and the alerts of the latest run, each with
+    the sentence shown instead when they cannot be read."""
+    ws, reason = workspace_or_reason(request)
+    out: dict[str, Any] = dict.fromkeys(
+        ("kpis", "kpis_reason", "alerts", "alerts_reason", "alerts_run")
+    )
+    out["reason"] = reason
+    if ws is None:
+        return out
+    from supplyseg.runs import latest_run
+
+    if policy is None:
+        out["kpis_reason"] = "No policy version is published yet, so no run is behind one."
+    else:
+        run_id = policy["head"].source_run_id
+        path = run_folder(ws, run_id)
+        if path is None:
+            out["kpis_reason"] = (
+                f"The run {run_id} of the active version is not a complete run in"
+                f" {ws.out_path}: it was published from another workspace or its folder was"
+                " removed."
+            )
+        else:
+            out["kpis"] = headline_kpis(path)
+    latest = latest_run(ws)
+    if latest is None or run_folder(ws, latest.name) is None:
+        out["alerts_reason"] = f"No complete run in {ws.out_path} yet: `supplyseg run` one."
+    else:
+        try:
+            out["alerts"] = run_alerts(ws, latest, principal)
+            out["alerts_run"] = latest.name
+        except SupplysegError as exc:
+            out["alerts_reason"] = f"Monitoring of run {latest.name} failed: {exc}"
+    return out
+
+
 @router.get("/")
 def dashboard(request: Request, user: UserDep, session: ReadSessionDep) -> Response:
     """Headline figures for the signed-in key."""
@@ -121,6 +168,7 @@ def dashboard(request: Request, user: UserDep, session: ReadSessionDep) -> Respo
             .order_by(OrderRow.status)
         ).all()
     )
+    figures = _run_figures(request, principal, policy) if principal.can("policies:read") else None
     ageing = (
         open_exceptions_by_age(session, principal, now)
         if principal.can("exceptions:read")
@@ -132,6 +180,7 @@ def dashboard(request: Request, user: UserDep, session: ReadSessionDep) -> Respo
         user,
         title="Dashboard",
         policy=policy,
+        figures=figures,
         by_status=by_status,
         orders_total=sum(by_status.values()),
         ageing=ageing,

@@ -22,6 +22,13 @@ from supplyseg.service.policy_store import active_version_id, load_version
 from supplyseg.service.ui.auth import UiUser
 from supplyseg.service.ui.diff import policy_diff
 from supplyseg.service.ui.render import current_user, page, require
+from supplyseg.service.ui.runs import ACTIONS, workspace_runs
+from supplyseg.service.ui.segments import (
+    NOT_IN,
+    bound_customers_for_product,
+    explanation,
+    version_migration,
+)
 from supplyseg.service.views import utc
 
 __all__ = ["customer_segments", "product_segments", "router"]
@@ -58,14 +65,22 @@ def policy_versions(
     session: ReadSessionDep,
     a: Id64 = "",
     b: Id64 = "",
+    done: Annotated[str, Query(max_length=16)] = "",
+    run: Annotated[str, Query(max_length=100)] = "",
 ) -> Response:
-    """Every published version, newest first; with ``a`` and ``b``, what changed from a to b."""
+    """Every published version, newest first; with ``a`` and ``b``, what changed from a to b;
+    the workspace's runs with their approval state (decisions for admins)."""
     require(user, "policies:read")
     versions = _versions(session)
+    runs, runs_reason = workspace_runs(request)
+    decided = next((r for r in runs if r["run_id"] == run), None) if done in ACTIONS else None
     changes = None
     counts: Counter[str] = Counter()
     if a and b:
         changes = policy_diff(load_version(session, a), load_version(session, b))
+        bound = user.principal.customers
+        if bound is not None:  # a bound key sees its own customers' rows only, as everywhere
+            changes = [c for c in changes if c.part != "customer" or c.id in bound]
         counts = Counter(c.part for c in changes)
     elif versions:
         # Preselect the active version against the one published before it.
@@ -83,6 +98,11 @@ def policy_versions(
         n_changes=len(changes) if changes is not None else 0,
         counts=counts,
         limit=DIFF_ROWS,
+        runs=runs,
+        runs_reason=runs_reason,
+        done=done,
+        decided=decided,
+        can_decide=user.principal.can("policies:publish"),
     )
 
 
@@ -157,6 +177,11 @@ def segments(
     customer, product = customer.strip(), product.strip()
     if customer:  # a bound key looks up its own customers only, as everywhere
         user.principal.check_visible(customer, f"no customer {customer!r} for this key")
+    active = active_version_id(session)
+    head = session.get(PolicyVersionRow, active) if active else None
+    source_run = head.source_run_id if head is not None else None
+    product_rows = product_segments(session, product) if product else None
+    current = next((r for r in product_rows or [] if r["version_id"] == active), None)
     return page(
         request,
         "segments.html",
@@ -165,6 +190,18 @@ def segments(
         customer=customer,
         product=product,
         customer_rows=customer_segments(session, customer) if customer else None,
-        product_rows=product_segments(session, product) if product else None,
-        active=active_version_id(session),
+        product_rows=product_rows,
+        active=active,
+        customer_why=explanation(request, "customer", customer, source_run) if customer else None,
+        product_why=explanation(request, "product", product, source_run) if product else None,
+        your_customers=(
+            bound_customers_for_product(
+                session, user.principal, active, current["allowed_segments"] if current else None
+            )
+            if product
+            else None
+        ),
+        product_in_active=current is not None,
+        migration=version_migration(session, user.principal),
+        not_in=NOT_IN,
     )

@@ -54,6 +54,7 @@ _NAV: tuple[tuple[str, str, Permission | None], ...] = (
     ("/ui/orders", "Orders", "orders:read"),
     ("/ui/policies", "Policy versions", "policies:read"),
     ("/ui/segments", "Segments", "policies:read"),
+    ("/ui/scenarios", "Scenarios", "policies:read"),
 )
 
 
@@ -70,9 +71,15 @@ def fmt_age(since: datetime, now: datetime | None = None) -> str:
 
 
 def _number(value: float | None, digits: int = 2) -> str:
-    if value is None:
+    if value is None or value != value:  # None or NaN
         return "unknown"
     return f"{value:,.{digits}f}"
+
+
+def _percent(value: float | None, digits: int = 1) -> str:
+    if value is None or value != value:  # None or NaN
+        return "unknown"
+    return f"{value * 100:.{digits}f} %"
 
 
 _env = Environment(
@@ -83,6 +90,7 @@ _env = Environment(
     lstrip_blocks=True,
 )
 _env.filters["num"] = _number
+_env.filters["pct"] = _percent
 _env.filters["age"] = fmt_age
 _env.filters["q"] = lambda v: quote(str(v), safe="")
 
