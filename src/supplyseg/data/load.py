@@ -3,8 +3,7 @@
 Each table is read (`read_source`), its columns mapped to canonical names (or derived: a
 constant, a quotient, a product, a concatenation) and typed (`supplyseg.data.parse`), and every
 row checked in one pass of Ibis expressions (the checks: `supplyseg.data.checks`). A rejected
-row carries exactly one reason: the first
-that applies in the order of `Reason`:
+row carries exactly one reason: the first that applies in the order of `Reason`:
 
 0. ``bad_row``: a CSV row that does not split into the header's columns (checked nothing else);
 1. ``excluded`` / ``credit_note``: a row rule in supplyseg.yaml (rules in their listed order),
