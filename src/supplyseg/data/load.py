@@ -55,7 +55,7 @@ from supplyseg.data.checks import (
 )
 from supplyseg.data.contract import LENIENT, TABLES, Reason
 from supplyseg.data.lenient import nulled_counts, nulled_notes, nulled_text
-from supplyseg.data.read import ROW_NUMBER, SourceRows, read_source
+from supplyseg.data.read import ROW_NUMBER, SourceRows, engine_rows, read_source
 from supplyseg.engine import drop_temp, temp_table
 from supplyseg.errors import ConfigError, DataContractError
 
@@ -162,9 +162,14 @@ def load_table(
     """
     started = time.perf_counter()
     spec = TABLES[table]
-    rows = read_source(Path(path), source) if rows is None else rows
-    arrow = rows.table
-    present = [c for c in arrow.column_names if c != ROW_NUMBER]
+    raw = f"_raw_{table}"
+    scanned = engine_rows(con, Path(path), source, raw) if rows is None else None
+    if scanned is not None:
+        src, rows = scanned
+        present = [c for c in src.columns if c != ROW_NUMBER]
+    else:
+        rows = read_source(Path(path), source) if rows is None else rows
+        present = [c for c in rows.table.column_names if c != ROW_NUMBER]
     mapping = parse.source_mapping(spec, source, present, str(path))
     for rule in source.rules:
         if rule.column not in mapping and rule.column not in source.derived:
@@ -177,12 +182,11 @@ def load_table(
                 f"data.{table}.rules: rule {rule.name!r} has action credit_note, which only"
                 " applies to order_lines; fix: use action: exclude"
             )
-    arrow = parse.with_parsed_dates(arrow, spec, source, mapping)
     read = rows.read
-    src = temp_table(con, f"_raw_{table}", arrow)
-    # The engine holds the rows now; this frees a copy of the whole table.
-    del arrow
-    rows.table = rows.table.slice(0, 0)
+    if scanned is None:
+        src = temp_table(con, raw, parse.with_parsed_dates(rows.table, spec, source, mapping))
+        # The engine holds the rows now; this frees a copy of the whole table.
+        rows.table = rows.table.slice(0, 0)
     src, cols = parse.canonical_columns(src, spec, source, mapping)
     typed = cols.typed
     is_credit: ir.BooleanValue = ibis.literal(False)
@@ -215,7 +219,10 @@ def load_table(
     # Spark computes a cached table on first use: count it before dropping what it is made of
     # (DuckDB has the rows already and answers from metadata).
     staged.count().execute()
-    drop_temp(con, f"_raw_{table}")
+    if scanned is None:
+        drop_temp(con, raw)
+    else:
+        con.drop_view(raw, force=True)
     refs = [
         (col, ref, reason)
         for col, ref, reason in REFERENCES.get(table, ())

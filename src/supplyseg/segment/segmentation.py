@@ -10,6 +10,7 @@ plus a summary per scheme and segment and the warnings practice calls for (a seg
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -270,9 +271,9 @@ def _micro_segments(
         {
             "customer_id": pairs["customer_id"].array,
             "product_id": pairs["product_id"].array,
-            "scheme": pd.Categorical.from_codes(np.zeros(n, np.int8), ["customer x product"]),
+            "scheme": _categorical(np.zeros(n, np.int8), ["customer x product"]),
             "segment": _joined(seg_c, seg_p, "{} × {}"),
-            "rule": pd.Categorical.from_codes(np.zeros(n, np.int8), ["matrix"]),
+            "rule": _categorical(np.zeros(n, np.int8), ["matrix"]),
             "explanation": _joined(why_c, why_p, "customer: {} | product: {}"),
             "primary": np.ones(n, bool),
         }
@@ -301,7 +302,13 @@ def _joined(
         template.format(a_texts[k // len(b_texts)], b_texts[k % len(b_texts)]) for k in distinct
     ]
     label_codes, categories = pd.factorize(np.asarray(labels, dtype=object))
-    return pd.Categorical.from_codes(label_codes[pair], categories=categories)
+    return _categorical(label_codes[pair], categories)
+
+
+def _categorical(codes: np.ndarray, categories: Any) -> pd.Categorical:
+    # pandas-stubs type the codes as a Sequence[int]; an integer array is what pandas wants.
+    codes_in: Any = codes
+    return pd.Categorical.from_codes(codes_in, categories=pd.Index(categories))
 
 
 def segment_summary(segments: pd.DataFrame, metrics: pd.DataFrame, entity: str) -> pd.DataFrame:
