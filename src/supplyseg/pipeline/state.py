@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -18,12 +18,10 @@ from supplyseg.data.load import Dataset
 from supplyseg.policy.assign import ITEM_KEY_SEP
 from supplyseg.policy.overrides import Overrides
 
-# Tables of millions of rows (one per order or customer x product pair at 10M order lines)
-# that later steps read only in part: a run keeps just those columns in memory (the report
-# reads the Parquet files). Cost-to-serve per order and per pair is only written.
+# Tables of millions of rows (one per customer x product pair at 10M order lines) that later
+# steps read only in part: a run keeps just those columns in memory (the report reads the
+# Parquet files).
 _KEPT_COLUMNS: dict[str, tuple[str, ...]] = {
-    "cost_to_serve_order": (),
-    "cost_to_serve_customer_product": (),
     "demand_customer_product": ("customer_id", "product_id"),  # the segment step's pairs
 }
 
@@ -55,6 +53,13 @@ class _Run:
             keep = [c for c in _KEPT_COLUMNS[name] if c in frame.columns]
             frame = pd.DataFrame({c: frame[c] for c in keep}, copy=False)
         self.frames[name] = frame
+
+    def write_only(self, name: str, write: Callable[[Path], None]) -> None:
+        """Write ``<name>.parquet`` with ``write`` (e.g. in batches from the engine); a table
+        no later step reads, so nothing is kept in memory."""
+        path = self.path / f"{name}.parquet"
+        write(path)
+        self.outputs[name] = path
 
     @property
     def as_of(self) -> date:
