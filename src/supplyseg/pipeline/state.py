@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 from supplyseg.analytics.demand import demand_series
 from supplyseg.config import Workspace
@@ -51,7 +52,7 @@ class _Run:
         self.outputs[name] = path
         if name in _KEPT_COLUMNS:
             keep = [c for c in _KEPT_COLUMNS[name] if c in frame.columns]
-            frame = pd.DataFrame({c: frame[c] for c in keep}, copy=False)
+            frame = pd.DataFrame({c: _own_copy(frame[c]) for c in keep})
         self.frames[name] = frame
 
     def write_only(self, name: str, write: Callable[[Path], None]) -> None:
@@ -72,6 +73,16 @@ class _Run:
             self.facts["as_of"] = last if isinstance(last, date) else date.today()
         value: date = self.facts["as_of"]
         return value
+
+
+def _own_copy(column: pd.Series) -> pd.Series:
+    """``column`` in buffers of its own. A column converted from the engine's Arrow result may
+    share an allocation with the other columns of its batch, and would keep them all alive."""
+    if isinstance(column.dtype, pd.StringDtype) and column.dtype.storage == "pyarrow":
+        data = column.array._pa_array
+        copied = pa.chunked_array([pa.concat_arrays(data.chunks)], type=data.type)
+        return pd.Series(pd.arrays.ArrowStringArray(copied), index=column.index, name=column.name)
+    return column.copy(deep=True)
 
 
 @contextmanager
