@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from supplyseg.analytics.demand import demand_series
 from supplyseg.config import Workspace
@@ -48,7 +49,7 @@ class _Run:
         """Write ``<name>.parquet`` into the run folder and keep the frame for later steps
         (only the columns later steps read, for the tables of `_KEPT_COLUMNS`)."""
         path = self.path / f"{name}.parquet"
-        frame.to_parquet(path, index=False)
+        _write_parquet(frame, path)
         self.outputs[name] = path
         if name in _KEPT_COLUMNS:
             keep = [c for c in _KEPT_COLUMNS[name] if c in frame.columns]
@@ -73,6 +74,25 @@ class _Run:
             self.facts["as_of"] = last if isinstance(last, date) else date.today()
         value: date = self.facts["as_of"]
         return value
+
+
+def _write_parquet(frame: pd.DataFrame, path: Path, rows: int = 1_000_000) -> None:
+    """``frame.to_parquet(path, index=False)``, a million rows at a time: to_parquet turns the
+    whole frame into one Arrow table first, a second copy of a 6M-row table in memory."""
+    if len(frame) <= rows:
+        frame.to_parquet(path, index=False)
+        return
+    first = pa.Table.from_pandas(frame.iloc[:rows], preserve_index=False)
+    try:
+        with pq.ParquetWriter(path, first.schema) as writer:
+            writer.write_table(first)
+            for start in range(rows, len(frame), rows):
+                part = frame.iloc[start : start + rows]
+                writer.write_table(
+                    pa.Table.from_pandas(part, schema=first.schema, preserve_index=False)
+                )
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # a later slice typed otherwise (all-null)
+        frame.to_parquet(path, index=False)
 
 
 def _own_copy(column: pd.Series) -> pd.Series:
