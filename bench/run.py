@@ -18,14 +18,20 @@ peak RSS are the figures to compare). The baseline in the same run is ``supplyse
 per 2,000) into ``--workspace`` first, unless it already holds one.
 
 Measured on the 2-core, 24 GB development machine shared with other jobs (load average in
-brackets), 10M synthetic lines, whole run with forecast, policies, simulation and report:
+brackets; it inflates wall times, so compare CPU time and peak RSS), 10M synthetic lines
+(20,000 customers, 5,000 products, 6.1M customer x product pairs), the whole run with
+forecast, policies, simulation and report:
 
-=========================  =======  ========  ============  ==========================
-                           wall s   CPU s     peak RSS GB   notes
-=========================  =======  ========  ============  ==========================
-before (51c4a1b)           342      181*      12.5          load 4-6; *main process
-in-memory DuckDB           see README "Scaling"
-=========================  =======  ========  ============  ==========================
+==============================  =======  ==========  ===========  ================
+run (10M lines)                 wall s   CPU s       peak RSS GB  engine steps s
+==============================  =======  ==========  ===========  ================
+before (51c4a1b), in-process    342      181 [5]     12.5         235 [5]
+in-memory DuckDB                111      172 [2]     6.3          62 [2]
+DuckDB file, memory_limit=2GB   117      183 [2]     5.0          67 [2]
+==============================  =======  ==========  ===========  ================
+
+(CPU: the process tree, workbook worker included; "before" counts the main process only.
+Engine steps: load, demand, cost-to-serve, customer KPIs, segmentation.)
 """
 
 from __future__ import annotations
