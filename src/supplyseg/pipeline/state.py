@@ -100,6 +100,8 @@ def _own_copy(column: pd.Series) -> pd.Series:
     share an allocation with the other columns of its batch, and would keep them all alive."""
     if isinstance(column.dtype, pd.StringDtype) and column.dtype.storage == "pyarrow":
         data = column.array._pa_array
+        if not data.num_chunks:
+            return column
         copied = pa.chunked_array([pa.concat_arrays(data.chunks)], type=data.type)
         return pd.Series(pd.arrays.ArrowStringArray(copied), index=column.index, name=column.name)
     return column.copy(deep=True)
