@@ -306,3 +306,27 @@ def test_a_run_with_no_valid_line_stops_and_keeps_its_rejects(tmp_path: Path) ->
     assert failed.name.endswith(".failed")
     rejects = pd.read_parquet(failed / "rejects.parquet")
     assert rejects["reason_code"].tolist() == ["zero_quantity", "zero_quantity"]
+
+
+def test_big_tables_written_in_slices_read_back_as_written_whole(tmp_path: Path) -> None:
+    """`_Run.write` writes a frame of more rows than its slice size in slices; the file reads
+    back as the one ``to_parquet`` writes (values, nulls and types)."""
+    import numpy as np
+
+    from supplyseg.pipeline.state import _write_parquet
+
+    n = 10
+    frame = pd.DataFrame(
+        {
+            "customer_id": pd.array([f"C{i}" for i in range(n - 1)] + [None], "string[pyarrow]"),
+            "segment": pd.Categorical(["a", "b"] * (n // 2)),
+            "value": np.r_[np.arange(n - 2, dtype=float), np.nan, 1e300],
+            "first": pd.to_datetime(["2025-01-06"] * n),
+            "flag": [True, False] * (n // 2),
+        }
+    )
+    _write_parquet(frame, tmp_path / "sliced.parquet", rows=3)
+    frame.to_parquet(tmp_path / "whole.parquet", index=False)
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(tmp_path / "sliced.parquet"), pd.read_parquet(tmp_path / "whole.parquet")
+    )

@@ -756,3 +756,27 @@ def test_whale_curve_invariants(profits: list[float]) -> None:
         assert s["peak_profit_pct"] >= 100.0 - 1e-9
     ranked = profit_ranked(df)
     assert ranked["profit_rank"].tolist() == list(range(1, len(profits) + 1))
+
+
+@pytest.mark.parametrize("missing_costs", [False, True])
+def test_detail_tables_written_in_batches_equal_the_frames(
+    tmp_path: Any, missing_costs: bool
+) -> None:
+    """Per order and per customer x product, the Parquet written from the engine in batches of 2
+    rows holds the rows and values of the data frames (unknown margins stay unknown)."""
+    f = hand_frames()
+    if missing_costs:
+        f["order_lines"] = f["order_lines"].drop(columns=["unit_cost"])
+        f["products"] = f["products"].drop(columns=["unit_cost"])
+    res = cost_to_serve(_tables(f), CostToServeSettings(), as_of=D(2024, 7, 31))
+    for level, keys in (
+        ("order", ["customer_id", "order_id"]),
+        ("customer_product", ["customer_id", "product_id"]),
+    ):
+        path = tmp_path / f"{level}.parquet"
+        res.details[level].write_parquet(path, batch_rows=2)
+        getattr(res, level).to_parquet(tmp_path / "whole.parquet", index=False)
+        want = pd.read_parquet(tmp_path / "whole.parquet").sort_values(keys, ignore_index=True)
+        got = pd.read_parquet(path).sort_values(keys, ignore_index=True)
+        assert len(want) > 2  # more than one batch
+        pd.testing.assert_frame_equal(got, want)  # the same file as the frame's, types too

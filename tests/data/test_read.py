@@ -146,3 +146,48 @@ def test_clean_files_take_the_fast_path() -> None:
     rows = read_source(BAD / "good_lines.csv", Source(path=BAD / "good_lines.csv"))
     assert (rows.read, rows.bad_rows, rows.notes) == (2, [], [])
     assert rows.table["row_number"].to_pylist() == [1, 2]
+
+
+def test_parquet_read_by_the_engine_loads_and_rejects_as_the_arrow_route(tmp_path: Path) -> None:
+    """A synthetic company's Parquet files (with its designed bad rows) give the same loaded
+    tables and rejects whether DuckDB reads the files itself or they come through Arrow."""
+    from supplyseg.config import load_workspace
+    from supplyseg.data.load import load_dataset
+    from supplyseg.data.read import engine_rows
+    from supplyseg.data.synth import synth_company, write_workspace
+    from supplyseg.engine import connect
+
+    company = synth_company(customers=40, products=20, lines=3000, seed=3)
+    write_workspace(company, tmp_path)
+    ws = load_workspace(tmp_path)
+    con = connect()
+    path = ws.source_path("order_lines")
+    assert engine_rows(con, path, ws.data["order_lines"], "_probe") is not None
+    on_engine = load_dataset(ws, con)
+    via_arrow = load_dataset(
+        ws,
+        connect(),
+        frames={name: read_source(ws.source_path(name), ws.data[name]) for name in ws.data},
+    )
+    assert len(company.truth_bad_rows) > 0
+    pd.testing.assert_frame_equal(on_engine.rejects, via_arrow.rejects)
+    for name, table in on_engine.tables.items():
+        a = table.to_pandas().sort_values("row_number", ignore_index=True)
+        b = via_arrow.tables[name].to_pandas().sort_values("row_number", ignore_index=True)
+        pd.testing.assert_frame_equal(a, b)
+        assert on_engine.accounts[name].read == via_arrow.accounts[name].read
+
+
+def test_parquet_the_engine_cannot_read_as_arrow_would_goes_through_arrow(tmp_path: Path) -> None:
+    from supplyseg.data.read import engine_rows
+    from supplyseg.engine import connect
+
+    path = tmp_path / "lines.parquet"
+    pd.DataFrame({"order_id": pd.Categorical(["a", "b"]), "quantity": [1.0, 2.0]}).to_parquet(path)
+    assert engine_rows(connect(), path, Source(path=path), "_x") is None  # dictionary column
+    pd.DataFrame({"order_id": ["a", "b"], "quantity": [1.0, 2.0]}).to_parquet(path)
+    found = engine_rows(connect(), path, Source(path=path), "_x")
+    assert found is not None
+    table, rows = found
+    assert rows.read == 2
+    assert table.to_pandas()["row_number"].tolist() == [1, 2]

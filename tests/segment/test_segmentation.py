@@ -189,3 +189,49 @@ def test_overridden_segments_are_what_the_summary_and_cells_count() -> None:
     assert protect["revenue"] == pytest.approx(1000 + 200 + 100)
     assert s.loc[("customer", "cts_margin", "re-price or exit"), "entities"] == 1
     assert result.customer_product["segment"].tolist()[-1] == "protect × BX"
+
+
+def test_micro_segments_match_a_row_by_row_join_with_missing_entities_and_texts() -> None:
+    """The categorical micro-segments equal the plain merge they replace (an independent
+    computation): unknown customers/products read "unsegmented", missing explanations "-"."""
+    from supplyseg.segment.segmentation import _micro_segments
+
+    customer = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "b", "c"],
+            "segment": ["gold", "x", "gold", None],
+            "explanation": ["why a", "other", None, "why c"],
+            "primary": [True, False, True, True],
+        }
+    )
+    product = pd.DataFrame(
+        {
+            "product_id": ["p", "q"],
+            "segment": ["AX", "BZ"],
+            "explanation": ["abc A", "abc B"],
+            "primary": [True, True],
+        }
+    )
+    pairs = pd.DataFrame(
+        {
+            "customer_id": pd.array(["a", "b", "c", "d", "a", "b"], dtype="string[pyarrow]"),
+            "product_id": pd.array(["p", "q", "p", "q", "r", "p"], dtype="string[pyarrow]"),
+        }
+    )
+    got = _micro_segments(pairs, customer, product)
+    c = customer[customer["primary"]].set_index("customer_id")
+    p = product[product["primary"]].set_index("product_id")
+    want_segment, want_why = [], []
+    for cid, pid in zip(pairs["customer_id"], pairs["product_id"], strict=True):
+        cs = c["segment"].get(cid)
+        ps = p["segment"].get(pid)
+        want_segment.append(f"{cs or 'unsegmented'} × {ps or 'unsegmented'}")
+        cw, pw = c["explanation"].get(cid), p["explanation"].get(pid)
+        want_why.append(f"customer: {cw or '-'} | product: {pw or '-'}")
+    assert got["segment"].astype(str).tolist() == want_segment
+    assert got["explanation"].astype(str).tolist() == want_why
+    assert got["customer_id"].tolist() == pairs["customer_id"].tolist()
+    assert set(got["scheme"]) == {"customer x product"}
+    assert set(got["rule"]) == {"matrix"}
+    assert got["primary"].all()
+    assert len(got) == len(pairs)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import warnings
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import ibis
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 __all__ = ["BREAKDOWN_COLUMNS"]
 
@@ -60,6 +63,48 @@ def _pandas(expr: Expr) -> pd.DataFrame:
         date_as_object=False, types_mapper=kind, split_blocks=True, self_destruct=True
     )
     return df
+
+
+@dataclass(frozen=True)
+class _Detail:
+    """A table of millions of rows (per order, per customer x product) left on the engine: made
+    a data frame only when asked (`frame`), or written to Parquet in batches (`write_parquet`)
+    with only one batch in this process's memory at a time."""
+
+    expr: Expr
+    finish: Callable[[pd.DataFrame], pd.DataFrame]  # row by row: batches give the same rows
+
+    def frame(self) -> pd.DataFrame:
+        return self.finish(_pandas(self.expr))
+
+    def write_parquet(self, path: Path, batch_rows: int = 1_000_000) -> None:
+        kind = {pa.string(): _STR, pa.large_string(): _STR}.get
+        writer: pq.ParquetWriter | None = None
+        try:
+            for batch in _batches(self.expr, batch_rows):
+                df = self.finish(
+                    pa.Table.from_batches([batch]).to_pandas(
+                        date_as_object=False, types_mapper=kind, self_destruct=True
+                    )
+                )
+                schema = writer.schema if writer is not None else None
+                table = pa.Table.from_pandas(df, schema=schema, preserve_index=False)
+                if writer is None:
+                    writer = pq.ParquetWriter(path, table.schema)
+                writer.write_table(table)
+        finally:
+            if writer is not None:
+                writer.close()
+        if writer is None:  # no rows: the typed empty table
+            self.frame().to_parquet(path, index=False)
+
+
+def _batches(expr: Expr, rows: int) -> Iterator[pa.RecordBatch]:
+    with warnings.catch_warnings():
+        # Ibis 12 reads DuckDB results through fetch_record_batch, which DuckDB 1.5 deprecates
+        # (for to_arrow_reader); the call works, and the warning is not the user's to act on.
+        warnings.filterwarnings("ignore", "fetch_record_batch", DeprecationWarning)
+        yield from expr.to_pyarrow_batches(chunk_size=rows)
 
 
 def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:

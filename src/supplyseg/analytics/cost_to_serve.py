@@ -26,7 +26,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import partial
+from functools import cached_property, partial
+from pathlib import Path
 from typing import Any
 
 import ibis
@@ -38,6 +39,7 @@ from supplyseg.analytics._cts_base import (
     Fn,
     _col,
     _concat,
+    _Detail,
     _flag,
     _left,
     _pandas,
@@ -62,7 +64,7 @@ _COUNTS = {"order_lines": ("n_elig", "lines"), "units": ("units", "units"),
            "rush_lines": ("rush_n", "rush"), "shipments": ("n_ship", "lines")}  # fmt: skip
 
 
-@dataclass(frozen=True)
+@dataclass
 class CostToServeResult:
     """The cost-to-serve tables, notes on what was skipped or estimated, and warnings.
 
@@ -72,14 +74,28 @@ class CostToServeResult:
     (customer_id, order_id, order_date) have the same columns up to net_margin_pct.
     ``breakdown``: customer_id, pool, driver, driver_quantity, rate, cost; its costs add up to
     the customer table's pool columns.
+
+    ``customer_product`` and ``order`` (millions of rows at 10M order lines) stay on the engine
+    until first read; `write_parquet` writes them from there in batches, never whole in memory.
     """
 
     customer: pd.DataFrame
     breakdown: pd.DataFrame
-    customer_product: pd.DataFrame
-    order: pd.DataFrame
+    details: dict[str, _Detail]
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+
+    @cached_property
+    def customer_product(self) -> pd.DataFrame:
+        return self.details["customer_product"].frame()
+
+    @cached_property
+    def order(self) -> pd.DataFrame:
+        return self.details["order"].frame()
+
+    def write_parquet(self, level: str, path: Path) -> None:
+        """Write ``customer_product`` or ``order`` to ``path`` in batches from the engine."""
+        self.details[level].write_parquet(path)
 
     def frames(self) -> dict[str, pd.DataFrame]:
         """The tables under the names the pipeline writes to ``out/<run_id>/``."""
@@ -488,15 +504,18 @@ def cost_to_serve(
     o = _allocated(o, factors, lv["customer"], "pos", "n_lines")
     cp = _cp_table(lines, orders, returns, factors, lv)
 
-    def finish(t: Expr, keys: list[str], sort: bool) -> pd.DataFrame:
+    def detail(t: Expr, keys: list[str], sort: bool) -> _Detail:
         pools = {n: t[f"p__{n}"] if f"p__{n}" in t.columns else ibis.literal(0.0) for n in names}
         t = t.select(*keys, "revenue", "cogs", "n_cost_missing", **pools)
-        return with_profit(_pandas(t.order_by(keys[:2]) if sort else t), names, keys)
+        return _Detail(
+            t.order_by(keys[:2]) if sort else t, partial(with_profit, pools=names, keys=keys)
+        )
 
-    order = finish(o, ["customer_id", "order_id", "order_date"], sort=True)
+    details = {
+        "order": detail(o, ["customer_id", "order_id", "order_date"], sort=True),
+        # millions of rows: left in the engine's order
+        "customer_product": detail(cp, _CP, sort=False),
+    }
     customer = customer_profitability(ca, breakdown, names)
-    cp_df = finish(cp, _CP, sort=False)  # millions of rows: left in the engine's order
     warnings = cts_sanity_warnings(customer, settings)
-    return CostToServeResult(
-        customer, breakdown[BREAKDOWN_COLUMNS], cp_df, order, run.notes, warnings
-    )
+    return CostToServeResult(customer, breakdown[BREAKDOWN_COLUMNS], details, run.notes, warnings)

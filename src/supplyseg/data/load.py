@@ -2,8 +2,8 @@
 
 Each table is read (`read_source`), its columns mapped to canonical names (or derived: a
 constant, a quotient, a product, a concatenation) and typed (`supplyseg.data.parse`), and every
-row checked in one pass of Ibis expressions. A rejected row carries exactly one reason: the first
-that applies in the order of `Reason`:
+row checked in one pass of Ibis expressions (the checks: `supplyseg.data.checks`). A rejected
+row carries exactly one reason: the first that applies in the order of `Reason`:
 
 0. ``bad_row``: a CSV row that does not split into the header's columns (checked nothing else);
 1. ``excluded`` / ``credit_note``: a row rule in supplyseg.yaml (rules in their listed order),
@@ -30,7 +30,6 @@ negative quantity whatever the sign in the source, so that sums net them.
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -42,12 +41,21 @@ import ibis.expr.types as ir
 import pandas as pd
 from ibis.backends import BaseBackend
 
-from supplyseg.config import Analysis, RowRule, Source, Workspace
-from supplyseg.config.tables import number_text
+from supplyseg.config import Analysis, Source, Workspace
 from supplyseg.data import parse
-from supplyseg.data.contract import LENIENT, SUPPLY_KINDS, TABLES, Reason, TableSpec
+from supplyseg.data.checks import (
+    MAX_DATE,
+    MIN_DATE,
+    REFERENCES,
+    first_failed,
+    late_rejects,
+    pick,
+    row_checks,
+    rule_match,
+)
+from supplyseg.data.contract import LENIENT, TABLES, Reason
 from supplyseg.data.lenient import nulled_counts, nulled_notes, nulled_text
-from supplyseg.data.read import ROW_NUMBER, SourceRows, read_source
+from supplyseg.data.read import ROW_NUMBER, SourceRows, engine_rows, read_source
 from supplyseg.engine import drop_temp, temp_table
 from supplyseg.errors import ConfigError, DataContractError
 
@@ -76,7 +84,6 @@ LOAD_ORDER = (
     "sourcing_options",
 )
 REJECT_COLUMNS = ("table", "row_number", "reason_code", "field", "value", "message")
-_MIN_DATE, _MAX_DATE = dt.date(1900, 1, 1), dt.date(2100, 12, 31)
 _TYPE_WORDS = {
     "float": "a number",
     "int": f"a whole number (below {parse.EXACT_INT:.0e} in size)",
@@ -84,69 +91,6 @@ _TYPE_WORDS = {
     "date": "a date",
 }
 
-# Columns that must not be negative (the value ranges a bad_value reject stands for).
-_NON_NEGATIVE = {
-    "order_lines": ("delivered_quantity", "unit_cost"),
-    "customers": ("credit_limit", "payment_terms_days"),
-    "products": (
-        "unit_cost",
-        "unit_weight",
-        "lead_time_days",
-        "lead_time_std_days",
-        "moq",
-        "order_multiple",
-    ),
-    "shipments": ("freight_cost", "weight"),
-    "supply": ("quantity",),
-    "purchase_orders": ("received_quantity", "freight_cost", "insurance_cost", "duty_rate"),
-    "sourcing_options": (
-        "lead_time_days",
-        "lead_time_std_days",
-        "moq",
-        "freight_per_unit",
-        "insurance_rate",
-        "duty_rate",
-    ),
-}
-# (column, referenced table, reason) checked when the referenced table is loaded.
-_REFERENCES = {
-    "order_lines": (
-        ("customer_id", "customers", Reason.UNKNOWN_CUSTOMER),
-        ("product_id", "products", Reason.UNKNOWN_PRODUCT),
-        ("location_id", "locations", Reason.UNKNOWN_LOCATION),
-    ),
-    "shipments": (
-        ("order_id", "order_lines", Reason.UNKNOWN_ORDER),
-        ("location_id", "locations", Reason.UNKNOWN_LOCATION),
-    ),
-    "invoices": (("customer_id", "customers", Reason.UNKNOWN_CUSTOMER),),
-    "returns": (
-        ("order_id", "order_lines", Reason.UNKNOWN_ORDER),
-        ("product_id", "products", Reason.UNKNOWN_PRODUCT),
-    ),
-    "inventory": (
-        ("product_id", "products", Reason.UNKNOWN_PRODUCT),
-        ("location_id", "locations", Reason.UNKNOWN_LOCATION),
-    ),
-    "supply": (
-        ("product_id", "products", Reason.UNKNOWN_PRODUCT),
-        ("location_id", "locations", Reason.UNKNOWN_LOCATION),
-    ),
-    "purchase_orders": (
-        ("supplier_id", "suppliers", Reason.UNKNOWN_SUPPLIER),
-        ("product_id", "products", Reason.UNKNOWN_PRODUCT),
-        ("location_id", "locations", Reason.UNKNOWN_LOCATION),
-    ),
-    "sourcing_options": (
-        ("supplier_id", "suppliers", Reason.UNKNOWN_SUPPLIER),
-        ("product_id", "products", Reason.UNKNOWN_PRODUCT),
-    ),
-}
-_NEGATIVE = "is negative; it must be >= 0"
-_NOT_FINITE = (
-    "is not a finite number (infinity or NaN); fix it at the source, or leave the field empty"
-    " where the value is unknown"
-)
 _MESSAGES = {
     Reason.BAD_ROW: "the row does not split into the header's columns: {rule}; fix the row at"
     " the source (or quote the value that holds the delimiter)",
@@ -202,136 +146,6 @@ class Dataset:
     notes: list[str] = field(default_factory=list)
 
 
-@dataclass
-class _Check:
-    when: ir.BooleanValue
-    reason: Reason
-    field: str
-    value: ir.StringValue
-    rule: str = ""  # shown in the message
-
-
-def _rule_match(rule: RowRule, cols: parse.Columns) -> ir.BooleanValue:
-    """Whether a row's source text meets the rule.
-
-    A number in the rule matches a numeric column's value however it is written (12.5 matches
-    12.50), and a text column's text only when written the same way (123 matches 123, not
-    0123: codes with leading zeros are other codes).
-    """
-    name = rule.column
-    if rule.is_null is not None:
-        return ~cols.filled[name] if rule.is_null else cols.filled[name]
-    if rule.starts_with is not None:
-        return cols.shown[name].startswith(rule.starts_with)
-    numbers = [float(v) for v in rule.values if not isinstance(v, str)]
-    texts = [v if isinstance(v, str) else number_text(v) for v in rule.values]
-    hit: ir.BooleanValue = cols.shown[name].isin(texts)
-    if numbers and name in cols.numbers:
-        hit = hit | cols.numbers[name]().isin(numbers)
-    return hit
-
-
-def _row_checks(
-    spec: TableSpec,
-    source: Source,
-    analysis: Analysis,
-    cols: parse.Columns,
-    is_credit: ir.BooleanValue,
-) -> list[_Check]:
-    """Row-level checks in precedence order (all but bad rows, duplicates and references)."""
-    checks: list[_Check] = []
-    typed, shown, filled = cols.typed, cols.shown, cols.filled
-    for rule in source.rules:
-        if rule.action == "exclude":
-            checks.append(
-                _Check(_rule_match(rule, cols), Reason.EXCLUDED, rule.column, shown[rule.column],
-                       rule.name)
-            )  # fmt: skip
-        elif analysis.credit_notes == "reject":
-            checks.append(
-                _Check(_rule_match(rule, cols), Reason.CREDIT_NOTE, rule.column,
-                       shown[rule.column], rule.name)
-            )  # fmt: skip
-    for name in shown:
-        column = spec.column(name)
-        if column.required:
-            checks.append(_Check(~filled[name], Reason.MISSING_REQUIRED, name, shown[name]))
-        if name in cols.status:
-            checks.append(_Check(cols.status[name] == 1, Reason.BAD_TYPE, name, shown[name]))
-        elif column.dtype != "string" and name not in LENIENT.get(spec.name, ()):
-            reason = Reason.BAD_DATE if column.dtype == "date" else Reason.BAD_TYPE
-            bad = filled[name] & parse.missing(typed[name])
-            checks.append(_Check(bad, reason, name, shown[name]))
-    # Not-finite numbers first: none of the range checks below applies to them (so they need
-    # no guard against infinity), and they are no value at all, so bad_value.
-    for name in shown:
-        if typed[name].type().is_floating():
-            checks.append(
-                _Check(
-                    parse.not_finite(typed[name]), Reason.BAD_VALUE, name, shown[name], _NOT_FINITE
-                )
-            )
-    if spec.name in ("order_lines", "returns", "purchase_orders"):
-        qty = typed["quantity"]
-        negative_ok = is_credit if spec.name == "order_lines" else ibis.literal(False)
-        checks.append(_Check(qty == 0, Reason.ZERO_QUANTITY, "quantity", shown["quantity"]))
-        negative = (qty < 0) & ~negative_ok
-        checks.append(_Check(negative, Reason.NEGATIVE_QUANTITY, "quantity", shown["quantity"]))
-    if (
-        spec.name in ("order_lines", "purchase_orders", "sourcing_options")
-        and "unit_price" in typed
-    ):
-        price = typed["unit_price"]
-        bad_price = (price < 0) if analysis.allow_zero_price else (price <= 0)
-        checks.append(_Check(bad_price, Reason.BAD_PRICE, "unit_price", shown["unit_price"]))
-    if spec.name == "supply":
-        why = f"is not a supply kind; allowed: {', '.join(SUPPLY_KINDS)}"
-        bad_kind = ~typed["kind"].isin(SUPPLY_KINDS)
-        checks.append(_Check(bad_kind, Reason.BAD_VALUE, "kind", shown["kind"], why))
-    for name in _NON_NEGATIVE.get(spec.name, ()):
-        if name in shown:
-            checks.append(_Check(typed[name] < 0, Reason.BAD_VALUE, name, shown[name], _NEGATIVE))
-    for name, status in cols.status.items():
-        divisor = source.derived[name].operands[1]
-        why = f"divides by zero ({divisor} is 0); fix it at the source or exclude such rows"
-        checks.append(_Check(status == 2, Reason.BAD_VALUE, name, shown[name], why))
-    for name in shown:
-        value = typed[name]
-        if spec.column(name).dtype == "date":
-            lo, hi = _MIN_DATE, _MAX_DATE
-            if spec.name == "order_lines" and name == "order_date":
-                lo, hi = analysis.start or lo, analysis.end or hi
-            out = (value < ibis.literal(lo)) | (value > ibis.literal(hi))
-            checks.append(
-                _Check(out, Reason.DATE_OUT_OF_RANGE, name, value.cast("string"), f"{lo}..{hi}")
-            )
-    if spec.name == "purchase_orders":
-        # A goods receipt or promise before the order would be a negative lead time.
-        for name in ("promised_date", "receipt_date"):
-            if name in typed:
-                early = typed[name] < typed["order_date"]
-                why = "on or after the line's order_date"
-                value = typed[name].cast("string")
-                checks.append(_Check(early, Reason.DATE_OUT_OF_RANGE, name, value, why))
-    return checks
-
-
-def _first_failed(checks: list[_Check]) -> ir.IntegerValue:
-    """The position of the first check a row fails; null when it passes them all."""
-    if not checks:
-        return ibis.null("int16")
-    cases = [(c.when.fill_null(False), i) for i, c in enumerate(checks)]
-    return ibis.cases(*cases, else_=ibis.null("int16")).cast("int16")
-
-
-def _pick(position: ir.IntegerValue, values: list[Any]) -> ir.StringValue:
-    """``values[position]`` (null where ``position`` is null)."""
-    if not values:
-        return ibis.null("string")
-    cases = [(position == i, value) for i, value in enumerate(values)]
-    return ibis.cases(*cases, else_=ibis.null("string"))
-
-
 def load_table(
     con: BaseBackend,
     table: str,
@@ -348,9 +162,14 @@ def load_table(
     """
     started = time.perf_counter()
     spec = TABLES[table]
-    rows = read_source(Path(path), source) if rows is None else rows
-    arrow = rows.table
-    present = [c for c in arrow.column_names if c != ROW_NUMBER]
+    raw = f"_raw_{table}"
+    scanned = engine_rows(con, Path(path), source, raw) if rows is None else None
+    if scanned is not None:
+        src, rows = scanned
+        present = [c for c in src.columns if c != ROW_NUMBER]
+    else:
+        rows = read_source(Path(path), source) if rows is None else rows
+        present = [c for c in rows.table.column_names if c != ROW_NUMBER]
     mapping = parse.source_mapping(spec, source, present, str(path))
     for rule in source.rules:
         if rule.column not in mapping and rule.column not in source.derived:
@@ -363,18 +182,17 @@ def load_table(
                 f"data.{table}.rules: rule {rule.name!r} has action credit_note, which only"
                 " applies to order_lines; fix: use action: exclude"
             )
-    arrow = parse.with_parsed_dates(arrow, spec, source, mapping)
     read = rows.read
-    src = temp_table(con, f"_raw_{table}", arrow)
-    # The engine holds the rows now; this frees a copy of the whole table.
-    del arrow
-    rows.table = rows.table.slice(0, 0)
+    if scanned is None:
+        src = temp_table(con, raw, parse.with_parsed_dates(rows.table, spec, source, mapping))
+        # The engine holds the rows now; this frees a copy of the whole table.
+        rows.table = rows.table.slice(0, 0)
     src, cols = parse.canonical_columns(src, spec, source, mapping)
     typed = cols.typed
     is_credit: ir.BooleanValue = ibis.literal(False)
     for rule in source.rules:
         if rule.action == "credit_note":
-            is_credit = is_credit | _rule_match(rule, cols).fill_null(False)
+            is_credit = is_credit | rule_match(rule, cols).fill_null(False)
     if table == "order_lines":
         typed["quantity"] = ibis.ifelse(is_credit, -typed["quantity"].abs(), typed["quantity"])
         if "line_no" not in typed:
@@ -384,30 +202,33 @@ def load_table(
             )
         typed["is_credit_note"] = is_credit
 
-    checks = _row_checks(spec, source, analysis, cols, is_credit)
+    checks = row_checks(spec, source, analysis, cols, is_credit)
     # The checks run once per row, for the position of the first that fails; reason, field and
     # rule are looked up from it on the rejected rows alone (an expression per output column
     # would run every check four times: DuckDB does not share work between CASE expressions).
-    checked = src.mutate(_check=_first_failed(checks))
+    checked = src.mutate(_check=first_failed(checks))
     lenient = [n for n in LENIENT.get(table, ()) if n in typed and n not in cols.status]
     t = checked.select(
         **typed,
         **{ROW_NUMBER: src[ROW_NUMBER]},
         _check=checked._check,
-        _value=_pick(checked._check, [c.value for c in checks]),
+        _value=pick(checked._check, [c.value for c in checks]),
         **{f"_n_{n}": nulled_text(cols, n) for n in lenient},
     )
     staged = temp_table(con, f"_staged_{table}", t)
     # Spark computes a cached table on first use: count it before dropping what it is made of
     # (DuckDB has the rows already and answers from metadata).
     staged.count().execute()
-    drop_temp(con, f"_raw_{table}")
+    if scanned is None:
+        drop_temp(con, raw)
+    else:
+        con.drop_view(raw, force=True)
     refs = [
         (col, ref, reason)
-        for col, ref, reason in _REFERENCES.get(table, ())
+        for col, ref, reason in REFERENCES.get(table, ())
         if ref in loaded and col in typed
     ]
-    late = temp_table(con, f"_late_{table}", _late_rejects(staged, spec, refs, loaded))
+    late = temp_table(con, f"_late_{table}", late_rejects(staged, spec, refs, loaded))
     keep = [c for c in staged.columns if not c.startswith("_")]
     passed = staged.filter(staged._check.isnull())
     kept = passed.anti_join(late, ROW_NUMBER)
@@ -416,10 +237,10 @@ def load_table(
     failed = staged.filter(staged._check.notnull())
     bad = failed.select(
         ROW_NUMBER,
-        _reason=_pick(failed._check, [c.reason.value for c in checks]),
-        _field=_pick(failed._check, [c.field for c in checks]),
+        _reason=pick(failed._check, [c.reason.value for c in checks]),
+        _field=pick(failed._check, [c.field for c in checks]),
         _value=failed._value,
-        _rule=_pick(failed._check, [c.rule for c in checks]),
+        _rule=pick(failed._check, [c.rule for c in checks]),
     ).union(late)
     rejects = bad.select(
         table=ibis.literal(table),
@@ -465,84 +286,9 @@ def _with_bad_rows(rejects: pd.DataFrame, table: str, rows: SourceRows) -> pd.Da
     return pd.concat(parts, ignore_index=True)
 
 
-def _late_rejects(
-    staged: ir.Table,
-    spec: TableSpec,
-    refs: list[tuple[str, str, Reason]],
-    loaded: dict[str, ir.Table],
-) -> ir.Table:
-    """Rows that passed the row checks but repeat an earlier row's key (the first is kept), name
-    a row a referenced table lacks, or belong to an order whose lines name two customers:
-    (row_number, _reason, _field, _value, _rule).
-
-    A narrow pass over the key and reference columns only: a window over every column of 10M
-    rows costs more than all the row checks. For order lines one window (per order, by line
-    number) finds both the duplicate keys and the orders' customers.
-    """
-    key = spec.key
-    per_order = spec.name == "order_lines"
-    extra = ("customer_id",) if per_order else ()
-    cols = dict.fromkeys([ROW_NUMBER, *key, *extra, *(col for col, _, _ in refs)])
-    t = staged.filter(staged._check.isnull()).select(*cols)
-    unknown: list[str] = []
-    for i, (col, ref, _) in enumerate(refs):
-        ref_col = "order_id" if ref == "order_lines" else col
-        # A left join to the distinct keys, not `~isin(subquery)`: Spark plans NOT IN inside a
-        # projection as a nested-loop join (rows x keys; minutes at 200k lines), while an
-        # equi-join is a hash join on every engine.
-        known = loaded[ref].select(_known=loaded[ref][ref_col]).distinct()
-        t = t.left_join(known, t[col] == known._known)
-        t = t.mutate(**{f"_u{i}": t[col].notnull() & t._known.isnull()}).drop("_known")
-        unknown.append(f"_u{i}")
-    if per_order:
-        by_line = ibis.window(group_by=t.order_id, order_by=[t.line_no, t[ROW_NUMBER]])
-        dup = (ibis.row_number().over(by_line) > 0) & t.line_no.identical_to(
-            t.line_no.lag().over(by_line)
-        )
-        # Cost-to-serve and customer KPIs count an order once, for one customer: an order whose
-        # lines name two customers cannot be attributed, so none of its lines is loaded. Lines
-        # with an unknown reference do not count (they are rejected for that); duplicates do.
-        counted = ibis.and_(*(~t[u] for u in unknown)) if unknown else ibis.literal(True)
-        t = t.mutate(
-            _dup=dup,
-            _first=t.customer_id.min(where=counted).over(group_by=t.order_id),
-            _last=t.customer_id.max(where=counted).over(group_by=t.order_id),
-        )
-    else:
-        dup = ibis.row_number().over(group_by=[t[k] for k in key], order_by=t[ROW_NUMBER]) > 0
-        t = t.mutate(_dup=dup)
-    found: list[tuple[ir.BooleanValue, str, Any, Any, Any]] = [
-        (
-            t._dup,
-            Reason.DUPLICATE_KEY.value,
-            ",".join(key),
-            ibis.literal("|").join([t[k].cast("string") for k in key]),
-            ibis.null("string"),
-        )
-    ]
-    for u, (col, _, reason) in zip(unknown, refs, strict=True):
-        found.append((t[u], reason.value, col, t[col], ibis.null("string")))
-    if per_order:
-        mixed = t._first != t._last
-        why = "order " + t.order_id + " has customer_id " + t._first + " and " + t._last
-        found.append((mixed, Reason.INCONSISTENT_ORDER.value, "customer_id", t.customer_id, why))
-    which = ibis.cases(*((when, i) for i, (when, *_) in enumerate(found)), else_=ibis.null("int8"))
-    t = t.mutate(_which=which)
-    t = t.filter(t._which.notnull())
-    return t.select(
-        ROW_NUMBER,
-        _reason=_pick(t._which, [f[1] for f in found]),
-        _field=_pick(t._which, [f[2] for f in found]),
-        _value=_pick(
-            t._which, [f[3].cast("string") if not isinstance(f[3], str) else f[3] for f in found]
-        ),
-        _rule=_pick(t._which, [f[4] for f in found]),
-    )
-
-
 def _messages(rejects: pd.DataFrame, workspace: Workspace) -> pd.Series:
     """One human message per reject row, from the reason template."""
-    horizon = f"{workspace.analysis.start or _MIN_DATE}..{workspace.analysis.end or _MAX_DATE}"
+    horizon = f"{workspace.analysis.start or MIN_DATE}..{workspace.analysis.end or MAX_DATE}"
     out = []
     for reason, fld, value, rule, table in zip(
         rejects["reason_code"],

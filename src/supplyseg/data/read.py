@@ -19,7 +19,7 @@ import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
@@ -28,9 +28,13 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from supplyseg.config import Source
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+    from ibis.backends import BaseBackend
 from supplyseg.errors import DataContractError
 
-__all__ = ["ROW_NUMBER", "BadRow", "SourceRows", "arrow_rows", "read_source"]
+__all__ = ["ROW_NUMBER", "BadRow", "SourceRows", "arrow_rows", "engine_rows", "read_source"]
 
 ROW_NUMBER = "row_number"
 # Internal names of header-less columns: never a real header, never mapped.
@@ -38,6 +42,7 @@ _UNNAMED = "\u2063unnamed\u2063"
 # More unclosed quotes than this in one file is not a few broken rows but a wrong setting.
 _MAX_BROKEN_DEPTH = 50
 _SHOWN_CHARS = 200
+_FILE_ROW = "file_row_number"  # DuckDB's row position in a Parquet file (0-based)
 
 
 @dataclass(frozen=True)
@@ -57,11 +62,13 @@ class SourceRows:
     table: pa.Table
     bad_rows: list[BadRow] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # Rows the engine reads from the file itself (`engine_rows`); ``table`` is empty then.
+    on_engine: int = 0
 
     @property
     def read(self) -> int:
         """Data rows in the file: loaded-or-checked rows plus bad rows."""
-        return int(self.table.num_rows) + len(self.bad_rows)
+        return int(self.table.num_rows) + len(self.bad_rows) + self.on_engine
 
 
 def _fail(path: Path, what: str, fix: str) -> DataContractError:
@@ -353,6 +360,37 @@ def arrow_rows(table: pa.Table, origin: str) -> SourceRows:
             " give the columns distinct names"
         )
     return SourceRows(_numbered(table, np.arange(1, table.num_rows + 1)))
+
+
+def engine_rows(
+    con: BaseBackend, path: Path, source: Source, name: str
+) -> tuple[ir.Table, SourceRows] | None:
+    """A Parquet file as view ``name`` that DuckDB reads itself, streaming and in parallel, with
+    the ``row_number`` the Arrow route gives; None when that route must read it instead.
+
+    The Arrow route holds the whole table in this process and then copies it into the engine:
+    at 10M order lines that is the load step's peak (over 3 GB), and out of core (a DuckDB
+    file database at 100M lines) it cannot work at all. Files the Arrow route reads
+    differently (dictionary columns, nanosecond timestamps, text dates parsed by
+    ``date_format``) or reports on (duplicate column names, no rows, unreadable) go that way.
+    """
+    if con.name != "duckdb" or source.file_format != "parquet" or source.date_format is not None:
+        return None
+    try:
+        meta = pq.read_metadata(path)
+        schema = meta.schema.to_arrow_schema()
+    except Exception:  # missing or corrupt: read_source names the problem
+        return None
+    names = schema.names
+    arrow_only = any(
+        pa.types.is_dictionary(f.type) or (pa.types.is_timestamp(f.type) and f.type.unit == "ns")
+        for f in schema
+    )
+    if arrow_only or meta.num_rows == 0 or len(set(names)) < len(names) or _FILE_ROW in names:
+        return None
+    view = con.read_parquet(str(path.resolve()), table_name=name, file_row_number=True)
+    table = view.select(*[c for c in names if c != ROW_NUMBER], **{ROW_NUMBER: view[_FILE_ROW] + 1})
+    return table, SourceRows(pa.table({}), on_engine=int(meta.num_rows))
 
 
 def _numbered(table: pa.Table, numbers: np.ndarray) -> pa.Table:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -11,12 +11,22 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from supplyseg.analytics.demand import demand_series
 from supplyseg.config import Workspace
 from supplyseg.data.load import Dataset
 from supplyseg.policy.assign import ITEM_KEY_SEP
 from supplyseg.policy.overrides import Overrides
+
+# Tables of millions of rows (one per customer x product pair at 10M order lines) that later
+# steps read only in part: a run keeps just those columns in memory (the report reads the
+# Parquet files).
+_KEPT_COLUMNS: dict[str, tuple[str, ...]] = {
+    # the segment step's pairs; the quantity weighs the allocation shares (policy step)
+    "demand_customer_product": ("customer_id", "product_id", "quantity"),
+}
 
 
 @dataclass
@@ -37,11 +47,22 @@ class _Run:
     overrides: Overrides = field(default_factory=Overrides.none)
 
     def write(self, name: str, frame: pd.DataFrame) -> None:
-        """Write ``<name>.parquet`` into the run folder and keep the frame for later steps."""
+        """Write ``<name>.parquet`` into the run folder and keep the frame for later steps
+        (only the columns later steps read, for the tables of `_KEPT_COLUMNS`)."""
         path = self.path / f"{name}.parquet"
-        frame.to_parquet(path, index=False)
+        _write_parquet(frame, path)
         self.outputs[name] = path
+        if name in _KEPT_COLUMNS:
+            keep = [c for c in _KEPT_COLUMNS[name] if c in frame.columns]
+            frame = pd.DataFrame({c: _own_copy(frame[c]) for c in keep})
         self.frames[name] = frame
+
+    def write_only(self, name: str, write: Callable[[Path], None]) -> None:
+        """Write ``<name>.parquet`` with ``write`` (e.g. in batches from the engine); a table
+        no later step reads, so nothing is kept in memory."""
+        path = self.path / f"{name}.parquet"
+        write(path)
+        self.outputs[name] = path
 
     @property
     def as_of(self) -> date:
@@ -54,6 +75,37 @@ class _Run:
             self.facts["as_of"] = last if isinstance(last, date) else date.today()
         value: date = self.facts["as_of"]
         return value
+
+
+def _write_parquet(frame: pd.DataFrame, path: Path, rows: int = 1_000_000) -> None:
+    """``frame.to_parquet(path, index=False)``, a million rows at a time: to_parquet turns the
+    whole frame into one Arrow table first, a second copy of a 6M-row table in memory."""
+    if len(frame) <= rows:
+        frame.to_parquet(path, index=False)
+        return
+    first = pa.Table.from_pandas(frame.iloc[:rows], preserve_index=False)
+    try:
+        with pq.ParquetWriter(path, first.schema) as writer:
+            writer.write_table(first)
+            for start in range(rows, len(frame), rows):
+                part = frame.iloc[start : start + rows]
+                writer.write_table(
+                    pa.Table.from_pandas(part, schema=first.schema, preserve_index=False)
+                )
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # a later slice typed otherwise (all-null)
+        frame.to_parquet(path, index=False)
+
+
+def _own_copy(column: pd.Series) -> pd.Series:
+    """``column`` in buffers of its own. A column converted from the engine's Arrow result may
+    share an allocation with the other columns of its batch, and would keep them all alive."""
+    if isinstance(column.dtype, pd.StringDtype) and column.dtype.storage == "pyarrow":
+        data = column.array._pa_array
+        if not data.num_chunks:
+            return column
+        copied = pa.chunked_array([pa.concat_arrays(data.chunks)], type=data.type)
+        return pd.Series(pd.arrays.ArrowStringArray(copied), index=column.index, name=column.name)
+    return column.copy(deep=True)
 
 
 @contextmanager
@@ -92,4 +144,9 @@ def _demand_table(r: _Run) -> pd.DataFrame | None:
 
 def _unique_ids(frame: pd.DataFrame, grain: list[str]) -> pd.Series:
     ids = frame[grain].astype(str)
-    return ids.agg(ITEM_KEY_SEP.join, axis=1) if len(grain) > 1 else ids[grain[0]]
+    # Column-wise concatenation: a row-wise join is a Python call per row (seconds per
+    # million rows of daily history).
+    out = ids[grain[0]]
+    for name in grain[1:]:
+        out = out + ITEM_KEY_SEP + ids[name]
+    return out

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import pandas as pd
 
 from supplyseg.allocation.run_tables import allocation_tables
@@ -51,8 +53,9 @@ def _cost_to_serve(r: _Run) -> None:
     result = cost_to_serve(r.dataset.tables, r.workspace.cost_to_serve, as_of=r.as_of)
     r.write("cost_to_serve_customer", result.customer)
     r.write("cts_breakdown", result.breakdown)
-    r.write("cost_to_serve_customer_product", result.customer_product)
-    r.write("cost_to_serve_order", result.order)
+    # Millions of rows, read by no later step: written from the engine in batches.
+    for level in ("customer_product", "order"):
+        r.write_only(f"cost_to_serve_{level}", partial(result.write_parquet, level))
     r.notes.extend(f"cost_to_serve: {n}" for n in result.notes)
     r.warnings.extend(result.warnings)
     if result.customer["net_profit"].notna().any():

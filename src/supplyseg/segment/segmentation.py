@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -254,27 +255,61 @@ def _skip_reason(name: str, entity: str) -> str:
 def _micro_segments(
     pairs: pd.DataFrame, customer: pd.DataFrame, product: pd.DataFrame
 ) -> pd.DataFrame:
-    """Customer segment x product segment for every pair (primary schemes)."""
-    c = customer[customer["primary"]][["customer_id", "segment", "explanation"]]
-    p = product[product["primary"]][["product_id", "segment", "explanation"]]
-    out = pairs[["customer_id", "product_id"]].merge(c, on="customer_id", how="left")
-    out = out.merge(p, on="product_id", how="left", suffixes=("_c", "_p"))
-    seg_c = out["segment_c"].fillna("unsegmented")
-    seg_p = out["segment_p"].fillna("unsegmented")
+    """Customer segment x product segment for every pair (primary schemes).
+
+    Millions of pairs share a few segments and far fewer explanation pairs than rows, so the
+    text columns are categoricals built from the distinct (customer, product) texts: a string
+    per row took gigabytes at 10M order lines.
+    """
+    c = customer[customer["primary"]].drop_duplicates("customer_id")
+    p = product[product["primary"]].drop_duplicates("product_id")
+    n = len(pairs)
+    seg_c = _text_codes(pairs["customer_id"], c, "customer_id", "segment", "unsegmented")
+    seg_p = _text_codes(pairs["product_id"], p, "product_id", "segment", "unsegmented")
+    why_c = _text_codes(pairs["customer_id"], c, "customer_id", "explanation", "-")
+    why_p = _text_codes(pairs["product_id"], p, "product_id", "explanation", "-")
     return pd.DataFrame(
         {
-            "customer_id": out["customer_id"],
-            "product_id": out["product_id"],
-            "scheme": "customer x product",
-            "segment": seg_c + " × " + seg_p,
-            "rule": "matrix",
-            "explanation": "customer: "
-            + out["explanation_c"].fillna("-")
-            + " | product: "
-            + out["explanation_p"].fillna("-"),
-            "primary": True,
+            "customer_id": pairs["customer_id"].array,
+            "product_id": pairs["product_id"].array,
+            "scheme": _categorical(np.zeros(n, np.int8), ["customer x product"]),
+            "segment": _joined(seg_c, seg_p, "{} × {}"),
+            "rule": _categorical(np.zeros(n, np.int8), ["matrix"]),
+            "explanation": _joined(why_c, why_p, "customer: {} | product: {}"),
+            "primary": np.ones(n, bool),
         }
     )
+
+
+def _text_codes(
+    ids: pd.Series, table: pd.DataFrame, key: str, column: str, missing: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per id, a code into the returned texts: its row's ``column`` in ``table`` (one row per
+    key), or ``missing`` for an id not there or a null text."""
+    row = pd.Index(table[key]).get_indexer(ids)
+    codes, texts = pd.factorize(table[column].to_numpy(dtype=object), use_na_sentinel=True)
+    texts = np.append(np.asarray(texts, dtype=object), missing)
+    codes = np.where(codes < 0, len(texts) - 1, codes)
+    return np.where(row >= 0, codes[row], len(texts) - 1), texts
+
+
+def _joined(
+    left: tuple[np.ndarray, np.ndarray], right: tuple[np.ndarray, np.ndarray], template: str
+) -> pd.Categorical:
+    """``template`` filled with each row's left and right text, as a categorical."""
+    (a, a_texts), (b, b_texts) = left, right
+    pair, distinct = pd.factorize(a.astype(np.int64) * len(b_texts) + b)
+    labels = [
+        template.format(a_texts[k // len(b_texts)], b_texts[k % len(b_texts)]) for k in distinct
+    ]
+    label_codes, categories = pd.factorize(np.asarray(labels, dtype=object))
+    return _categorical(label_codes[pair], categories)
+
+
+def _categorical(codes: np.ndarray, categories: Any) -> pd.Categorical:
+    # pandas-stubs type the codes as a Sequence[int]; an integer array is what pandas wants.
+    codes_in: Any = codes
+    return pd.Categorical.from_codes(codes_in, categories=pd.Index(categories))
 
 
 def segment_summary(segments: pd.DataFrame, metrics: pd.DataFrame, entity: str) -> pd.DataFrame:
