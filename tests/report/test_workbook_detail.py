@@ -112,14 +112,14 @@ def test_the_top_rows_are_found_across_batches_and_row_groups(tmp_path: Path) ->
     )
 
 
-def test_the_default_cap_is_20k_rows_and_the_readme_states_the_policy(tmp_path: Path) -> None:
-    assert DETAIL_MAX_ROWS == 20_000
+def test_the_default_cap_is_5k_rows_and_the_readme_states_the_policy(tmp_path: Path) -> None:
+    assert DETAIL_MAX_ROWS == 5_000
     n = DETAIL_MAX_ROWS + 1
     run = _run(tmp_path, {"rejects": pa.table({"row_number": np.arange(n)})})
     (sheet,) = write_workbook(read_run_folder(run), tmp_path / "wb.xlsx")
     assert (sheet.rows, sheet.written, sheet.left_out) == (n, DETAIL_MAX_ROWS, 1)
     text = " ".join(str(v) for row in _readme(tmp_path / "wb.xlsx") for v in row if v)
-    assert "at most 20,000 of their rows" in text
+    assert "at most 5,000 of their rows" in text
     assert "<table>.parquet in the run folder, next to this workbook" in text
     for table in DETAIL_TABLES:
         assert table in text
