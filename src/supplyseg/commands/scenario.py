@@ -14,6 +14,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from supplyseg.commands import out, user_errors
+
 __all__ = ["monitor", "policy_app", "scenario_app", "scenario_notes"]
 
 scenario_app = typer.Typer(
@@ -51,10 +53,7 @@ def scenario_run_cmd(
 
     Example: supplyseg scenario run ./acme high_service
     """
-    from supplyseg.commands import out
-    from supplyseg.commands import user_errors as _user_errors
-
-    with _user_errors():
+    with user_errors():
         from supplyseg.scenario.compare import scenario_run
 
         result = scenario_run(directory, name)
@@ -77,10 +76,7 @@ def scenario_compare_cmd(
 
     Example: supplyseg scenario compare ./acme base high_service low_demand
     """
-    from supplyseg.commands import out
-    from supplyseg.commands import user_errors as _user_errors
-
-    with _user_errors():
+    with user_errors():
         from supplyseg.config import load_workspace
         from supplyseg.scenario.compare import ALL, compare_scenarios
         from supplyseg.scenario.page import LABELS, delta_text, metric_text, write_comparison
@@ -142,15 +138,7 @@ def approve_cmd(
 
     Example: supplyseg policy approve ./acme --by "A. Planner" --comment "S&OP 2026-03"
     """
-    from supplyseg.commands import out
-    from supplyseg.commands import user_errors as _user_errors
-
-    with _user_errors():
-        from supplyseg.config import load_workspace
-        from supplyseg.scenario.approval import approve
-
-        record = approve(load_workspace(directory), run_id, by, comment)
-        out.print(f"{record['version_id']}: {record['from']} -> {record['to']} by {record['by']}")
+    _decide("approve", directory, run_id, by, comment)
 
 
 @policy_app.command("reject")
@@ -164,14 +152,16 @@ def reject_cmd(
 
     Example: supplyseg policy reject ./acme --by "A. Planner" --comment "targets too high"
     """
-    from supplyseg.commands import out
-    from supplyseg.commands import user_errors as _user_errors
+    _decide("reject", directory, run_id, by, comment)
 
-    with _user_errors():
+
+def _decide(decision: str, directory: Path, run_id: str | None, by: str, comment: str) -> None:
+    with user_errors():
         from supplyseg.config import load_workspace
-        from supplyseg.scenario.approval import reject
+        from supplyseg.scenario.approval import approve, reject
 
-        record = reject(load_workspace(directory), run_id, by, comment)
+        move = approve if decision == "approve" else reject
+        record = move(load_workspace(directory), run_id, by, comment)
         out.print(f"{record['version_id']}: {record['from']} -> {record['to']} by {record['by']}")
 
 
@@ -181,10 +171,7 @@ def status_cmd(directory: WorkspaceDir) -> None:
 
     Example: supplyseg policy status ./acme
     """
-    from supplyseg.commands import out
-    from supplyseg.commands import user_errors as _user_errors
-
-    with _user_errors():
+    with user_errors():
         from supplyseg.config import load_workspace
         from supplyseg.scenario.approval import policy_status
 
@@ -211,10 +198,7 @@ def monitor(
 
     Example: supplyseg monitor ./acme
     """
-    from supplyseg.commands import out
-    from supplyseg.commands import user_errors as _user_errors
-
-    with _user_errors():
+    with user_errors():
         from supplyseg.config import load_workspace
         from supplyseg.report import write_report
         from supplyseg.scenario.monitor import alerts_at_or_above, monitor_alerts
