@@ -18,6 +18,7 @@ differentiated allocation on the synthetic company with scarce supply.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import random
 import tempfile
@@ -29,8 +30,8 @@ import pandas as pd
 import psutil
 
 from service import free_port, make_orders, pct, run_clients, start_server, synthetic_policy
-from supplyseg.allocation import allocate_nested, allocation_shares, backorder_processing
-from supplyseg.data.synth import synth_company
+from supplyseg.allocation import backorder_processing, nested_room
+from supplyseg.data.synth import synth_company, write_workspace
 from supplyseg.data.synth_supply import TODAY, synth_supply
 from supplyseg.service.commands import create_api_key, publish_policy
 from supplyseg.service.promise_files import Allocation
@@ -120,82 +121,134 @@ def bench_bop(n: int) -> None:
     )
 
 
-def bench_scarce(cover: float) -> None:
+def _held_out_run(cover: float, folder: Path) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+    """The synthetic company's run with its last four weeks held out, as of four weeks before
+    its "today", with scarce supply; returns the held-out lines and the run's tables."""
+    from supplyseg.config import load_workspace
+    from supplyseg.pipeline import run
+
     company = synth_company(customers=600, products=120, lines=60_000, seed=1)
-    kind = company.truth_customers.set_index("customer_id")["customer_type"]
-    lines = company.order_lines.dropna(subset=["customer_id", "product_id", "quantity"])
-    lines = lines[lines["quantity"] > 0].copy()
-    lines["segment"] = lines["customer_id"].map(kind)
-    lines = lines.dropna(subset=["segment"])
-    dates = pd.to_datetime(lines["order_date"])
     start = pd.Timestamp(TODAY) - pd.Timedelta(weeks=4)
-    future = lines[dates > start].sort_values("order_date")  # replayed as the next 4 weeks
-    # expected demand of the 4 weeks per product and segment: the 13 weeks before, scaled
-    before = lines[(dates <= start) & (dates > start - pd.Timedelta(weeks=13))]
-    expected = before.groupby(["product_id", "segment"])["quantity"].sum() * 4 / 13
-    mix = lines.groupby("segment", as_index=False).agg(quantity=("quantity", "sum"))
-    prio = {"key_account": 1, "distributor": 2, "web_shop": 3, "project": 4}
-    rules = pd.DataFrame(
-        {"customer_segment": list(prio), "priority": list(prio.values()), "share": np.nan}
-    )
-    shares = allocation_shares(
-        rules, mix.rename(columns={"segment": "customer_segment"}).assign(product_segment="all")
-    )
-    share = dict(zip(shares["customer_segment"], shares["share"], strict=True))
+    dates = pd.to_datetime(company.order_lines["order_date"], errors="coerce")
+    future = company.order_lines[dates > start]
+    # receipts follow the recent demand, held-out weeks included: the supply planner's view
     supply = synth_supply(company, weeks=4, cover=cover)
-    capacity = supply.groupby("product_id")["quantity"].sum()
-    # protecting key accounts' whole demand: an explicit share (policies.customer.*.allocation)
-    strict = {"key_account": 0.9, "distributor": 0.07, "web_shop": 0.03, "project": 0.0}
-    nested = np.zeros(len(future))
-    protect = np.zeros(len(future))
-    fcfs = np.zeros(len(future))
-    exp = np.zeros(len(future))
-    zero = dict.fromkeys(prio, 0.0)
-    for pid, idx in future.groupby("product_id").indices.items():
-        req = future.iloc[idx][["segment", "quantity"]]
-        cap = float(capacity.get(pid, 0.0))
-        nested[idx] = allocate_nested(cap, req, share, prio)
-        protect[idx] = allocate_nested(cap, req, strict, prio)
-        fcfs[idx] = allocate_nested(cap, req, zero, list(prio))
-        exp[idx] = allocate_nested(cap, req, expected_shares(cap, expected, pid, prio), prio)
-    future = future.assign(nested=nested, protect=protect, fcfs=fcfs, expected=exp)
-    cols = ["quantity", "nested", "protect", "fcfs", "expected"]
-    by = future.groupby("segment")[cols].sum()
-    print(
-        f"scarce supply (on hand + 4 weekly receipts at {cover:.0%} of recent demand),"
-        f" {len(future):,} lines over {future['product_id'].nunique()} products:"
-    )
-    print(
-        f"  {'segment':<12} {'share':>6} {'fill nested':>12} {'key 90 %':>9}"
-        f" {'expected':>9} {'fill FCFS':>10}"
-    )
-    for seg in prio:
-        if seg in by.index:
-            row = by.loc[seg]
-            print(
-                f"  {seg:<12} {share[seg]:>6.1%} {row['nested'] / row['quantity']:>12.1%}"
-                f" {row['protect'] / row['quantity']:>9.1%}"
-                f" {row['expected'] / row['quantity']:>9.1%} {row['fcfs'] / row['quantity']:>10.1%}"
+    supply["date"] = pd.to_datetime(supply["date"]) - pd.Timedelta(weeks=4)
+    past = dataclasses.replace(company, order_lines=company.order_lines[~(dates > start)])
+    yaml = write_workspace(past, folder)
+    supply.assign(date=supply["date"].dt.date).to_parquet(folder / "data" / "supply.parquet")
+    text = yaml.read_text(encoding="utf-8")
+    end = text.split("  end: ")[1].split()[0]
+    text = text.replace(f"  end: {end}", f"  end: {start.date().isoformat()}")
+    text = text.replace("analysis:", "  supply:\n    path: data/supply.parquet\nanalysis:")
+    yaml.write_text(text, encoding="utf-8")
+    result = run(load_workspace(folder), report=False)
+    names = ("allocation_shares", "allocation_protection", "allocation_products", "supply")
+    tables = {n: pd.read_parquet(result.path / f"{n}.parquet") for n in names}
+    seg = pd.read_parquet(result.path / "segments_customer.parquet")
+    tables["segments_customer"] = seg[seg["primary"]]
+    return future, tables
+
+
+def bench_scarce(cover: float) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        future, t = _held_out_run(cover, Path(tmp))
+        took = time.perf_counter() - t0
+    lines = future.dropna(subset=["customer_id", "product_id", "quantity"])
+    lines = lines[pd.to_numeric(lines["quantity"], errors="coerce") > 0]
+    lines = lines.sort_values("order_date", kind="stable", ignore_index=True)
+    segment_of = t["segments_customer"].set_index("customer_id")["segment"].astype(str)
+    shares = t["allocation_shares"]
+    prio = dict(zip(shares["customer_segment"], shares["priority"], strict=False))
+    lowest = max(prio, key=prio.__getitem__)
+    lines["segment"] = lines["customer_id"].astype(str).map(segment_of).fillna(lowest)
+    product_segment = t["allocation_products"].set_index("product_id")["product_segment"]
+    capacity = t["supply"].groupby("product_id")["quantity"].sum()
+    protection = t["allocation_protection"]
+    target = shares.groupby("customer_segment")["fill_target"].first()
+    ways = ("fill target", "static target", "demand shares", "FCFS")
+    granted = {w: np.zeros(len(lines)) for w in ways}
+    for pid, idx in lines.groupby("product_id").indices.items():
+        rows = shares[shares["product_segment"] == product_segment.get(pid)]
+        kept = protection[protection["product_id"] == pid]
+        for way in ways:
+            granted[way][idx] = _replay(
+                lines.iloc[idx], float(capacity.get(pid, 0.0)), rows, kept, way
             )
-    tot = by.sum()
-    fill = tot[["nested", "protect", "expected", "fcfs"]] / tot["quantity"]
+    lines = lines.assign(**granted)
+    by = lines.groupby("segment")[["quantity", *ways]].sum()
     print(
-        f"  {'all':<12} {'':>6} {fill['nested']:>12.1%} {fill['protect']:>9.1%}"
-        f" {fill['expected']:>9.1%} {fill['fcfs']:>10.1%}"
+        f"scarce supply (on hand + 4 weekly receipts at {cover:.0%} of recent demand): the run"
+        f" as of 4 weeks before the end ({took:.1f} s), then the held-out {len(lines):,} lines"
+        f" over {lines['product_id'].nunique()} products replayed in arrival order with the"
+        " service's nesting (`nested_room`); confirmed share of demand per customer segment:"
+    )
+    head = "".join(f" {w:>14}" for w in ways)
+    print(f"  {'segment':<20} {'prio':>4} {'target':>6} {'demand':>7}{head}")
+    for seg in sorted(by.index, key=lambda s: (prio.get(s, 99), s)):
+        row = by.loc[seg]
+        goal = target.get(seg, np.nan)
+        fills = "".join(f" {row[w] / row['quantity']:>14.1%}" for w in ways)
+        print(
+            f"  {seg:<20} {prio.get(seg, 0):>4} {'' if np.isnan(goal) else f'{goal:.0%}':>6}"
+            f" {row['quantity'] / by['quantity'].sum():>7.1%}{fills}"
+        )
+    tot = by.sum()
+    print(f"  {'all':<20} {'':>4} {'':>6} {'':>7}" + "".join(
+        f" {tot[w] / tot['quantity']:>14.1%}" for w in ways))  # fmt: skip
+    top = min(prio, key=prio.__getitem__)
+    mine = lines[lines["segment"] == top].groupby("product_id")["quantity"].sum()
+    bound = np.minimum(mine, capacity.reindex(mine.index).fillna(0.0)).sum() / mine.sum()
+    kept = protection[protection["customer_segment"] == top]
+    print(
+        f"  {top}: forecast {kept['expected_demand'].sum():,.0f}, protected"
+        f" {kept['protected_quantity'].sum():,.0f}, held-out demand {mine.sum():,.0f} units;"
+        f" the most it could get (all supply) {bound:.1%}"
     )
 
 
-def expected_shares(
-    capacity: float, expected: pd.Series, product_id: str, priority: dict[str, int]
-) -> dict[str, float]:
-    """Protection of each segment's expected demand in the period, highest priority first, as
-    shares of ``capacity`` (what the capacity cannot cover is not protected)."""
-    left = capacity
-    out = {}
-    for seg in sorted(priority, key=priority.__getitem__):
-        want = float(expected.get((product_id, seg), 0.0))
-        out[seg] = min(want, left) / capacity if capacity > 0 else 0.0
-        left -= min(want, left)
+def _replay(
+    lines: pd.DataFrame, capacity: float, shares: pd.DataFrame, kept: pd.DataFrame, way: str
+) -> np.ndarray:
+    """Confirmed quantity per line of one product in arrival order, by the service's nesting
+    rule: a protected quantity rolls down over its horizon on top of what the segment booked
+    (``fill target``), or stays whole (``static target``); demand shares of capacity; none."""
+    if shares.empty:
+        shares = pd.DataFrame({"customer_segment": [], "priority": [], "share": []})
+    levels = sorted(set(shares["priority"]))
+    rank = {s: levels.index(p) for s, p in zip(shares["customer_segment"], shares["priority"],
+                                                strict=True)}  # fmt: skip
+    share = dict(zip(shares["customer_segment"], shares["share"], strict=True))
+    qty_of = dict(zip(kept["customer_segment"], kept["protected_quantity"], strict=True))
+    start, end = (
+        (pd.Timestamp(kept["horizon_start"].iloc[0]), pd.Timestamp(kept["horizon_end"].iloc[0]))
+        if len(kept)
+        else (None, None)
+    )
+    booked = np.zeros(max(len(levels), 1))
+    by_segment: dict[str, float] = dict.fromkeys(rank, 0.0)
+    out = np.zeros(len(lines))
+    for j, (seg, qty, day) in enumerate(
+        zip(lines["segment"], lines["quantity"], pd.to_datetime(lines["order_date"]), strict=True)
+    ):
+        protected = np.zeros(len(booked))
+        left = 1.0 if start is None else min(max((end - day).days / (end - start).days, 0.0), 1.0)
+        for s, k in rank.items():
+            if way == "FCFS":
+                continue
+            if way != "demand shares" and s in qty_of:
+                base = 0.0 if way == "static target" else by_segment[s]
+                scale = 1.0 if way == "static target" else left
+                protected[k] += base + scale * qty_of[s]
+            else:
+                protected[k] += share[s] * capacity
+        k = rank.get(seg, len(booked) - 1)
+        room = nested_room(capacity, protected, booked, k) if rank else capacity - booked.sum()
+        out[j] = g = max(min(float(qty), room), 0.0)
+        booked[k] += g
+        if seg in by_segment:
+            by_segment[seg] += g
     return out
 
 

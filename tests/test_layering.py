@@ -25,7 +25,7 @@ LAYERS: dict[str, int] = {
     "segment": 6,
     "policy": 6,
     "supply": 6,
-    "allocation": 6,
+    "allocation": 7,  # builds on the policies (fill-rate protection)
     "edi": 6,
     "report": 7,
     "runs": 7,

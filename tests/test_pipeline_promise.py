@@ -8,6 +8,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -15,6 +16,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from supplyseg import cli
+from supplyseg.allocation import nested_room
 from supplyseg.data.synth import synth_company, write_workspace
 from supplyseg.data.synth_supply import TODAY, synth_supply
 from supplyseg.service.app import create_app
@@ -104,3 +106,56 @@ def test_promise_confirms_from_the_published_supply(
         assert big["backorder_quantity"] == pytest.approx(
             body["lines"][0]["quantity"] - big["confirmed_quantity"]
         )
+
+
+def test_a_lower_segment_gets_what_the_fill_target_protection_leaves(
+    published: tuple[Path, str, pd.DataFrame],
+) -> None:
+    run, db, supply = published
+    shares = pd.read_parquet(run / "allocation_shares.parquet")
+    products = pd.read_parquet(run / "allocation_products.parquet")
+    kept = pd.read_parquet(run / "allocation_protection.parquet")
+    segments = pd.read_parquet(run / "segments_customer.parquet")
+    capacity = supply.groupby("product_id")["quantity"].sum()
+    kept = kept.assign(capacity=kept["product_id"].map(capacity))
+    # a product the top segment protects part of (not all) at the horizon's start
+    row = kept[
+        (kept["protected_quantity"] > 1) & (kept["protected_quantity"] < kept["capacity"] - 1)
+    ]
+    row = row.iloc[0]
+    assert row["horizon_start"] == TODAY
+    product_segment = products.set_index("product_id").loc[row["product_id"], "product_segment"]
+    plan = shares[shares["product_segment"] == product_segment]
+    levels = sorted(set(plan["priority"]))
+    protected = np.zeros(len(levels))
+    for seg, prio, share in zip(
+        plan["customer_segment"], plan["priority"], plan["share"], strict=True
+    ):
+        mine = kept[(kept["product_id"] == row["product_id"]) & (kept["customer_segment"] == seg)]
+        protected[levels.index(prio)] += (
+            float(mine["protected_quantity"].iloc[0]) if len(mine) else share * row["capacity"]
+        )
+    lowest = plan.sort_values("priority").iloc[-1]
+    customer = segments[segments["primary"] & (segments["segment"] == lowest["customer_segment"])]
+    app = create_app(Settings(db_url=db))
+    with app.state.sessions() as session:
+        key = issue_api_key(session, "submitter", None, label="test")[1]
+        session.commit()
+    body = {
+        "customer_id": str(customer["customer_id"].iloc[0]),
+        "po_number": "E2E-2",
+        "channel": "edi",
+        "order_date": TODAY.isoformat(),
+        "requested_date": (TODAY + dt.timedelta(days=1)).isoformat(),
+        "lines": [
+            {"line_no": 1, "product_id": row["product_id"], "quantity": 10 * row["capacity"],
+             "unit_price": 1.0}
+        ],
+    }  # fmt: skip
+    room = nested_room(row["capacity"], protected, np.zeros(len(levels)), len(levels) - 1)
+    with TestClient(app) as client:
+        got = _promise(client, key, body)
+    assert got["allocation_segment"] == lowest["customer_segment"]
+    assert got["confirmed_quantity"] == pytest.approx(max(room, 0.0))
+    assert got["confirmed_quantity"] <= row["capacity"] - row["protected_quantity"] + 1e-9
+    assert got["confirmed_quantity"] > 0  # the rest of the supply is not all protected

@@ -9,7 +9,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from supplyseg.allocation.nesting import allocate_nested, booking_limits, segment_ranks
+from supplyseg.allocation.nesting import (
+    allocate_nested,
+    booking_limits,
+    nested_room,
+    segment_ranks,
+)
 from supplyseg.errors import DataContractError, PolicyError
 
 SHARES = {"gold": 0.5, "silver": 0.3, "bronze": 0.2}
@@ -142,3 +147,31 @@ def test_a_segment_alone_gets_its_booking_limit(
     granted = _run(cap, alone, asked, shares)
     limit = booking_limits(cap, shares)[k]
     assert granted.sum() == pytest.approx(min(sum(asked), limit))
+
+
+def test_nested_room_gives_the_worked_example() -> None:
+    # capacity 100, gold .5 / silver .3 / bronze .2; bronze 30 then silver 40 then gold 60
+    protected, booked, granted = [50.0, 30.0, 20.0], np.zeros(3), []
+    for rank, asked in ((2, 30.0), (1, 40.0), (0, 60.0)):
+        g = min(asked, nested_room(100.0, protected, booked, rank))
+        granted.append(g)
+        booked[rank] += g
+    assert granted == [20.0, 30.0, 50.0]
+
+
+@settings(max_examples=200, deadline=None)
+@given(scenario(), st.floats(0.0, 2.0))
+def test_nested_room_grants_what_allocate_nested_grants(
+    sc: tuple[float, list[int], list[float], list[float]], scale: float
+) -> None:
+    cap, ranks, asked, shares = sc
+    # quantities protected as shares of capacity; protection beyond capacity is capped
+    protected = np.array(shares) * cap * scale
+    booked = np.zeros(len(shares))
+    granted = np.zeros(len(asked))
+    for j, (rank, qty) in enumerate(zip(ranks, asked, strict=True)):
+        granted[j] = max(min(qty, nested_room(cap, protected, booked, rank)), 0.0)
+        booked[rank] += granted[j]
+    capped = np.diff(np.minimum(np.cumsum(protected), cap), prepend=0.0)
+    expected = _run(cap, ranks, asked, list(capped / cap) if cap > 0 else [0.0] * len(shares))
+    np.testing.assert_allclose(granted, expected, atol=1e-9)

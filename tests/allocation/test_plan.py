@@ -127,3 +127,31 @@ def test_strategy_defaults_by_priority_and_is_carried_to_the_shares() -> None:
     assert shares.loc["grow", "strategy"] == "fill"
     with pytest.raises(ConfigError, match="strategy"):
         policy_settings({"customer": {"x": {"allocation": {"strategy": "steal"}}}})
+
+
+def test_fill_target_defaults_for_priority_one_and_excludes_a_share() -> None:
+    settings = policy_settings(
+        {"customer": {"grow": {"allocation": {"fill_target": 0.9}}, "protect": {}}}
+    )
+    rules = allocation_rules(settings, ["protect", "grow", "re-price or exit"], "cts_margin")
+    # protect (priority 1) keeps the built-in 0.95; grow its own; the others none
+    assert rules["fill_target"].tolist()[:2] == [0.95, 0.9]
+    assert np.isnan(rules["fill_target"][2])
+    # a priority-1 segment with an explicit share protects no fill target
+    settings = policy_settings({"customer": {"protect": {"allocation": {"share": 0.6}}}})
+    assert np.isnan(allocation_rules(settings, ["protect"], "cts_margin")["fill_target"][0])
+    with pytest.raises(ConfigError, match=r"share \(0.5\) and .fill_target \(0.9\) are both set"):
+        policy_settings({"customer": {"x": {"allocation": {"share": 0.5, "fill_target": 0.9}}}})
+    # a segment's fill target replaces the default's share (and the other way round)
+    settings = policy_settings(
+        {
+            "customer_default": {"allocation": {"share": 0.1}},
+            "customer": {"x": {"allocation": {"fill_target": 0.97}}},
+            "builtin_defaults": False,
+        }
+    )
+    rules = allocation_rules(settings, ["x", "y"])
+    assert np.isnan(rules["share"][0])
+    assert rules["fill_target"][0] == 0.97
+    assert rules["share"][1] == 0.1
+    assert np.isnan(rules["fill_target"][1])

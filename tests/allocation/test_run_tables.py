@@ -79,6 +79,35 @@ def test_tables_take_shares_from_demand_and_priorities_from_the_rules() -> None:
     ]
 
 
+def test_with_policies_the_fill_target_segment_gets_a_protected_quantity() -> None:
+    settings = policy_settings(None)
+    policies = pd.DataFrame(
+        {"product_id": ["P1"], "demand_mean": [10.0], "demand_std": [0.0], "lead_time": [2.0],
+         "bucket": ["week"]}
+    )  # fmt: skip
+    inventory = pd.DataFrame(
+        {"product_id": ["P1"], "location_id": ["DC1"], "on_hand": [12.0], "as_of": [None]}
+    )
+    out = allocation_tables(
+        settings,
+        pairs=PAIRS,
+        customer_segments=CUSTOMERS,
+        product_segments=PRODUCTS,
+        supply=None,
+        inventory=inventory,
+        as_of=dt.date(2026, 1, 5),
+        policies=policies,
+    )
+    kept = out["allocation_protection"]
+    # P1: C1 (protect, priority 1, built-in 0.95) bought 30 of the 40 sold to segmented
+    # customers (C9 has none); no receipts, so the horizon is the 2-week lead time
+    assert kept[["product_id", "customer_segment"]].values.tolist() == [["P1", "protect"]]
+    row = kept.iloc[0]
+    assert (row["horizon_days"], row["demand_share"]) == (14.0, 0.75)
+    assert row["expected_demand"] == pytest.approx(10 * 2 * 0.75)
+    assert row["protected_quantity"] == pytest.approx(0.95 * 15)  # no spread: beta * mu
+
+
 def test_without_segments_or_supply_nothing_is_written() -> None:
     settings = policy_settings(None)
     none = allocation_tables(

@@ -6,7 +6,12 @@ from __future__ import annotations
 
 from supplyseg.allocation.atp import atp, earliest_available, promised_period
 from supplyseg.allocation.backorder import STRATEGIES, backorder_processing
-from supplyseg.allocation.nesting import allocate_nested, booking_limits, segment_ranks
+from supplyseg.allocation.nesting import (
+    allocate_nested,
+    booking_limits,
+    nested_room,
+    segment_ranks,
+)
 from supplyseg.allocation.plan import allocation_plan, allocation_rules, allocation_shares
 from supplyseg.allocation.supply import supply_events, supply_periods, supply_table
 
@@ -20,6 +25,7 @@ __all__ = [
     "backorder_processing",
     "booking_limits",
     "earliest_available",
+    "nested_room",
     "promised_period",
     "segment_ranks",
     "supply_events",

@@ -24,7 +24,7 @@ import pandas as pd
 from supplyseg.data.contract import require_columns
 from supplyseg.errors import PolicyError
 
-__all__ = ["allocate_nested", "booking_limits", "segment_ranks"]
+__all__ = ["allocate_nested", "booking_limits", "nested_room", "segment_ranks"]
 
 FloatArray = npt.NDArray[np.float64]
 _EPS = 1e-9
@@ -77,6 +77,23 @@ def booking_limits(capacity: float, rank_shares: npt.ArrayLike) -> FloatArray:
     above = np.concatenate([[0.0], protection[:-1]])
     out: FloatArray = np.maximum(cap - above, 0.0)
     return out
+
+
+def nested_room(
+    capacity: float, protected: npt.ArrayLike, booked: npt.ArrayLike, rank: int
+) -> float:
+    """What rank ``rank`` may still book: the least room of the booking limits of the ranks at
+    and above it, each limit minus what that rank and the lower ones have booked.
+
+    ``protected[i]``: the quantity protected for rank i alone (the protection level of rank k is
+    ``min(capacity, sum of protected[0..k])``); ``booked[i]``: what rank i has booked. With
+    ``protected = capacity * shares`` this is the room `allocate_nested` grants from.
+    """
+    cap = max(float(capacity), 0.0)
+    level = np.minimum(np.cumsum(np.asarray(protected, dtype=np.float64)), cap)
+    limits = cap - np.concatenate([[0.0], level[:-1]])
+    booked_here_or_below = np.cumsum(np.asarray(booked, dtype=np.float64)[::-1])[::-1]
+    return float((limits[: rank + 1] - booked_here_or_below[: rank + 1]).min())
 
 
 def _allocate(

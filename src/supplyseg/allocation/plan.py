@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from supplyseg.config.allocation import default_strategy
+from supplyseg.config.allocation import default_fill_target, default_strategy
 from supplyseg.config.policy import BASE_ORDER_RULES, PolicySettings, resolve_order_rules
 from supplyseg.data.contract import require_columns
 from supplyseg.errors import ConfigError, PolicyError
@@ -38,6 +38,7 @@ SHARE_COLUMNS = (
     "protection_share",
     "booking_limit_share",
     "strategy",
+    "fill_target",
 )
 PLAN_COLUMNS = (
     "product_segment",
@@ -56,9 +57,10 @@ PLAN_COLUMNS = (
 def allocation_rules(
     settings: PolicySettings, segments: Sequence[str], scheme: str | None = None
 ) -> pd.DataFrame:
-    """``customer_segment, priority, share, strategy`` per customer segment from the policy
-    config; ``share`` is NaN where it is to be derived from demand. A segment no rules cover gets
-    `BASE_ORDER_RULES` (priority 5), as in the order rules."""
+    """``customer_segment, priority, share, strategy, fill_target`` per customer segment from the
+    policy config; ``share`` is NaN where it is to be derived from demand, ``fill_target`` NaN
+    where the segment protects no fill rate (`default_fill_target` where neither is set). A
+    segment no rules cover gets `BASE_ORDER_RULES` (priority 5), as in the order rules."""
     rows = []
     for seg in dict.fromkeys(segments):
         found = resolve_order_rules(settings, scheme, seg)
@@ -68,17 +70,26 @@ def allocation_rules(
         share = alloc.share if alloc is not None and alloc.share is not None else np.nan
         rank = int(priority or rules.allocation_priority or 5)
         strategy = alloc.strategy if alloc is not None else None
+        target = alloc.fill_target if alloc is not None else None
+        if target is None and np.isnan(share):
+            target = default_fill_target(rank)
         rows.append(
             {
                 "customer_segment": str(seg),
                 "priority": rank,
                 "share": float(share),
                 "strategy": strategy or default_strategy(rank),
+                "fill_target": np.nan if target is None else float(target),
             }
         )
-    columns = ["customer_segment", "priority", "share", "strategy"]
+    columns = ["customer_segment", "priority", "share", "strategy", "fill_target"]
     return pd.DataFrame(rows, columns=columns).astype(
-        {"customer_segment": "string", "priority": "int64", "share": "float64"}
+        {
+            "customer_segment": "string",
+            "priority": "int64",
+            "share": "float64",
+            "fill_target": "float64",
+        }
     )
 
 
@@ -98,6 +109,9 @@ def allocation_shares(rules: pd.DataFrame, demand_mix: pd.DataFrame) -> pd.DataF
         rules["strategy"].astype(str)
         if "strategy" in rules.columns
         else r["priority"].map(default_strategy)
+    )
+    r["fill_target"] = (
+        rules["fill_target"].astype("float64") if "fill_target" in rules.columns else np.nan
     )
     r["customer_segment"] = r["customer_segment"].astype(str)
     if r["customer_segment"].duplicated().any():

@@ -11,6 +11,12 @@ Two fields, both optional (`AllocationRule`):
   demand quantity, scaled to what explicit shares leave). Protecting a higher segment's usual
   demand is the standard nested-allocation heuristic (Littlewood's rule with the premium
   class's demand as its expectation); a segment with no demand history gets no protection.
+- ``fill_target`` (fill rate the segment keeps when supply is short: per product, the supply
+  protected for it is the quantity whose expected shortfall is ``1 - fill_target`` of the
+  segment's expected demand over the supply horizon, `supplyseg.allocation.protection`; default:
+  0.95 for priority-1 segments when they set no ``share``, none for the others). A share of
+  capacity cuts a segment in proportion when supply is short; a fill target holds its level
+  while the lower segments absorb the shortage. Give either ``share`` or ``fill_target``.
 - ``strategy`` (backorder processing when supply changes, SAP aATP's: ``win`` confirm as
   requested first, ``gain`` keep and may improve, ``redistribute`` may gain or lose, ``fill``
   keep if possible and never gain, ``lose`` give up; default: ``gain`` for priority 1, else
@@ -24,11 +30,27 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-__all__ = ["AllocationRule", "BopStrategy", "default_strategy"]
+__all__ = [
+    "DEFAULT_FILL_TARGET",
+    "AllocationRule",
+    "BopStrategy",
+    "default_fill_target",
+    "default_strategy",
+]
 
 BopStrategy = Literal["win", "gain", "redistribute", "fill", "lose"]
+
+
+DEFAULT_FILL_TARGET = 0.95
+"""Fill target of a priority-1 segment that sets neither ``share`` nor ``fill_target``."""
+
+
+def default_fill_target(priority: int) -> float | None:
+    """Fill target of a segment that sets neither share nor target: the first-served segments
+    keep `DEFAULT_FILL_TARGET` of their expected demand; the others share what is left."""
+    return DEFAULT_FILL_TARGET if priority <= 1 else None
 
 
 def default_strategy(priority: int) -> BopStrategy:
@@ -52,15 +74,34 @@ class AllocationRule(BaseModel):
         description="Share of each period's supply protected for the segment (default: its"
         " share of the product segment's demand).",
     )
-
+    fill_target: Annotated[float, Field(gt=0.0, lt=1.0)] | None = Field(
+        default=None,
+        description="Fill rate protected for the segment when supply is short (default: 0.95 for"
+        " priority 1 without a share).",
+    )
     strategy: BopStrategy | None = Field(
         default=None,
         description="Backorder processing: win, gain, redistribute, fill or lose (default: gain"
         " for priority 1, else redistribute).",
     )
 
+    @model_validator(mode="after")
+    def _share_or_target(self) -> AllocationRule:
+        if self.share is not None and self.fill_target is not None:
+            raise ValueError(
+                f".share ({self.share:g}) and .fill_target ({self.fill_target:g}) are both set;"
+                " give one: a share of supply, or a fill rate to protect"
+            )
+        return self
+
     def over(self, base: AllocationRule | None) -> AllocationRule:
-        """This rule's set fields on top of ``base``."""
+        """This rule's set fields on top of ``base`` (a share replaces a fill target, and the
+        other way round)."""
         if base is None:
             return self
-        return base.model_copy(update=self.model_dump(exclude_none=True))
+        update = self.model_dump(exclude_none=True)
+        if "share" in update:
+            update.setdefault("fill_target", None)
+        if "fill_target" in update:
+            update.setdefault("share", None)
+        return base.model_copy(update=update)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from supplyseg.config.allocation import DEFAULT_FILL_TARGET
 from supplyseg.config.cost_to_serve import cts_assumptions
 from supplyseg.config.customer import customer_assumptions
 from supplyseg.config.supplier import supplier_assumptions
@@ -62,6 +63,19 @@ def assumptions(ws: Workspace) -> list[dict[str, Any]]:
             holding_rate_given="holding_rate" in policies.model_fields_set,
             landed_cost="sourcing_options" in ws.data,
             origin=FROM_CONFIG,
+        )
+    if "supply" in ws.data or "inventory" in ws.data:
+        rules = [*policies.customer.values(), policies.customer_default]
+        given = any(r is not None and r.allocation is not None for r in rules)
+        out.append(
+            _entry(
+                "policies.customer.*.allocation.fill_target",
+                f"customer segments of priority 1 without a share protect"
+                f" {DEFAULT_FILL_TARGET:g} of their forecast demand per product over the supply"
+                " horizon (independent weekly forecast errors, as in the safety stock; a level"
+                " error of the forecast is not covered)",
+                given,
+            )
         )
     last = ws.forecast.last_season
     if ws.forecast.enabled and last.enabled:

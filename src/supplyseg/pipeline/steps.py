@@ -289,6 +289,7 @@ def _allocation(r: _Run) -> None:
         supply=None if supply is None else supply.to_pandas(),
         inventory=None if inventory is None else inventory.to_pandas(),
         as_of=r.as_of,
+        policies=r.frames.get("policies"),
     )
     for name, frame in frames.items():
         r.write(name, frame)

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -43,10 +43,12 @@ from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from supplyseg.allocation.atp import atp, promised_period
+from supplyseg.allocation.nesting import nested_room
 from supplyseg.policy.document import PromisingRules
 from supplyseg.service.models import Base
 from supplyseg.service.promise_models import (
     AllocationProduct,
+    AllocationProtection,
     AllocationShare,
     PromiseRow,
     SupplyRow,
@@ -76,6 +78,7 @@ _supply = Base.metadata.tables[SupplyRow.__tablename__]
 _promises = Base.metadata.tables[PromiseRow.__tablename__]
 _shares = Base.metadata.tables[AllocationShare.__tablename__]
 _products = Base.metadata.tables[AllocationProduct.__tablename__]
+_protection = Base.metadata.tables[AllocationProtection.__tablename__]
 _audit = Base.metadata.tables["audit"]
 
 _SUPPLY_OF = select(_supply.c.product_id, _supply.c.location_id, _supply.c.date,
@@ -115,6 +118,16 @@ class _Product:
     reserved: list[tuple[date, float, str | None, str | None]]  # date, qty, segment, location
     shares: dict[str, tuple[int, float]] | None  # customer segment -> (priority, share)
     by_location: dict[str, dict[date, float]]
+    protected: dict[str, float] = field(default_factory=dict)  # segment -> quantity
+    horizon: tuple[date, date] | None = None  # the days ``protected`` is for
+
+    def remaining(self, today: date) -> float:
+        """The part of the protection horizon still ahead on ``today`` (1 before it starts)."""
+        if self.horizon is None:
+            return 1.0
+        start, end = self.horizon
+        days = max((end - start).days, 1)
+        return min(max((end - today).days / days, 0.0), 1.0)
 
 
 def _supply_rows(rows: Iterable[Any]) -> list[Any]:
@@ -183,28 +196,39 @@ def _load(
         for by_date in by_location.values():
             for d, q in by_date.items():
                 pooled[d] += q
-        out[p] = _Product(dict(pooled), reserved.get(p, []), plan.of(p), by_location)
+        out[p] = _Product(
+            dict(pooled), reserved.get(p, []), plan.of(p), by_location, *plan.protection(p)
+        )
     return out
 
 
-def _nest_room(prod: _Product, segment: str | None) -> float:
-    """Room the nested booking limits leave ``segment`` (inf when the plan does not cover it)."""
+def _nest_room(prod: _Product, segment: str | None, today: date) -> float:
+    """Room the nested booking limits leave ``segment`` on ``today`` (inf when the plan does
+    not cover it).
+
+    A segment with a protected quantity (a fill target) keeps what it has booked plus the
+    quantity's part for the rest of the plan's horizon: expected demand and its spread both
+    scale with time, so the protection for the remaining days is that share of the whole (the
+    protection rolls down as the horizon passes instead of idling at its end). The others keep
+    their share of capacity."""
     if prod.shares is None or segment not in prod.shares:
         return float("inf")
     levels = sorted({p for p, _ in prod.shares.values()})
-    level_share = np.zeros(len(levels))
-    for prio, share in prod.shares.values():
-        level_share[levels.index(prio)] += share
     capacity = max(sum(prod.supply.values()), 0.0)
-    above = np.concatenate([[0.0], np.cumsum(level_share)[:-1]])
-    limits = np.maximum(capacity * (1.0 - np.minimum(above, 1.0)), 0.0)
     booked = np.zeros(len(levels))
+    by_segment: dict[str | None, float] = defaultdict(float)
     for _, qty, seg, _ in prod.reserved:
         lvl = levels.index(prod.shares[seg][0]) if seg in prod.shares else len(levels) - 1
         booked[lvl] += qty
-    booked_at_or_below = np.cumsum(booked[::-1])[::-1]  # B_i: ranks >= i
-    k = levels.index(prod.shares[segment][0])
-    return float((limits[: k + 1] - booked_at_or_below[: k + 1]).min())
+        by_segment[seg] += qty
+    left = prod.remaining(today)
+    protected = np.zeros(len(levels))
+    for name, (prio, share) in prod.shares.items():
+        kept = prod.protected.get(name)
+        protected[levels.index(prio)] += (
+            share * capacity if kept is None else by_segment[name] + left * kept
+        )
+    return nested_room(capacity, protected, booked, levels.index(prod.shares[segment][0]))
 
 
 def _free(
@@ -261,11 +285,13 @@ def _promise_line(
     requested: date,
     rules: PromisingRules = _ANY_RULES,
     location: str | None = None,
+    ordered: date | None = None,
 ) -> tuple[float, date | None, str | None, str | None]:
-    """(confirmed quantity, promised date, allocation segment, location) of one line."""
+    """(confirmed quantity, promised date, allocation segment, location) of one line ordered on
+    ``ordered`` (default: the requested date)."""
     covered = prod.shares is not None and segment in prod.shares
     alloc = segment if covered else None
-    target = min(quantity, max(_nest_room(prod, segment), 0.0))
+    target = min(quantity, max(_nest_room(prod, segment, ordered or requested), 0.0))
     if target <= _EPS:
         return 0.0, None, alloc, location
     candidates: list[str | None] = [location]
@@ -298,7 +324,13 @@ def _promise(
     for ln in sorted(order.lines, key=lambda ln: ln.line_no):
         prod = products[ln.product_id]
         qty, when, alloc, loc = _promise_line(
-            prod, segment, ln.quantity, order.requested_date, rules, ln.location_id
+            prod,
+            segment,
+            ln.quantity,
+            order.requested_date,
+            rules,
+            ln.location_id,
+            order.order_date,
         )
         if qty > 0 and when is not None:
             prod.reserved.append((when, qty, segment, loc))
@@ -503,10 +535,12 @@ def publish_allocation(
     version_id: str,
     shares: Sequence[dict[str, Any]],
     product_segments: Sequence[dict[str, Any]],
+    protection: Sequence[dict[str, Any]] = (),
 ) -> None:
     """Write the allocation plan of ``version_id``: ``shares`` rows (``product_segment,
-    customer_segment, priority, share, strategy``) and ``product_segments`` rows
-    (``product_id, product_segment``). A version's plan is written once; the caller commits."""
+    customer_segment, priority, share, strategy``), ``product_segments`` rows (``product_id,
+    product_segment``) and ``protection`` rows (``product_id, customer_segment,
+    protected_quantity``). A version's plan is written once; the caller commits."""
     conn = session.connection()
     done = conn.execute(
         select(_shares.c.version_id).where(_shares.c.version_id == version_id).limit(1)
@@ -518,3 +552,6 @@ def publish_allocation(
     rows = [{**p, "version_id": version_id} for p in product_segments]
     for i in range(0, len(rows), 5000):
         conn.execute(insert(_products), rows[i : i + 5000])
+    rows = [{**p, "version_id": version_id} for p in protection]
+    for i in range(0, len(rows), 5000):
+        conn.execute(insert(_protection), rows[i : i + 5000])

@@ -1,13 +1,15 @@
 """What ``supplyseg publish`` carries into the service for order promising, read from a run
 folder: ``allocation_shares.parquet`` (`supplyseg.allocation.plan.allocation_shares`),
-``allocation_products.parquet`` (``product_id, product_segment``) and ``supply.parquet``
-(`supplyseg.allocation.supply.supply_table`). Each file is optional; without them promising
-runs without an allocation plan (no nesting) or on the supply already in the service.
+``allocation_products.parquet`` (``product_id, product_segment``),
+``allocation_protection.parquet`` (protected quantities, `supplyseg.allocation.protection`)
+and ``supply.parquet`` (`supplyseg.allocation.supply.supply_table`). Each file is optional;
+without them promising runs without an allocation plan (no nesting) or on the supply already
+in the service.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +20,12 @@ from supplyseg.service.promise import publish_allocation, replace_all_supply
 
 __all__ = ["ALLOCATION_FILES", "Allocation", "publish_run_allocation", "read_allocation_files"]
 
-ALLOCATION_FILES = ("allocation_shares.parquet", "allocation_products.parquet", "supply.parquet")
+ALLOCATION_FILES = (
+    "allocation_shares.parquet",
+    "allocation_products.parquet",
+    "supply.parquet",
+    "allocation_protection.parquet",
+)
 
 
 @dataclass(frozen=True)
@@ -28,6 +35,7 @@ class Allocation:
     shares: list[dict[str, Any]]
     products: list[dict[str, Any]]
     supply: list[dict[str, Any]] | None = None
+    protection: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _records(path: Path, columns: tuple[str, ...]) -> list[dict[str, Any]] | None:
@@ -52,11 +60,17 @@ def read_allocation_files(folder: Path) -> Allocation | None:
     supply = _records(
         folder / ALLOCATION_FILES[2], ("product_id", "location_id", "date", "kind", "quantity")
     )
+    protection = _records(
+        folder / ALLOCATION_FILES[3],
+        ("product_id", "customer_segment", "protected_quantity", "horizon_start", "horizon_end"),
+    )
     if shares is None and products is None and supply is None:
         return None
-    for row in supply or ():
-        row["date"] = row["date"].date() if hasattr(row["date"], "date") else row["date"]
-    return Allocation(shares or [], products or [], supply)
+    for rows, keys in ((supply, ("date",)), (protection, ("horizon_start", "horizon_end"))):
+        for row in rows or ():
+            for k in keys:
+                row[k] = row[k].date() if hasattr(row[k], "date") else row[k]
+    return Allocation(shares or [], products or [], supply, protection or [])
 
 
 def publish_run_allocation(
@@ -77,7 +91,17 @@ def publish_run_allocation(
         {"product_id": str(r["product_id"]), "product_segment": str(r["product_segment"])}
         for r in allocation.products
     ]
-    publish_allocation(session, version_id, shares, products)
+    protection = [
+        {
+            "product_id": str(r["product_id"]),
+            "customer_segment": str(r["customer_segment"]),
+            "protected_quantity": float(r["protected_quantity"]),
+            "horizon_start": r["horizon_start"],
+            "horizon_end": r["horizon_end"],
+        }
+        for r in allocation.protection
+    ]
+    publish_allocation(session, version_id, shares, products, protection)
     if allocation.supply is not None:
         rows = [
             {

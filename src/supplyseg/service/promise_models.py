@@ -60,6 +60,23 @@ class AllocationProduct(Base):
     product_segment: Mapped[str] = mapped_column(ID)
 
 
+class AllocationProtection(Base):
+    """Quantity of a product's supply protected for a customer segment with a fill target, in
+        one policy version, for the demand of ``horizon_start`` up to ``horizon_end``
+    (`supplyseg.allocation.protection`)."""
+
+    __tablename__ = "allocation_protection"
+
+    version_id: Mapped[str] = mapped_column(
+        ForeignKey("policy_versions.version_id"), primary_key=True
+    )
+    product_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    customer_segment: Mapped[str] = mapped_column(ID, primary_key=True)
+    protected_quantity: Mapped[float] = mapped_column(Float)
+    horizon_start: Mapped[date] = mapped_column(Date)
+    horizon_end: Mapped[date] = mapped_column(Date)
+
+
 class PromiseRow(Base):
     """What was promised for one order line; ``open`` rows are reservations."""
 
