@@ -188,6 +188,10 @@ def process_backorders(
     change = [str(v) for v in result["change"].tolist()]
     for i in np.flatnonzero(refused).tolist():
         change[i] = "lost" if old_q[i] > 1e-9 else "unchanged"
+    # Exceptions and orders before the promise rows, as resolving and cancelling take them
+    # (`lock_open_exceptions`): a run and an operator never wait on each other in a cycle.
+    flips = late_promise_flips(lines, old_date, new_date, rules)
+    late = late_promises(session, version_id, lines, new_date, flips, rules, actor=actor, now=now)
     if changed.size:
         conn.execute(
             _UPDATE,
@@ -203,8 +207,6 @@ def process_backorders(
                 for i in changed.tolist()
             ],
         )
-    flips = late_promise_flips(lines, old_date, new_date, rules)
-    late = late_promises(session, version_id, lines, new_date, flips, rules, actor=actor, now=now)
     changes = {
         i: (
             {"line_no": lno[i], "confirmed_quantity": float(old_q[i]),

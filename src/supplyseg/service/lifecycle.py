@@ -34,7 +34,13 @@ from supplyseg.service.schemas import CancelIn, OrderOut
 from supplyseg.service.security import Principal
 from supplyseg.service.views import order_view
 
-__all__ = ["CANCELLABLE", "cancel_order", "close_open_exceptions", "release_order_commitments"]
+__all__ = [
+    "CANCELLABLE",
+    "cancel_order",
+    "close_open_exceptions",
+    "lock_open_exceptions",
+    "release_order_commitments",
+]
 
 CANCELLABLE = OPEN_STATUSES
 
@@ -60,6 +66,20 @@ def release_order_commitments(session: Session, order: OrderRow, *, at: datetime
         "credit_released": credit,
         "reserved_lines_released": release_reservations(session, order.id),
     }
+
+
+def lock_open_exceptions(session: Session, order_id: int) -> None:
+    """Lock the open exceptions of ``order_id`` (PostgreSQL) before the order row: resolving
+    an exception takes the exception, then the order, then its reservations, and backorder
+    processing the exception before the reservations; taking them in that order everywhere
+    keeps concurrent changes of one order from deadlocking."""
+    if session.get_bind().dialect.name != "sqlite":
+        session.execute(
+            select(OrderException.id)
+            .where(OrderException.order_id == order_id, OrderException.status == "open")
+            .order_by(OrderException.id)
+            .with_for_update()
+        )
 
 
 def close_open_exceptions(
@@ -125,6 +145,7 @@ def cancel_order(
     ``changed`` is False when the order was already cancelled (nothing written). An order the
     caller's key is not bound to is answered like a missing one (`NotFoundError`).
     """
+    lock_open_exceptions(session, order_id)
     order = session.get(OrderRow, order_id, with_for_update=True)
     if order is None or not principal.may_access(order.customer_id):
         raise NotFoundError(f"no order {order_id}")
@@ -139,7 +160,6 @@ def cancel_order(
     policy = active_policy(session, cache)
     now = datetime.now(UTC)
     before = {"status": order.status, "total_value": order.total_value}
-    released = release_order_commitments(session, order, at=now)
     closed = close_open_exceptions(
         session,
         order.id,
@@ -148,6 +168,7 @@ def cancel_order(
         at=now,
         comment=req.comment or "order cancelled",
     )
+    released = release_order_commitments(session, order, at=now)
     if closed:
         released["exceptions_closed"] = closed
     order.status = "cancelled"

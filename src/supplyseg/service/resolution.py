@@ -39,7 +39,11 @@ from supplyseg.service.intake import (
     store_findings,
     validation_with_promise,
 )
-from supplyseg.service.lifecycle import close_open_exceptions, release_order_commitments
+from supplyseg.service.lifecycle import (
+    close_open_exceptions,
+    lock_open_exceptions,
+    release_order_commitments,
+)
 from supplyseg.service.models import Audit, OrderException, OrderLine, OrderRow
 from supplyseg.service.policy_store import PolicyCache
 from supplyseg.service.problems import ConflictError, NotFoundError, UnprocessableError
@@ -305,6 +309,7 @@ def record_shipment(
     session: Session, cache: PolicyCache, order_id: int, req: ShipmentIn, *, actor: str
 ) -> OrderOut:
     """Mark an accepted or approved order shipped (audit + notification) and commit."""
+    lock_open_exceptions(session, order_id)
     order = session.get(OrderRow, order_id, with_for_update=True)
     if order is None:
         raise NotFoundError(f"no order {order_id}")
