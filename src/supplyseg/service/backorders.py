@@ -8,6 +8,11 @@ updated in one transaction, and each order with changed lines gets one audit row
 backorder_processing``, the lines before and after) and a ``confirmation_changed``
 notification when its segment's ``notify`` rule lists that event.
 
+A re-confirmation that moves a line past its segment's ``promising.max_lateness_days`` raises a
+``late_promise`` exception for the order, and a later run that brings every such line back
+within the limit resolves it (``recovered``); the changed lines carry ``late_promise: late`` or
+``within_limit`` in the audit row and the notification (`supplyseg.service.promise_exceptions`).
+
 Periods are days from ``today``; supply and requests dated before it count as today.
 """
 
@@ -23,10 +28,11 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from supplyseg.allocation.backorder import backorder_processing
-from supplyseg.policy.document import SegmentRules
+from supplyseg.policy.document import SegmentRules, StatusEvent
 from supplyseg.service.events import OrderRef, record_order_change
 from supplyseg.service.models import Base
 from supplyseg.service.promise import supply_by_date
+from supplyseg.service.promise_exceptions import LatePromises, late_promise_flips, late_promises
 from supplyseg.service.promise_models import PromiseRow
 from supplyseg.service.promise_schemas import BopOut
 
@@ -168,7 +174,7 @@ def process_backorders(
         None if pd.isna(p) or refused[i] else today + timedelta(days=int(p))
         for i, p in enumerate(result["promised_period"])
     ]
-    old_date = lines["promised_date"].tolist()
+    old_date = [None if pd.isna(d) else d for d in lines["promised_date"].tolist()]
     old_q = lines["confirmed_quantity"].to_numpy()
     changed = np.flatnonzero(
         (np.abs(new_q - old_q) > 1e-9)
@@ -182,6 +188,10 @@ def process_backorders(
     change = [str(v) for v in result["change"].tolist()]
     for i in np.flatnonzero(refused).tolist():
         change[i] = "lost" if old_q[i] > 1e-9 else "unchanged"
+    # Exceptions and orders before the promise rows, as resolving and cancelling take them
+    # (`lock_open_exceptions`): a run and an operator never wait on each other in a cycle.
+    flips = late_promise_flips(lines, old_date, new_date, rules)
+    late = late_promises(session, version_id, lines, new_date, flips, rules, actor=actor, now=now)
     if changed.size:
         conn.execute(
             _UPDATE,
@@ -197,24 +207,19 @@ def process_backorders(
                 for i in changed.tolist()
             ],
         )
-        _record(
-            session,
-            version_id,
-            rules,
-            now,
-            actor,
-            {
-                i: (
-                    {"line_no": lno[i], "confirmed_quantity": float(old_q[i]),
-                     "promised_date": None if old_date[i] is None else str(old_date[i])},
-                    {"line_no": lno[i], "confirmed_quantity": float(new_q[i]),
-                     "promised_date": None if new_date[i] is None else str(new_date[i]),
-                     "strategy": strategy[i], "change": change[i]},
-                )
-                for i in changed.tolist()
-            },
-            oid,
-        )  # fmt: skip
+    changes = {
+        i: (
+            {"line_no": lno[i], "confirmed_quantity": float(old_q[i]),
+             "promised_date": None if old_date[i] is None else str(old_date[i])},
+            {"line_no": lno[i], "confirmed_quantity": float(new_q[i]),
+             "promised_date": None if new_date[i] is None else str(new_date[i]),
+             "strategy": strategy[i], "change": change[i],
+             **({"late_promise": flips[i]} if i in flips else {})},
+        )
+        for i in changed.tolist()
+    }  # fmt: skip
+    if changes or late.opened or late.extended or late.recovered:
+        _record(session, version_id, rules, now, actor, changes, oid, late)
     counts = pd.Series(change, dtype=object).value_counts()
     return BopOut(
         lines=len(lines),
@@ -222,6 +227,8 @@ def process_backorders(
         confirmed_before=float(old_q.sum()),
         confirmed_after=float(new_q.sum()),
         seconds=round(time.perf_counter() - started, 3),
+        late_promise_opened=len(late.opened),
+        late_promise_recovered=len(late.recovered),
     )
 
 
@@ -233,12 +240,16 @@ def _record(
     actor: str,
     changes: dict[int, tuple[dict[str, Any], dict[str, Any]]],
     order_of: list[int],
+    late: LatePromises,
 ) -> None:
-    """One audit row per order with changed lines, and its ``confirmation_changed``
-    notification (`record_order_change`: only for segments whose ``notify`` lists it)."""
+    """One audit row per order with changed lines or a late_promise exception opened, extended
+    or recovered, and its notifications (`record_order_change`: only the events the segment's
+    ``notify`` lists): ``confirmation_changed``, and ``exception`` when one was opened."""
     by_order: dict[int, list[int]] = {}
     for i in changes:
         by_order.setdefault(order_of[i], []).append(i)
+    for order_id in (*late.opened, *late.extended, *late.recovered):
+        by_order.setdefault(order_id, [])
     conn = session.connection()
     ids = sorted(by_order)
     for lo in range(0, len(ids), 5000):
@@ -253,6 +264,19 @@ def _record(
         ).where(_orders.c.id.in_(chunk))
         for o in conn.execute(q).all():
             idx = by_order[o.id]
+            after: dict[str, Any] = {
+                "status": o.status,
+                "lines": [changes[i][1] for i in idx],
+                "policy_version": version_id,
+            }
+            events: tuple[StatusEvent, ...] = ("confirmation_changed",)
+            if o.id in late.opened:
+                after |= {"reason_codes": ["late_promise"], "exception_id": late.opened[o.id]}
+                events = ("confirmation_changed", "exception")
+            elif o.id in late.extended:
+                after |= {"reason_codes": ["late_promise"], "exception_id": late.extended[o.id]}
+            elif o.id in late.recovered:
+                after["exception_recovered"] = late.recovered[o.id]
             record_order_change(
                 session,
                 OrderRef(o.id, o.customer_id, o.po_number, o.segment, o.policy_version),
@@ -260,11 +284,8 @@ def _record(
                 actor=actor,
                 at=now,
                 before={"status": o.status, "lines": [changes[i][0] for i in idx]},
-                after={
-                    "status": o.status,
-                    "lines": [changes[i][1] for i in idx],
-                    "policy_version": version_id,
-                },
-                events=("confirmation_changed",),
+                after=after,
+                events=events,
                 rules=rules.get(o.segment) if o.segment is not None else None,
+                comment=late.comments.get(o.id),
             )

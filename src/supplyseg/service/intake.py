@@ -54,10 +54,12 @@ __all__ = [
     "active_policy",
     "batch_dedupe_key",
     "dedupe_key",
+    "lock_customer",
     "open_exception",
     "request_sha256",
     "store_findings",
     "submit_orders",
+    "validation_with_promise",
 ]
 
 # Orders that count against the credit limit (accepted or approved and not yet shipped).
@@ -251,6 +253,36 @@ def open_exception(
     return exception_id
 
 
+def lock_customer(session: Session, policy: CompiledPolicy, customer_id: str) -> None:
+    """Serialise changes to a customer's orders until the transaction ends: the credit and
+    duplicate-PO checks read then write. PostgreSQL locks the customer's policy row; SQLite
+    already serialises every write transaction (BEGIN IMMEDIATE)."""
+    if customer_id in policy.customers and session.get_bind().dialect.name != "sqlite":
+        session.execute(_LOCK_CUSTOMER, {"vid": policy.version_id, "cid": customer_id})
+
+
+def validation_with_promise(
+    session: Session, policy: CompiledPolicy, order: OrderIn, v: Validation
+) -> tuple[Validation, list[LinePromise]]:
+    """``v`` with the ``late_promise`` findings of ``order``'s promise, and the promises to
+    reserve (none when the order ends in the exception queue: it holds nothing until resolved).
+
+    An order ``v`` leaves open is promised under its segment's rules with its products locked
+    (`promise_locked`); the promise comes first because a promise too late makes the order an
+    exception. The caller reserves the promises with `write_reservations` in the same
+    transaction (``POST /orders``, an approved or amended exception).
+    """
+    if v.status not in OPEN_STATUSES:
+        return v, []
+    rules = policy.segments.get(v.segment) if v.segment else None
+    lines = promise_locked(
+        session, policy.version_id, order, v.segment, rules.promising if rules else None
+    )
+    if v.segment is not None:
+        v = v.with_findings(late_promise_findings(order, lines, rules, v.segment))
+    return v, (lines if v.status in OPEN_STATUSES else [])
+
+
 def submit_orders(
     session: Session,
     cache: PolicyCache,
@@ -365,23 +397,11 @@ def _create(
     principal: Principal,
     now: datetime,
 ) -> OrderOut:
-    if order.customer_id in policy.customers and session.get_bind().dialect.name != "sqlite":
-        # Serialise a customer's submissions (credit and duplicate-PO checks read then write);
-        # SQLite already serialises every write transaction (BEGIN IMMEDIATE).
-        session.execute(_LOCK_CUSTOMER, {"vid": policy.version_id, "cid": order.customer_id})
+    lock_customer(session, policy, order.customer_id)
     v: Validation = validate_order(order, policy, DbFacts(session))
+    v, lines = validation_with_promise(session, policy, order, v)
+    promised = {p.line_no: p for p in lines}
     rules = policy.segments.get(v.segment) if v.segment else None
-    # Accepted orders reserve what can be promised; an exception holds nothing until resolved.
-    # The promise comes first: a promise too late (late_promise) makes the order an exception.
-    promised: dict[int, LinePromise] = {}
-    if v.status in OPEN_STATUSES:
-        lines = promise_locked(
-            session, policy.version_id, order, v.segment, rules.promising if rules else None
-        )
-        if v.segment is not None:
-            v = v.with_findings(late_promise_findings(order, lines, rules, v.segment))
-        if v.status in OPEN_STATUSES:
-            promised = {p.line_no: p for p in lines}
     # Core statements on the session's connection: the ORM adds nothing for plain inserts.
     conn = session.connection()
     order_id: int = conn.execute(
@@ -414,6 +434,7 @@ def _create(
                 "product_id": ln.product_id,
                 "quantity": ln.quantity,
                 "unit_price": ln.unit_price,
+                "location_id": ln.location_id,
             }
             for ln in order.lines
         ],

@@ -189,6 +189,9 @@ class OrderLine(Base):
     product_id: Mapped[str] = mapped_column(ID)
     quantity: Mapped[float] = mapped_column(Float)
     unit_price: Mapped[float | None] = mapped_column(Float)
+    # The ship-from the line asked for (migration 0007); null = any. Where its confirmed
+    # quantity comes from is the promise's location_id (it may be a substitute).
+    location_id: Mapped[str | None] = mapped_column(ID)
 
 
 class Reason(Base):

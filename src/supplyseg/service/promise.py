@@ -39,7 +39,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from supplyseg.allocation.atp import atp, promised_period
@@ -58,6 +58,7 @@ from supplyseg.service.schemas import OrderIn
 
 __all__ = [
     "LinePromise",
+    "drop_promises",
     "line_fields",
     "line_promises",
     "products_with_supply",
@@ -67,6 +68,7 @@ __all__ = [
     "release_reservations",
     "replace_all_supply",
     "reserve_order",
+    "reserved_lines",
     "write_reservations",
     "write_supply",
 ]
@@ -456,6 +458,21 @@ def release_reservations(session: Session, order_id: int) -> int:
         .values(status="released", updated_at=datetime.now(UTC))
     )
     return int(result.rowcount or 0)
+
+
+def reserved_lines(session: Session, order_id: int) -> int:
+    """How many lines of ``order_id`` hold an open reservation."""
+    q = select(func.count()).where(_promises.c.order_id == order_id, _promises.c.status == "open")
+    return int(session.connection().execute(q).scalar_one())
+
+
+def drop_promises(session: Session, order_id: int) -> int:
+    """Delete every promise of ``order_id`` (an amendment promises its lines anew; the audit
+    row of the amendment keeps what they were); returns how many lines were open. The caller
+    commits."""
+    held = reserved_lines(session, order_id)
+    session.connection().execute(delete(_promises).where(_promises.c.order_id == order_id))
+    return held
 
 
 def line_promises(session: Session, order_ids: Sequence[int]) -> dict[tuple[int, int], PromiseRow]:

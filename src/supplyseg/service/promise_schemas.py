@@ -84,3 +84,9 @@ class BopOut(BaseModel):
     confirmed_before: float
     confirmed_after: float
     seconds: float
+    late_promise_opened: int = Field(
+        0, description="Orders given a late_promise exception (a line moved past the limit)."
+    )
+    late_promise_recovered: int = Field(
+        0, description="late_promise exceptions resolved: every late line is in time again."
+    )

@@ -255,7 +255,12 @@ class ExceptionOut(_Out):
     status: Literal["open", "resolved"]
     opened_at: datetime
     resolved_at: datetime | None
-    resolution: Literal["approve", "reject", "amend"] | None
+    resolution: (
+        Literal["approve", "reject", "amend", "recovered", "cancelled", "shipped"] | None
+    ) = Field(
+        description="A person's approve, reject or amend; or closed without one: recovered"
+        " (backorder processing found the late lines in time again), cancelled, shipped."
+    )
     resolved_by: str | None
     comment: str | None
     reasons: list[ReasonOut]
