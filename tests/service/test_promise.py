@@ -7,6 +7,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
@@ -231,3 +232,31 @@ def test_parallel_orders_on_the_last_units_never_over_promise(
         stored = conn.execute(select(func.sum(PromiseRow.confirmed_quantity))).scalar_one()
     engine.dispose()
     assert stored == pytest.approx(23.0)
+
+
+def test_shipped_goods_hold_their_supply_until_a_later_snapshot(planned: Service) -> None:
+    s = planned
+    today = date.today()
+    # on hand as of yesterday: it still holds what ships today
+    r = _supply(s, [("P100", (today - timedelta(days=1)).isoformat(), "on_hand", 100.0)], "replace")
+    assert r.status_code == 200, r.text
+    dates = {"order_date": "2030-03-02", "requested_date": "2030-03-09"}
+    key = s.post("/orders", _order("K2", 60, "PO-K", **dates), who="gateway")
+    assert _line(key.json())[0] == 60.0
+    shipped = s.post(f"/orders/{key.json()['order_id']}/shipment", {}, who="operator")
+    assert shipped.status_code == 200, shipped.text
+    # the 60 left with the shipment; yesterday's snapshot still counts them
+    assert (
+        _line(s.post("/promise", _order("K2", 100, "P-1", **dates), who="gateway").json())[0]
+        == 40.0
+    )
+    # backorder processing leaves a shipped line alone
+    assert run_backorder_processing(s.db_url)["lines"] == 0
+    # a snapshot after the shipment no longer holds the goods: its 40 are all free
+    later = (today + timedelta(days=1)).isoformat()
+    r = _supply(s, [("P100", later, "on_hand", 40.0)], "replace")
+    assert r.status_code == 200, r.text
+    assert (
+        _line(s.post("/promise", _order("K2", 100, "P-1", **dates), who="gateway").json())[0]
+        == 40.0
+    )

@@ -69,6 +69,7 @@ __all__ = [
     "replace_all_supply",
     "reserve_order",
     "reserved_lines",
+    "ship_reservations",
     "write_reservations",
     "write_supply",
 ]
@@ -93,9 +94,11 @@ _RESERVED_OF = select(
     _promises.c.confirmed_quantity,
     _promises.c.customer_segment,
     _promises.c.location_id,
+    _promises.c.status,
+    _promises.c.updated_at,
 ).where(
     _promises.c.product_id.in_(bindparam("pids", expanding=True)),
-    _promises.c.status == "open",
+    _promises.c.status.in_(("open", "shipped")),
     _promises.c.confirmed_quantity > 0,
 )
 
@@ -168,6 +171,28 @@ def _supply_by_location(rows: Iterable[Any]) -> dict[str, dict[str, dict[date, f
     return out
 
 
+def _snapshots(rows: Iterable[Any]) -> dict[tuple[str, str], date]:
+    """The latest on-hand date per product and location."""
+    out: dict[tuple[str, str], date] = {}
+    for r in rows:
+        if r.kind == "on_hand":
+            key = (r.product_id, r.location_id)
+            out[key] = max(out.get(key, r.date), r.date)
+    return out
+
+
+def _counted_out(
+    snapshots: dict[tuple[str, str], date], product_id: str, location: str | None, shipped: date
+) -> bool:
+    """Whether the on-hand snapshots no longer hold goods shipped on ``shipped``: the
+    location's latest snapshot (every location's, for a line without one) is dated after it."""
+    if location is not None:
+        snap = snapshots.get((product_id, location))
+        return snap is not None and snap > shipped
+    dates = [d for (p, _), d in snapshots.items() if p == product_id]
+    return bool(dates) and min(dates) > shipped
+
+
 def _load(
     session: Session,
     version_id: str,
@@ -185,10 +210,20 @@ def _load(
             .order_by(*_supply.primary_key)
             .with_for_update()
         )
-    located = _supply_by_location(conn.execute(_SUPPLY_OF, {"pids": pids}))
+    rows = conn.execute(_SUPPLY_OF, {"pids": pids}).all()
+    located = _supply_by_location(rows)
+    snapshots = _snapshots(rows)
     reserved: dict[str, list[tuple[date, float, str | None, str | None]]] = defaultdict(list)
     for r in conn.execute(_RESERVED_OF, {"pids": pids}):
-        reserved[r.product_id].append((r.promised_date, float(r.confirmed_quantity),
+        when = r.promised_date
+        if r.status == "shipped":
+            # shipped goods left the stock on hand: they count until a snapshot after the
+            # shipment no longer holds them
+            shipped = r.updated_at.date()
+            if _counted_out(snapshots, r.product_id, r.location_id, shipped):
+                continue
+            when = min(when, shipped)
+        reserved[r.product_id].append((when, float(r.confirmed_quantity),
                                        r.customer_segment, r.location_id))  # fmt: skip
     plan = plan or load_plan(session, version_id, pids)
     out = {}
@@ -456,6 +491,19 @@ def release_reservations(session: Session, order_id: int) -> int:
         update(_promises)
         .where(_promises.c.order_id == order_id, _promises.c.status == "open")
         .values(status="released", updated_at=datetime.now(UTC))
+    )
+    return int(result.rowcount or 0)
+
+
+def ship_reservations(session: Session, order_id: int, at: datetime) -> int:
+    """Mark the open reservations of ``order_id`` shipped at ``at``: backorder processing no
+    longer moves them, and they hold their supply until an on-hand snapshot after ``at``'s
+    date (`POST /supply`) no longer counts the goods. Returns how many lines shipped; the
+    caller commits."""
+    result = session.connection().execute(
+        update(_promises)
+        .where(_promises.c.order_id == order_id, _promises.c.status == "open")
+        .values(status="shipped", updated_at=at)
     )
     return int(result.rowcount or 0)
 

@@ -52,6 +52,7 @@ from supplyseg.service.promise import (
     line_promises,
     reserve_order,
     reserved_lines,
+    ship_reservations,
     write_reservations,
 )
 from supplyseg.service.schemas import (
@@ -331,6 +332,7 @@ def record_shipment(
     )
     order.status = "shipped"
     order.updated_at = now
+    ship_reservations(session, order.id, now)
     session.flush()
     record_order_change(
         session,
