@@ -117,19 +117,32 @@ def close_open_exceptions(
         )
         if done.rowcount:  # type: ignore[attr-defined]
             closed.append(exception_id)
-            session.execute(
-                insert(Audit).values(
-                    at=at,
-                    actor=actor,
-                    entity="exception",
-                    entity_id=str(exception_id),
-                    action="resolve",
-                    before={"status": "open"},
-                    after={"status": "resolved", "resolution": resolution},
-                    comment=comment,
-                )
-            )
+            audit_resolution(session, exception_id, resolution, actor=actor, at=at, comment=comment)
     return closed
+
+
+def audit_resolution(
+    session: Session,
+    exception_id: int,
+    resolution: str,
+    *,
+    actor: str,
+    at: datetime,
+    comment: str | None,
+) -> None:
+    """The audit row of an exception resolved with ``resolution``."""
+    session.execute(
+        insert(Audit).values(
+            at=at,
+            actor=actor,
+            entity="exception",
+            entity_id=str(exception_id),
+            action="resolve",
+            before={"status": "open"},
+            after={"status": "resolved", "resolution": resolution},
+            comment=comment,
+        )
+    )
 
 
 def cancel_order(

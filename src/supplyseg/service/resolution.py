@@ -40,11 +40,12 @@ from supplyseg.service.intake import (
     validation_with_promise,
 )
 from supplyseg.service.lifecycle import (
+    audit_resolution,
     close_open_exceptions,
     lock_open_exceptions,
     release_order_commitments,
 )
-from supplyseg.service.models import Audit, OrderException, OrderLine, OrderRow
+from supplyseg.service.models import OrderException, OrderLine, OrderRow
 from supplyseg.service.policy_store import PolicyCache
 from supplyseg.service.problems import ConflictError, NotFoundError, UnprocessableError
 from supplyseg.service.promise import (
@@ -212,18 +213,7 @@ def resolve_exception(
     session.flush()
     after = {**_snapshot(session, order), **supply}
     after["reason_codes"] = reason_codes
-    session.execute(
-        insert(Audit).values(
-            at=now,
-            actor=actor,
-            entity="exception",
-            entity_id=str(exception_id),
-            action="resolve",
-            before={"status": "open"},
-            after={"status": "resolved", "resolution": req.action},
-            comment=req.comment,
-        )
-    )
+    audit_resolution(session, exception_id, req.action, actor=actor, at=now, comment=req.comment)
     record_order_change(
         session,
         ref,
