@@ -219,9 +219,34 @@ COLUMNS: dict[str, Column] = {
     ),
     "saving_vs_current_per_unit": _c("Current option's total minus this one's.", "currency"),
     "annual_saving_vs_current": _c("Saving per unit × annual demand.", "currency"),
+    "priority": _c("Allocation priority of the customer segment (1 = served first).", "count"),
+    "strategy": _c("Backorder-processing strategy (win, gain, redistribute, fill, lose).", "text"),
+    "share_source": _c("Where the share comes from: config, or demand (its share of it).", "text"),
+    "fill_target": _c(
+        "Fill rate the segment keeps when supply is short (allocation.fill_target).", "fraction"
+    ),
+    "products_protected": _c("Products with a quantity protected by fill target.", "count"),
+    "expected_demand": _c("Forecast demand of the segment over the supply horizon.", "number"),
+    "protected_quantity": _c(
+        "Units kept for the segment: expected shortfall beyond it = (1 − fill target) ×"
+        " expected demand.",
+        "number",
+    ),
+    "protected_share_of_supply": _c("Protected units / the product's supply.", "fraction"),
+    "supply": _c("Supply over the horizon: on hand plus receipts (units).", "number"),
+    "horizon_start": _c("First day of the supply horizon (the run's as-of date).", "date"),
+    "horizon_end": _c("Last day the protection is for.", "date"),
+    "horizon_days": _c("Days to the product's last supply date, at least its lead time.", "days"),
+    "demand_share": _c("The segment's share of the product's historic demand.", "fraction"),
 }
 # Names that mean something else in one table.
 _TABLE_COLUMNS: dict[tuple[str, str], Column] = {
+    ("allocation_shares", "share"): _c("Share of each period's supply protected.", "fraction"),
+    ("allocation_shares", "rank"): _c("Protection level (1 = highest priority).", "count"),
+    ("allocation_shares", "rule"): _c("The segment's allocation rule.", "text"),
+    ("allocation_protection", "demand_std"): _c(
+        "Standard deviation of the segment's demand over the horizon.", "number"
+    ),
     ("obsolete_stock", "value"): _c("Stock value: on hand × unit cost.", "currency"),
     ("landed_cost", "unit_price"): _c("Price per unit.", "currency"),
     ("landed_cost", "freight"): _c("Freight per unit.", "currency"),

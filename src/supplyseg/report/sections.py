@@ -11,6 +11,7 @@ import pandas as pd
 
 from supplyseg.report import figures as fg
 from supplyseg.report.alerts import alerts_section
+from supplyseg.report.allocation import allocation_section
 from supplyseg.report.blocks import (
     TOP_ROWS,
     Chart,
@@ -524,4 +525,5 @@ def report_sections(run: RunFolder) -> list[Section]:
         _segments(ctx),
         policies_section(ctx),
         *([suppliers_section(ctx)] if ctx.run.table("supplier_metrics") is not None else []),
+        *([allocation_section(ctx)] if ctx.run.has("allocation_shares") else []),
     ]
