@@ -122,7 +122,7 @@ def row_order(table: pa.Table, ids: Sequence[str], key: str | None) -> np.ndarra
     As SQL engines order floats (DuckDB: NaN above every number, -0.0 equal to 0.0), so the
     order is the one ``ORDER BY key DESC NULLS LAST, ids ASC NULLS LAST`` gives.
     """
-    keys = [_ascending_codes(table[c]) for c in reversed(ids)]
+    keys = _id_keys([_ascending_codes(table[c]) for c in ids])
     if key is not None:
         col = table[key]
         null = col.is_null().to_numpy(zero_copy_only=False)
@@ -130,10 +130,23 @@ def row_order(table: pa.Table, ids: Sequence[str], key: str | None) -> np.ndarra
         nan = np.isnan(values) & ~null
         group = np.where(null, 2, np.where(nan, 0, 1))
         descending = np.where(group == 1, -values, 0.0) + 0.0  # + 0.0: -0.0 sorts as 0.0
-        keys += [descending, group]
+        keys += [descending, group] if (null | nan).any() else [descending]
     if not keys:
         return np.arange(table.num_rows)
     return np.lexsort(keys)
+
+
+def _id_keys(codes: list[np.ndarray]) -> list[np.ndarray]:
+    """Sort keys of the ids for `np.lexsort` (last key first): one key when the codes combine
+    into one integer (a sort key fewer is a third less sorting for millions of pairs)."""
+    combined, span = np.zeros(len(codes[0]) if codes else 0, dtype=np.int64), 1
+    for c in reversed(codes):
+        width = int(c.max()) + 1 if len(c) else 1
+        if span * width >= 2**62:
+            return list(reversed(codes))
+        combined += c * span
+        span *= width
+    return [combined] if codes else []
 
 
 # --- ABC ----------------------------------------------------------------------------------------
