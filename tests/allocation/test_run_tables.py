@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from supplyseg.allocation.run_tables import allocation_products, allocation_tables, demand_mix
 from supplyseg.config.policy import policy_settings
@@ -120,3 +123,35 @@ def test_without_segments_or_supply_nothing_is_written() -> None:
         as_of=dt.date(2026, 1, 5),
     )
     assert none == {}
+
+
+def _mix_by_joins(pairs: pd.DataFrame, customers: pd.DataFrame, products: pd.DataFrame) -> Any:
+    """The mix by the plain computation: text ids, joins, a group-by of the joined rows."""
+    cs = customers[customers["primary"]].drop_duplicates("customer_id").astype(str)
+    ps = products[products["primary"]].drop_duplicates("product_id").astype(str)
+    p = pairs.astype({"customer_id": str, "product_id": str})
+    p = p.merge(cs[["customer_id", "segment"]].rename(columns={"segment": "customer_segment"}))
+    p = p.merge(ps[["product_id", "segment"]].rename(columns={"segment": "product_segment"}))
+    mix = p.groupby(["product_segment", "customer_segment"], as_index=False)["quantity"].sum()
+    mix["quantity"] = mix["quantity"].clip(lower=0.0).astype("float64")
+    return mix.sort_values(["product_segment", "customer_segment"], ignore_index=True)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.sampled_from(["C1", "C2", "C3", "C9"]),
+            st.sampled_from(["P1", "P2", "P3", "P4"]),
+            st.floats(-50, 50, allow_nan=False).map(lambda x: round(x, 2)),
+        ),
+        max_size=30,
+    )
+)
+def test_demand_mix_is_the_joined_group_by(rows: list[tuple[str, str, float]]) -> None:
+    # Codes per distinct id instead of text joins: the same rows, segments and sums to the bit.
+    pairs = pd.DataFrame(rows, columns=["customer_id", "product_id", "quantity"])
+    pairs = pairs.astype({"customer_id": pd.StringDtype("pyarrow")})
+    got = demand_mix(pairs, CUSTOMERS, PRODUCTS)
+    want = _mix_by_joins(pairs, CUSTOMERS, PRODUCTS)
+    pd.testing.assert_frame_equal(got, want, check_exact=True)

@@ -49,30 +49,37 @@ boundary.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import ibis
 import ibis.expr.types as ir
-import numpy as np
 import pandas as pd
-import pyarrow as pa
 from pydantic import ValidationError
 
+from supplyseg.analytics._demand_client import (
+    BATCH_ROWS,
+    PROFILE_COLUMNS,
+    abc_extra,
+    engine_columns,
+    finished_batches,
+    merged_summaries,
+    profile_frame,
+    profile_table,
+    write_batches,
+)
 from supplyseg.analytics._demand_engine import (
-    ABC_KEY,
     GRAINS,
     Bucket,
     Prepared,
     abc_keys,
-    abc_order,
     as_table,
     check_bucket,
     horizon_index,
     in_horizon,
     item_measures,
-    item_profile,
     item_series_stats,
     null_safe_join,
     pattern_columns,
@@ -82,9 +89,7 @@ from supplyseg.analytics._demand_engine import (
     repeated_pairs,
     xyz_columns,
 )
-from supplyseg.analytics.lifecycle import lifecycle_columns, lifecycle_dates, lifecycle_thresholds
-from supplyseg.analytics.seasonality import seasonality_columns
-from supplyseg.config.demand import DemandSettings, Measure, SeasonalitySettings
+from supplyseg.config.demand import DemandSettings, Measure
 from supplyseg.errors import ConfigError
 
 __all__ = [
@@ -94,6 +99,7 @@ __all__ = [
     "PATTERNS",
     "PROFILE_COLUMNS",
     "DemandOutputs",
+    "DemandTable",
     "abc_class",
     "demand_outputs",
     "demand_pattern",
@@ -108,94 +114,8 @@ OUTPUT_NAMES: dict[str, str] = {g: f"demand_{g}" for g in GRAINS}
 # customer grains they would cost a fifth more time on the largest table, for no consumer).
 ITEM_GRAINS = ("product", "product_location")
 PATTERNS = ("smooth", "erratic", "intermittent", "lumpy", "insufficient_history")
-PROFILE_COLUMNS = (
-    "revenue",
-    "margin",
-    "quantity",
-    "order_lines",
-    "orders",
-    "first_period",
-    "last_period",
-    "n_periods",
-    "n_nonzero",
-    "mean",
-    "std",
-    "cv",
-    "xyz_class",
-    "adi",
-    "cv2",
-    "pattern",
-    "lifecycle",
-    "first_demand_date",
-    "last_demand_date",
-    "buckets_since_demand",
-    "seasonal",
-    "seasonal_strength",
-    "season_length",
-    "share",
-    "cum_share",
-    "rank",
-    "abc_class",
-)
-_SERIES_OUT: tuple[str, ...] = ("_first", "_last", "n_periods", "n_nonzero", "mean", "std", "cv")
-_SERIES_OUT += ("xyz_class", "adi", "cv2", "pattern")
-# pandas' default string dtype (pandas 3): Arrow-backed, NaN for missing.
-_STR = pd.StringDtype("pyarrow", na_value=np.nan)
 
 Data = Any  # an Ibis table, pandas DataFrame or pyarrow Table (anything ibis.memtable takes)
-
-
-# --- ABC on the client: one pass over the result the engine sorted ---------------------------
-
-
-def _abc_kernel(
-    values: np.ndarray, cutoffs: Sequence[float]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Share, cumulative share and class number (0 = best) of values sorted largest first.
-
-    Not-positive and missing values count 0 and get the last class. The class is the number
-    of cut-offs whose share of the total the running total *before* the item has reached.
-    """
-    pos = np.where(values > 0, values, 0.0)  # NaN > 0 is False
-    cum = np.cumsum(pos)
-    total = float(cum[-1]) if len(cum) else 0.0
-    cut = np.asarray(cutoffs, dtype=float) * total
-    idx = np.searchsorted(cut, cum - pos, side="right")
-    idx[pos <= 0] = len(cutoffs)
-    if total > 0:
-        return pos / total, cum / total, idx
-    return np.zeros_like(pos), np.zeros_like(pos), idx
-
-
-def _abc_assign(df: pd.DataFrame, s: DemandSettings) -> pd.DataFrame:
-    """Add share, cum_share, rank, abc_class (and abc_<measure>) to rows in ABC key order."""
-    measures, labels = s.abc_measures, s.abc_class_labels
-    share, cum, idx = _abc_kernel(df.pop(ABC_KEY).to_numpy(dtype=float), s.abc_cutoffs)
-    per: dict[str, np.ndarray] = {}
-    for m in measures:
-        if f"_r_{m}" not in df.columns:  # the key measure: rows are already in its order
-            per[m] = idx
-            continue
-        values = df.pop(f"_k_{m}").to_numpy(dtype=float)
-        order = np.argsort(df.pop(f"_r_{m}").to_numpy(), kind="stable")
-        cls = np.empty(len(order), dtype=np.int64)
-        cls[order] = _abc_kernel(values[order], s.abc_cutoffs)[2]
-        per[m] = cls
-    if len(measures) > 1 and s.abc_rule != "weighted":
-        combine = np.maximum if s.abc_rule == "worst" else np.minimum
-        idx = combine.reduce([per[m] for m in measures])
-    df["share"], df["cum_share"] = share, cum
-    df["rank"] = np.arange(1, len(df) + 1, dtype=np.int64)
-    df["abc_class"] = _labelled(labels, idx)
-    if len(measures) > 1:
-        for m in measures:
-            df[f"abc_{m}"] = _labelled(labels, per[m])
-    return df
-
-
-def _labelled(labels: Sequence[str], idx: np.ndarray) -> pd.Series:
-    # Arrow's take builds the string column in C++; from an object array it is 3x slower.
-    return pd.Series(pa.array(labels, pa.string()).take(pa.array(idx)), dtype=_STR)
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -238,70 +158,6 @@ def _measure_param(measure: str | Sequence[str] | None, p: Prepared) -> tuple[An
     if measure is None:
         return ("quantity",) if p.long else None
     return (measure,) if isinstance(measure, str) else tuple(measure)
-
-
-def _frame(
-    t: ir.Table,
-    p: Prepared,
-    bucket: Bucket | None,
-    s: DemandSettings | None,
-    horizon: int = 0,
-    seasonality: SeasonalitySettings | None = None,
-) -> pd.DataFrame:
-    """Execute, finish ABC (when ``s`` is given) and name and order the columns (ids first).
-
-    With ``seasonality``, the seasonality columns are added from one more query (the series
-    of the items with enough history).
-    Rows come back in ABC rank order, else by id. Arrow is converted to pandas directly, with
-    strings as pandas' Arrow-backed ``str`` dtype: much faster than a generic conversion for
-    tables of millions of items.
-    """
-    internal = [c for c in t.columns if c.startswith(("_k_", "_r_")) or c == ABC_KEY]
-    life = ("_fpos", "_lpos") if "lifecycle" in t.columns else ()
-    keep = [c for c in ("_first", "_last", *life, *PROFILE_COLUMNS) if c in t.columns]
-    t = t.select(*p.ids, *keep, *internal)
-    t = t.order_by(abc_order(t, p.ids, ABC_KEY) if s is not None else list(p.ids))
-    df = _arrow_to_pandas(t.to_pyarrow())
-    if s is not None:
-        df = _abc_assign(df, s)
-    if "_first" in df.columns and bucket is not None:
-        df["first_period"] = period_starts(df.pop("_first"), bucket)
-        df["last_period"] = period_starts(df.pop("_last"), bucket)
-    if "_fpos" in df.columns and bucket is not None:
-        df = lifecycle_dates(df, bucket)
-    if seasonality is not None and bucket is not None:
-        df = df.assign(**seasonality_columns(p, bucket, horizon, df, seasonality))
-    extra = _abc_extra(s) if s is not None else []
-    cols = [*p.ids, *[c for c in (*PROFILE_COLUMNS, *extra) if c in df.columns]]
-    # Assemble rather than df[cols]: a column selection copies every column of a big table.
-    return pd.DataFrame({c: df[c] for c in cols}, copy=False)
-
-
-def _arrow_to_pandas(table: pa.Table) -> pd.DataFrame:
-    def mapper(typ: pa.DataType) -> Any:
-        return _STR if pa.types.is_string(typ) or pa.types.is_large_string(typ) else None
-
-    # split_blocks: one block per column, no consolidation copy (4x faster for wide tables).
-    df: pd.DataFrame = table.to_pandas(types_mapper=mapper, split_blocks=True, self_destruct=True)
-    return df
-
-
-def _abc_extra(s: DemandSettings) -> list[str]:
-    return [f"abc_{m}" for m in s.abc_measures] if len(s.abc_measures) > 1 else []
-
-
-def _profile_table(
-    p: Prepared,
-    s: DemandSettings,
-    bucket: Bucket,
-    horizon: int,
-    repeated: ir.Table | None = None,
-    lifecycle: bool = True,
-) -> ir.Table:
-    t = item_profile(p, bucket, horizon, repeated)
-    life = lifecycle_columns(t, lifecycle_thresholds(s.lifecycle, bucket), horizon)
-    t = t.mutate(**xyz_columns(t, s), **pattern_columns(t, s), **(life if lifecycle else {}))
-    return abc_keys(t, p.ids, s)
 
 
 # --- public API ------------------------------------------------------------------------------
@@ -404,7 +260,7 @@ def demand_profile(
     h = horizon_index(p, e, b)
     h0 = h if h is not None else 0
     season = s.seasonality if seasonality and lifecycle else None
-    return _frame(_profile_table(p, s, b, h0, lifecycle=lifecycle), p, b, s, h0, season)
+    return profile_frame(profile_table(p, s, b, h0, lifecycle=lifecycle), p, b, s, h0, season)
 
 
 def abc_class(
@@ -451,7 +307,7 @@ def abc_class(
         }
     )
     _check_measures(p, s, "measure")
-    return _frame(abc_keys(item_measures(p), p.ids, s), p, None, s)
+    return profile_frame(abc_keys(item_measures(p), p.ids, s), p, None, s)
 
 
 def xyz_class(
@@ -491,7 +347,7 @@ def xyz_class(
     )
     h = horizon_index(p, e, b)
     stats = item_series_stats(p, b, h if h is not None else 0)
-    return _frame(stats.mutate(**xyz_columns(stats, s)), p, b, None)
+    return profile_frame(stats.mutate(**xyz_columns(stats, s)), p, b, None)
 
 
 def demand_pattern(
@@ -531,7 +387,7 @@ def demand_pattern(
     )
     h = horizon_index(p, e, b)
     stats = item_series_stats(p, b, h if h is not None else 0)
-    return _frame(stats.mutate(**pattern_columns(stats, s)), p, b, None)
+    return profile_frame(stats.mutate(**pattern_columns(stats, s)), p, b, None)
 
 
 def demand_summary(profile: pd.DataFrame) -> dict[str, Any]:
@@ -562,12 +418,54 @@ def demand_summary(profile: pd.DataFrame) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
+class DemandTable:
+    """A demand table of millions of items (customer x product at 10M order lines) left on the
+    engine: `write_parquet` computes it and writes it in batches, so it is never one data frame
+    in memory."""
+
+    name: str
+    expr: ir.Table
+    ids: tuple[str, ...]
+    bucket: Bucket
+    settings: DemandSettings
+
+    def write_parquet(self, path: Path, batch_rows: int = BATCH_ROWS) -> dict[str, Any]:
+        """Write the table to ``path`` (rows and values as `demand_profile` gives them);
+        returns its `demand_summary`."""
+        s = self.settings
+        batches = finished_batches(
+            self.expr.to_pyarrow(), self.ids, self.bucket, s, _output_columns(s), batch_rows
+        )
+        return merged_summaries([demand_summary(df) for df in write_batches(batches, path)])
+
+    def notes(self, summary: dict[str, Any]) -> list[str]:
+        """The manifest notes of the table with ``summary`` (what `demand_outputs` notes)."""
+        return _summary_notes(self.name, summary, self.settings)
+
+
+def _output_columns(s: DemandSettings) -> list[str]:
+    return [*PROFILE_COLUMNS, *abc_extra(s)]
+
+
+def _summary_notes(name: str, summary: dict[str, Any], s: DemandSettings) -> list[str]:
+    if not summary.get("xyz_nonpositive_mean"):
+        return []
+    return [
+        f"{name}: {summary['xyz_nonpositive_mean']} item(s) with net mean demand <= 0"
+        f" classed {s.xyz_class_labels[-1]}"
+    ]
+
+
+@dataclass(frozen=True)
 class DemandOutputs:
-    """The demand tables for a run (output name -> table), and notes for the manifest."""
+    """The demand tables for a run (output name -> table), and notes for the manifest;
+    ``streamed``: the tables asked to stay on the engine until written (their summaries and
+    notes come from `DemandTable.write_parquet`)."""
 
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     summaries: dict[str, dict[str, Any]] = field(default_factory=dict)
+    streamed: dict[str, DemandTable] = field(default_factory=dict)
 
 
 def demand_outputs(
@@ -577,14 +475,23 @@ def demand_outputs(
     bucket: str = "week",
     start: dt.date | str | None = None,
     end: dt.date | str | None = None,
+    streamed: Collection[str] = (),
 ) -> DemandOutputs:
     """Every demand table ``settings.grains`` asks for, from canonical order lines.
 
     Grains whose columns are missing (product_location without location_id) are skipped with a
-    note; so is the margin criterion without unit_cost (the other measures still class).
+    note; so is the margin criterion without unit_cost (the other measures still class). The
+    grains in ``streamed`` (customer, customer_product: the grains without lifecycle and
+    seasonality) come back as `DemandTable` in ``streamed``, to be written in batches.
     """
     s = settings if settings is not None else DemandSettings()
     b = check_bucket(bucket)
+    if bad := [g for g in streamed if g not in GRAINS or g in ITEM_GRAINS]:
+        raise ConfigError(
+            f"streamed={list(streamed)!r}: {bad[0]!r} cannot be written in batches; allowed:"
+            f" {[g for g in GRAINS if g not in ITEM_GRAINS]} (the other grains' seasonality"
+            " needs the whole table)"
+        )
     lines = as_table(lines)  # register a DataFrame once, not once per grain
     base, e = in_horizon(prepared(lines, "product"), start, end)
     if base.long:
@@ -620,14 +527,12 @@ def demand_outputs(
         p, _ = in_horizon(prepared(lines, g), start, end)
         h0 = h if h is not None else 0
         item = g in ITEM_GRAINS
-        season = s.seasonality if item else None
-        df = _frame(_profile_table(p, s, b, h0, repeated, item), p, b, s, h0, season)
+        t = profile_table(p, s, b, h0, repeated, item)
+        if g in streamed:
+            out.streamed[name] = DemandTable(name, engine_columns(t, p), p.ids, b, s)
+            continue
+        df = profile_frame(t, p, b, s, h0, s.seasonality if item else None)
         out.tables[name] = df
-        summary = demand_summary(df)
-        out.summaries[name] = summary
-        if summary.get("xyz_nonpositive_mean"):
-            notes.append(
-                f"{name}: {summary['xyz_nonpositive_mean']} item(s) with net mean demand <= 0"
-                f" classed {s.xyz_class_labels[-1]}"
-            )
+        out.summaries[name] = demand_summary(df)
+        notes.extend(_summary_notes(name, out.summaries[name], s))
     return out

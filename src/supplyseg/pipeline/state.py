@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 import pyarrow as pa
@@ -19,6 +19,10 @@ from supplyseg.config import Workspace
 from supplyseg.data.load import Dataset
 from supplyseg.policy.assign import ITEM_KEY_SEP
 from supplyseg.policy.overrides import Overrides
+
+T = TypeVar("T")
+# The string type of the kept columns (`_own_copy`'s): later steps write them to Parquet.
+_KEPT_STRINGS = {t: pd.StringDtype("pyarrow") for t in (pa.string(), pa.large_string())}
 
 # Tables of millions of rows (one per customer x product pair at 10M order lines) that later
 # steps read only in part: a run keeps just those columns in memory (the report reads the
@@ -57,12 +61,19 @@ class _Run:
             frame = pd.DataFrame({c: _own_copy(frame[c]) for c in keep})
         self.frames[name] = frame
 
-    def write_only(self, name: str, write: Callable[[Path], None]) -> None:
-        """Write ``<name>.parquet`` with ``write`` (e.g. in batches from the engine); a table
-        no later step reads, so nothing is kept in memory."""
+    def write_only(self, name: str, write: Callable[[Path], T]) -> T:
+        """Write ``<name>.parquet`` with ``write`` (e.g. in batches from the engine) and return
+        what it returns. Nothing is kept in memory, except for the tables of `_KEPT_COLUMNS`:
+        their columns are read back from the file."""
         path = self.path / f"{name}.parquet"
-        write(path)
+        result = write(path)
         self.outputs[name] = path
+        if name in _KEPT_COLUMNS:
+            present = set(pq.read_schema(path).names)
+            keep = [c for c in _KEPT_COLUMNS[name] if c in present]
+            table = pq.read_table(path, columns=keep)
+            self.frames[name] = table.to_pandas(types_mapper=_KEPT_STRINGS.get, self_destruct=True)
+        return result
 
     @property
     def as_of(self) -> date:

@@ -42,11 +42,16 @@ def _demand(r: _Run) -> None:
         bucket=ws.analysis.bucket,
         start=ws.analysis.start,
         end=ws.analysis.end,
+        streamed=("customer_product",),  # millions of pairs: written in batches
     )
     for name, frame in result.tables.items():
         r.write(name, frame)
-    r.notes.extend(f"demand: {n}" for n in result.notes)
-    r.facts["demand"] = result.summaries
+    summaries, notes = dict(result.summaries), list(result.notes)
+    for name, table in result.streamed.items():
+        summaries[name] = r.write_only(name, table.write_parquet)
+        notes.extend(table.notes(summaries[name]))
+    r.notes.extend(f"demand: {n}" for n in notes)
+    r.facts["demand"] = summaries
 
 
 def _cost_to_serve(r: _Run) -> None:

@@ -264,10 +264,12 @@ def _micro_segments(
     c = customer[customer["primary"]].drop_duplicates("customer_id")
     p = product[product["primary"]].drop_duplicates("product_id")
     n = len(pairs)
-    seg_c = _text_codes(pairs["customer_id"], c, "customer_id", "segment", "unsegmented")
-    seg_p = _text_codes(pairs["product_id"], p, "product_id", "segment", "unsegmented")
-    why_c = _text_codes(pairs["customer_id"], c, "customer_id", "explanation", "-")
-    why_p = _text_codes(pairs["product_id"], p, "product_id", "explanation", "-")
+    c_row = _rows_of(pairs["customer_id"], c["customer_id"])
+    p_row = _rows_of(pairs["product_id"], p["product_id"])
+    seg_c = _text_codes(c_row, c, "segment", "unsegmented")
+    seg_p = _text_codes(p_row, p, "segment", "unsegmented")
+    why_c = _text_codes(c_row, c, "explanation", "-")
+    why_p = _text_codes(p_row, p, "explanation", "-")
     return pd.DataFrame(
         {
             "customer_id": pairs["customer_id"].array,
@@ -281,12 +283,20 @@ def _micro_segments(
     )
 
 
+def _rows_of(ids: pd.Series, keys: pd.Series) -> np.ndarray:
+    """Per id, its row in ``keys`` (-1 if absent); looked up once per distinct id (thousands
+    of customers for millions of pairs)."""
+    codes, distinct = pd.factorize(ids, use_na_sentinel=True)
+    # A last entry -1 for the null ids (code -1 indexes it).
+    rows: np.ndarray = np.append(pd.Index(keys).get_indexer(distinct), -1)[codes]
+    return rows
+
+
 def _text_codes(
-    ids: pd.Series, table: pd.DataFrame, key: str, column: str, missing: str
+    row: np.ndarray, table: pd.DataFrame, column: str, missing: str
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per id, a code into the returned texts: its row's ``column`` in ``table`` (one row per
-    key), or ``missing`` for an id not there or a null text."""
-    row = pd.Index(table[key]).get_indexer(ids)
+    """Per row number of ``table`` (-1: none), a code into the returned texts: that row's
+    ``column``, or ``missing`` for no row or a null text."""
     codes, texts = pd.factorize(table[column].to_numpy(dtype=object), use_na_sentinel=True)
     texts = np.append(np.asarray(texts, dtype=object), missing)
     codes = np.where(codes < 0, len(texts) - 1, codes)
