@@ -18,12 +18,16 @@ from supplyseg.errors import DataContractError
 __all__ = ["customer_profitability", "profit_ranked", "whale_curve", "whale_summary", "with_profit"]
 
 
+_HALF_CENT = 0.005
+
+
 def with_profit(df: pd.DataFrame, pools: list[str], keys: list[str]) -> pd.DataFrame:
     """``keys``, revenue, cogs, gross_margin, the pools, cts_total, net_profit and percentages.
 
     ``df`` has the keys, revenue, cogs, the pool columns and ``n_cost_missing`` (lines without a
     unit cost: where it is not 0 the COGS, and so every margin, is unknown, NaN). Percentages
-    (cts_pct_revenue, net_margin_pct) are of revenue, NaN where revenue is not positive.
+    (cts_pct_revenue, net_margin_pct) are of revenue, NaN where revenue is not positive: below
+    half a cent, since prices and credit notes that cancel leave float residue (1.4e-14).
     """
 
     def num(col: str, fill: float = np.nan) -> NDArray[np.float64]:
@@ -36,7 +40,7 @@ def with_profit(df: pd.DataFrame, pools: list[str], keys: list[str]) -> pd.DataF
     cts = np.zeros(len(df))
     for p in pools:
         cts += cost[p]
-    net, per = rev - cogs - cts, np.where(rev > 0, rev, np.nan) / 100.0
+    net, per = rev - cogs - cts, np.where(rev >= _HALF_CENT, rev, np.nan) / 100.0
     out = {k: df[k] for k in keys} | {"revenue": rev, "cogs": cogs, "gross_margin": rev - cogs}
     out |= cost | {"cts_total": cts, "net_profit": net}
     out |= {"cts_pct_revenue": cts / per, "net_margin_pct": net / per}
