@@ -172,6 +172,20 @@ def test_engine_settings_validation() -> None:
         )
 
 
+def test_a_compressed_table_holds_the_same_rows_in_the_attached_store(tmp_path: Path) -> None:
+    con = connect(EngineSettings())
+    rows = pa.table({"x": list(range(1000)), "y": ["a", "b"] * 500})
+    temp_table(con, "lines", rows, compress=True)
+    again = temp_table(con, "lines", rows.slice(0, 10), compress=True)  # replaces it
+    assert again.to_pyarrow().sort_by("x").equals(rows.slice(0, 10))
+    assert again.get_name() == "supplyseg_compressed.main.lines"
+    # a DuckDB file keeps its own storage: a plain temporary table there
+    file_con = connect(EngineSettings(url=f"duckdb:///{tmp_path / 'x.ddb'}"))
+    plain = temp_table(file_con, "lines", rows, compress=True)
+    assert plain.count().execute() == 1000
+    assert plain.get_name() == "temp.main.lines"
+
+
 def test_temp_table_replaces_and_drops_on_duckdb() -> None:
     con = connect()
     first = temp_table(con, "t", pa.table({"x": [1, 2, 3]}))

@@ -68,8 +68,6 @@ __all__ = [
     "load_table",
 ]
 
-# The in-memory DuckDB database that holds the loaded tables compressed (`_loaded_table`).
-_STORE = "supplyseg_loaded"
 # Referenced tables first, so references can be checked against what was loaded.
 LOAD_ORDER = (
     "customers",
@@ -235,7 +233,8 @@ def load_table(
     passed = staged.filter(staged._check.isnull())
     kept = passed.anti_join(late, ROW_NUMBER)
     nulled = nulled_counts(kept, lenient)
-    good = _loaded_table(con, table, kept.select(*keep))
+    # the order lines grow with the data: worth compressing (the others are a tenth the size)
+    good = temp_table(con, table, kept.select(*keep), compress=table == "order_lines")
     failed = staged.filter(staged._check.notnull())
     bad = failed.select(
         ROW_NUMBER,
@@ -268,25 +267,6 @@ def load_table(
     )
     notes = [f"{table}: {n}" for n in rows.notes] + nulled_notes(table, nulled)
     return good, rejects, account, notes
-
-
-def _loaded_table(con: BaseBackend, name: str, rows: ir.Table) -> ir.Table:
-    """``rows`` held by the engine as table ``name`` for the rest of the run.
-
-    In-memory DuckDB keeps temporary tables uncompressed (10M order lines: 1.9 GB, the largest
-    part of a run's memory). There the order lines go to an in-memory database attached with
-    compression, checkpointed once written: 10M lines then take 0.2 GB and are queried as fast,
-    for 4-8 s of compression (single-threaded; the other tables, a tenth of the size, are not
-    worth it). Other engines, other tables and DuckDB files get a `temp_table`.
-    """
-    if name != "order_lines" or con.name != "duckdb" or con.current_catalog != "memory":
-        return temp_table(con, name, rows)
-    con.raw_sql(f"ATTACH IF NOT EXISTS ':memory:' AS {_STORE} (COMPRESS)")
-    where = f"{_STORE}.main"
-    con.drop_table(name, database=where, force=True)
-    out = con.create_table(name, rows, database=where)
-    con.raw_sql(f"CHECKPOINT {_STORE}")  # compression happens at the checkpoint
-    return out
 
 
 def _with_bad_rows(rejects: pd.DataFrame, table: str, rows: SourceRows) -> pd.DataFrame:
