@@ -346,16 +346,24 @@ def _credit_notes(rng: Rng, lines: dict[str, Arr], n_cn: int) -> dict[str, Arr]:
 
 
 def _bad_rows(
-    rng: Rng, good: dict[str, Arr], n_bad: int, n_orders: int, masters: tuple[int, int]
+    rng: Rng,
+    good: dict[str, Arr],
+    n_bad: int,
+    n_orders: int,
+    masters: tuple[int, int],
+    reasons: Arr | None = None,
 ) -> tuple[dict[str, Arr], Arr, Arr]:
     """Copies of sales lines with one defect each: (columns, good row to go before, reason).
 
     ``masters`` are the numbers of customers and products: codes from there on are unknown.
+    ``reasons`` (codes, ``n_bad`` of them) default to equal shares in random order.
     """
     customers, products = masters
     n_good = len(good["quantity"])
     src = rng.choice(np.flatnonzero(good["order"] < n_orders), n_bad, replace=False)
-    reason = rng.permutation(np.arange(n_bad) % len(_BAD_REASONS))
+    if reasons is None:
+        reasons = rng.permutation(np.arange(n_bad) % len(_BAD_REASONS))
+    reason = reasons
     bad = {k: v[src] for k, v in good.items()}
     dup = reason == _BAD_REASONS.index(Reason.DUPLICATE_KEY)
     # Every other defect gets a fresh key: the next line numbers after the order's last line.

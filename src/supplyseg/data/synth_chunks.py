@@ -102,6 +102,7 @@ class _Counters:
     returns: int = 0
     unknown_customers: int = 0
     unknown_products: int = 0
+    bad_rows: int = 0
     rows: int = 0
 
 
@@ -154,6 +155,8 @@ def write_workspace_chunked(
     week_sales = np.bincount(cells[1], cells[3], _WEEKS).astype(np.int64)
     week_cn = rng.multivariate_hypergeometric(week_sales, n_cn)
     week_bad = rng.multivariate_hypergeometric(week_sales, n_bad)
+    # Reasons in equal shares over the whole file, not per week (weeks have few bad rows).
+    reasons = rng.permutation(np.arange(n_bad) % len(_BAD_REASONS))
     n_sales = int(week_sales.sum())
     ids: dict[str, Any] = {
         "customer": _ids("C", np.arange(1, n_cust + n_bad + 1), _width(n_cust, 5)),
@@ -175,7 +178,7 @@ def write_workspace_chunked(
     bad_truth: list[tuple[Arr, Arr]] = []
     cell_at = np.searchsorted(cells[1], np.arange(_WEEKS + 1))
     order_at = np.searchsorted(headers[1] // 7, np.arange(_WEEKS + 1))
-    week_args = (master, ids, (week_cn, week_bad), int(params["seed"]))
+    week_args = (master, ids, (week_cn, week_bad, reasons), int(params["seed"]))
     try:
         for week in range(_WEEKS):
             part = slice(cell_at[week], cell_at[week + 1])
@@ -254,7 +257,7 @@ def _add_week(
     headers: tuple[Arr, ...],
     master: _Master,
     ids: dict[str, Any],
-    shares: tuple[Arr, Arr],
+    shares: tuple[Arr, Arr, Arr],
     seed: int,
 ) -> None:
     """Make one week's lines, credit notes, bad rows, shipments, invoices and returns (as
@@ -292,7 +295,8 @@ def _add_week(
     }
     good = _good_rows(sales, credit)
     customers, products = len(master.kind), len(master.pattern)
-    bad, slot, reason = _bad_rows(rng, good, n_bad, n_orders, (customers, products))
+    mine = shares[2][count.bad_rows : count.bad_rows + n_bad]
+    bad, slot, reason = _bad_rows(rng, good, n_bad, n_orders, (customers, products), mine)
     # Unknown ids continue where the earlier weeks' stopped: each bad row has its own.
     for col, n_known, used in (
         ("customer", customers, "unknown_customers"),
@@ -315,6 +319,7 @@ def _add_week(
     count.rows += len(code)
     count.orders += n_orders
     count.credit_notes += n_cn
+    count.bad_rows += n_bad
     count.shipments += len(derived["shipments"])
     count.returns += len(derived["returns"])
 
