@@ -15,7 +15,8 @@ peak RSS are the figures to compare). The baseline in the same run is ``supplyse
         --backend 'duckdb:////tmp/ws10m.ddb?memory_limit=2GB'      # out of core
 
 ``--lines`` writes a synthetic company (`synth_company`: 1 customer per 500 lines, 1 product
-per 2,000) into ``--workspace`` first, unless it already holds one.
+per 2,000) into ``--workspace`` first, unless it already holds one; above 10M lines with
+`write_workspace_chunked` (same design, one week of lines at a time, bounded memory).
 
 Measured on the 2-core, 24 GB development machine shared with other jobs (load average in
 brackets; it inflates wall times, so compare CPU time and peak RSS), 10M synthetic lines
@@ -119,12 +120,16 @@ def main() -> None:
     parser.add_argument("--backend", help="supplyseg run --backend, e.g. an Ibis DuckDB URL")
     args = parser.parse_args()
     if args.lines and not (args.workspace / "supplyseg.yaml").exists():
-        from supplyseg.data.synth import synth_company, write_workspace
-
         n = args.lines
-        write_workspace(
-            synth_company(max(200, n // 500), max(50, n // 2000), n, seed=1), args.workspace
-        )
+        sizes = (max(200, n // 500), max(50, n // 2000), n)
+        if n > 10_000_000:  # in memory the company takes ~2 GB per 10M lines: write in chunks
+            from supplyseg.data.synth_chunks import write_workspace_chunked
+
+            write_workspace_chunked(args.workspace, *sizes, seed=1)
+        else:  # up to 10M the same workspace as the figures below were measured on
+            from supplyseg.data.synth import synth_company, write_workspace
+
+            write_workspace(synth_company(*sizes, seed=1), args.workspace)
     cli = str(Path(sys.executable).parent / "supplyseg")
     backend = ["--backend", args.backend] if args.backend else []
     with tempfile.TemporaryDirectory() as tmp:

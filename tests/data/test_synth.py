@@ -22,15 +22,24 @@ from supplyseg.data.synth import (
     synth_company,
     write_workspace,
 )
+from supplyseg.data.synth_chunks import read_workspace, write_workspace_chunked
 from supplyseg.errors import ConfigError
 
 START = pd.Timestamp(HORIZON_START)
 REQUIRED = ("order_id", "customer_id", "product_id", "order_date", "quantity", "unit_price")
 
 
-@pytest.fixture(scope="module")
-def company() -> SynthCompany:
-    return synth_company()  # the default size: what the demo and the recovery promise use
+@pytest.fixture(scope="module", params=["synth_company", "write_workspace_chunked"])
+def company(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> SynthCompany:
+    """The default size (what the demo and the recovery promise use), made in memory or written
+    in chunks and read back: both must keep every promise below."""
+    if request.param == "synth_company":
+        return synth_company()
+    root = tmp_path_factory.mktemp("chunked")
+    write_workspace_chunked(root, chunk_lines=30_000)
+    return read_workspace(root)
 
 
 def _good(c: SynthCompany) -> pd.DataFrame:

@@ -251,9 +251,25 @@ def _sales_lines(
 
     ``home`` is each customer's DC; ``prices`` each product's list price and unit cost.
     """
+    headers = _order_headers(rng, kind, int(cells[3].sum()))
+    return _lines_of_orders(rng, cells, headers, pattern, kind, home, n_loc, prices)
+
+
+def _lines_of_orders(
+    rng: Rng,
+    cells: tuple[Arr, ...],
+    headers: tuple[Arr, Arr],
+    pattern: Arr,
+    kind: Arr,
+    home: Arr,
+    n_loc: int,
+    prices: tuple[Arr, Arr],
+) -> tuple[dict[str, Arr], dict[str, Arr]]:
+    """`_sales_lines` for given candidate orders (customer, day; sorted by day): every cell's
+    week must have orders. The chunked writer calls it one week at a time."""
     cell_prod, cell_week, cell_total, cell_lines, cell_bump = cells
     list_price, unit_cost = prices
-    o_cust, o_day = _order_headers(rng, kind, int(cell_lines.sum()))
+    o_cust, o_day = headers
     o_kind = kind[o_cust]
     size = _ORDER_LINES[o_kind] * rng.lognormal(0.0, 0.3, len(o_kind))
     line_cell = np.repeat(np.arange(len(cell_prod)), cell_lines)
@@ -330,16 +346,24 @@ def _credit_notes(rng: Rng, lines: dict[str, Arr], n_cn: int) -> dict[str, Arr]:
 
 
 def _bad_rows(
-    rng: Rng, good: dict[str, Arr], n_bad: int, n_orders: int, masters: tuple[int, int]
+    rng: Rng,
+    good: dict[str, Arr],
+    n_bad: int,
+    n_orders: int,
+    masters: tuple[int, int],
+    reasons: Arr | None = None,
 ) -> tuple[dict[str, Arr], Arr, Arr]:
     """Copies of sales lines with one defect each: (columns, good row to go before, reason).
 
     ``masters`` are the numbers of customers and products: codes from there on are unknown.
+    ``reasons`` (codes, ``n_bad`` of them) default to equal shares in random order.
     """
     customers, products = masters
     n_good = len(good["quantity"])
     src = rng.choice(np.flatnonzero(good["order"] < n_orders), n_bad, replace=False)
-    reason = rng.permutation(np.arange(n_bad) % len(_BAD_REASONS))
+    if reasons is None:
+        reasons = rng.permutation(np.arange(n_bad) % len(_BAD_REASONS))
+    reason = reasons
     bad = {k: v[src] for k, v in good.items()}
     dup = reason == _BAD_REASONS.index(Reason.DUPLICATE_KEY)
     # Every other defect gets a fresh key: the next line numbers after the order's last line.
@@ -408,8 +432,11 @@ def _shipments(
     unit_weight: Arr,
     n_loc: int,
     ids: dict[str, pa.Array],
+    numbers: tuple[int, int] | None = None,
 ) -> pd.DataFrame:
-    """One shipment per shipped (order, ship-from DC); freight by mode and weight, rush x1.6."""
+    """One shipment per shipped (order, ship-from DC); freight by mode and weight, rush x1.6.
+
+    ``numbers``: the first shipment number and the id width (default 1 and the count's)."""
     shipped = lines["ship_date"] != _NULL
     order = lines["order"][shipped].astype(np.int64)
     kilos = lines["delivered_quantity"][shipped] * unit_weight[lines["product"][shipped]]
@@ -420,8 +447,9 @@ def _shipments(
     freight: Arr = np.array([5.5, 45.0, 650.0])[mode] + np.array([0.9, 0.12, 0.03])[mode] * weight
     freight *= np.where(orders["rush"][s_order], 1.6, 1.0) * rng.lognormal(0.0, 0.1, len(keys))
     n = len(keys)
+    first, width = numbers or (1, _width(n, 7))
     return _frame(
-        shipment_id=_ids("SH", np.arange(1, n + 1), _width(n, 7)),
+        shipment_id=_ids("SH", np.arange(first, first + n), width),
         order_id=_strings(ids["order"], s_order),
         ship_date=_dates(orders["ship_date"][s_order]),
         freight_cost=np.round(freight, 2),
@@ -432,9 +460,10 @@ def _shipments(
 
 
 def _invoices(
-    rng: Rng, lines: dict[str, Arr], orders: dict[str, Arr], ids: dict[str, Any]
+    rng: Rng, lines: dict[str, Arr], orders: dict[str, Arr], ids: dict[str, Any], first: int = 1
 ) -> pd.DataFrame:
-    """One invoice per shipped order (``INV`` + the order number), paid by the type's habit."""
+    """One invoice per shipped order (``INV`` + the order number), paid by the type's habit;
+    ``first`` is the number of the first order in ``orders``."""
     value = np.nan_to_num(lines["delivered_quantity"] * lines["unit_price"])
     amount = np.bincount(lines["order"], value, minlength=len(orders["kind"]))
     inv = np.flatnonzero(orders["ship_date"] != _NULL)
@@ -444,7 +473,7 @@ def _invoices(
     paid = np.maximum(day, due + late.astype(np.int64))
     unpaid = (paid >= _DAYS) | ((kind == 3) & (rng.random(len(inv)) < 0.02))
     return _frame(
-        invoice_id=_ids("INV", inv + 1, ids["width"]),
+        invoice_id=_ids("INV", inv + first, ids["width"]),
         customer_id=_strings(ids["customer"], orders["customer"][inv]),
         invoice_date=_dates(day),
         due_date=_dates(due),
@@ -454,9 +483,15 @@ def _invoices(
 
 
 def _returns(
-    rng: Rng, lines: dict[str, Arr], orders: dict[str, Arr], ids: dict[str, Any]
+    rng: Rng,
+    lines: dict[str, Arr],
+    orders: dict[str, Arr],
+    ids: dict[str, Any],
+    numbers: tuple[int, int] | None = None,
 ) -> pd.DataFrame:
-    """Returns of delivered lines within 4 weeks of delivery, most of them from web shops."""
+    """Returns of delivered lines within 4 weeks of delivery, most of them from web shops.
+
+    ``numbers``: the first return number and the id width (default 1 and the count's)."""
     kind = orders["kind"][lines["order"]]
     delivered = np.nan_to_num(lines["delivered_quantity"])
     hit = (lines["delivered_date"] != _NULL) & (delivered >= 1)
@@ -468,8 +503,9 @@ def _returns(
     other = np.array([0.35, 0.20, 0.05, 0.30, 0.10])
     reason = _pick(rng, np.where((kind[idx] == 2)[:, None], web, other))
     n = len(idx)
+    first, width = numbers or (1, _width(n, 7))
     return _frame(
-        return_id=_ids("RT", np.arange(1, n + 1), _width(n, 7)),
+        return_id=_ids("RT", np.arange(first, first + n), width),
         order_id=_strings(ids["order"], lines["order"][idx]),
         product_id=_strings(ids["product"], lines["product"][idx]),
         quantity=qty,

@@ -130,6 +130,7 @@ from supplyseg.data._synth_master import (
     LIFECYCLES,
     PATTERNS,
     TABLE_NAMES,
+    Arr,
     _abc,
     _classes,
     _customers,
@@ -207,6 +208,62 @@ def _check_share(name: str, value: object, high: float) -> float:
     )
 
 
+def _parameters(
+    customers: object,
+    products: object,
+    lines: object,
+    seed: object,
+    locations: object,
+    bad_share: object,
+    suppliers: object,
+    po_lines: object,
+) -> dict[str, int | float]:
+    """The checked arguments of `synth_company` (suppliers and po_lines only when suppliers)."""
+    n_customers = _check_int("customers", customers, 4, 10_000_000, " (one per customer type)")
+    n_products = _check_int("products", products, 1, 1_000_000)
+    params: dict[str, int | float] = {"customers": n_customers, "products": n_products}
+    params |= {
+        "lines": _check_int("lines", lines, 100, 100_000_000),
+        "seed": _check_int("seed", seed, 0, 2**63 - 1),
+        "locations": _check_int("locations", locations, 1, 50),
+        "bad_share": _check_share("bad_share", bad_share, 0.1),
+    }
+    n_suppliers = _check_int("suppliers", suppliers, 0, 100_000)
+    n_po = _check_int("po_lines", 20 * n_products if po_lines is None else po_lines, 1, 10**8)
+    if n_suppliers:
+        params |= {"suppliers": n_suppliers, "po_lines": n_po}
+    return params
+
+
+@dataclass(frozen=True, eq=False)
+class _Master:
+    """Master data and the per-customer/per-product codes the flows are drawn from."""
+
+    locations: pd.DataFrame
+    customers: pd.DataFrame
+    products: pd.DataFrame
+    kind: Arr  # customer type code per customer
+    home: Arr  # home DC code per customer
+    pattern: Arr  # demand pattern code per product
+    loc_share: Arr  # each DC's share of the customers
+    list_price: Arr
+    unit_weight: Arr
+
+
+def _master(rng: np.random.Generator, customers: int, products: int, locations: int) -> _Master:
+    loc_frame = _locations(locations)
+    loc_share = 1.0 / np.sqrt(np.arange(1.0, locations + 1))
+    loc_share /= loc_share.sum()
+    kind = _classes(rng, customers, _CUSTOMER_SHARE, 1)
+    home = rng.choice(locations, customers, p=loc_share)
+    cust_frame = _customers(rng, kind, home, loc_frame["region"])
+    pattern = _classes(rng, products, _PATTERN_SHARE, 0)
+    prod_frame, list_price, unit_weight = _products(rng, products)
+    return _Master(
+        loc_frame, cust_frame, prod_frame, kind, home, pattern, loc_share, list_price, unit_weight
+    )
+
+
 def synth_company(
     customers: int = 2000,
     products: int = 500,
@@ -225,29 +282,19 @@ def synth_company(
     product) and sourcing options with designed Kraljic segments (`_synth_purchasing`); they draw
     from a random stream of their own, so the other tables do not change.
     """
-    customers = _check_int("customers", customers, 4, 10_000_000, " (one per customer type)")
-    products = _check_int("products", products, 1, 1_000_000)
-    lines = _check_int("lines", lines, 100, 100_000_000)
-    seed = _check_int("seed", seed, 0, 2**63 - 1)
-    locations = _check_int("locations", locations, 1, 50)
-    bad_share = _check_share("bad_share", bad_share, 0.1)
-    suppliers = _check_int("suppliers", suppliers, 0, 100_000)
-    po_lines = _check_int("po_lines", 20 * products if po_lines is None else po_lines, 1, 10**8)
-    params: dict[str, int | float] = {"customers": customers, "products": products}
-    params |= {"lines": lines, "seed": seed, "locations": locations, "bad_share": bad_share}
-    if suppliers:
-        params |= {"suppliers": suppliers, "po_lines": po_lines}
+    params = _parameters(
+        customers, products, lines, seed, locations, bad_share, suppliers, po_lines
+    )
+    customers, products, lines = (int(params[k]) for k in ("customers", "products", "lines"))
+    seed, locations, bad_share = int(params["seed"]), int(params["locations"]), params["bad_share"]
+    suppliers, po_lines = int(params.get("suppliers", 0)), int(params.get("po_lines", 0))
     rng = np.random.default_rng(seed)
     n_bad, n_cn = round(bad_share * lines), round(_CREDIT_NOTE_SHARE * lines)
 
-    loc_frame = _locations(locations)
-    loc_share = 1.0 / np.sqrt(np.arange(1.0, locations + 1))
-    loc_share /= loc_share.sum()
-    kind = _classes(rng, customers, _CUSTOMER_SHARE, 1)
-    home = rng.choice(locations, customers, p=loc_share)
-    cust_frame = _customers(rng, kind, home, loc_frame["region"])
-    pattern = _classes(rng, products, _PATTERN_SHARE, 0)
-    prod_frame, list_price, unit_weight = _products(rng, products)
+    master = _master(rng, customers, products, locations)
+    loc_frame, cust_frame, prod_frame = master.locations, master.customers, master.products
+    kind, home, pattern, loc_share = master.kind, master.home, master.pattern, master.loc_share
+    list_price, unit_weight = master.list_price, master.unit_weight
 
     design = _design(rng, pattern)
     cells = _demand_cells(rng, pattern, design, lines - n_bad - n_cn)
@@ -255,12 +302,7 @@ def synth_company(
     sales, orders = _sales_lines(rng, cells, pattern, kind, home, locations, prices)
     credit = _credit_notes(rng, sales, n_cn)  # before deliveries: it grows the sales lines
     n_orders = len(orders["kind"])
-    qty, line_kind = sales["quantity"], orders["kind"][sales["order"]]
-    short = rng.random(len(qty)) < _SHORT[line_kind]
-    delivered = np.where(short, np.floor(qty * rng.uniform(0.3, 0.95, len(qty))), qty)
-    sales["delivered_quantity"] = np.where(sales["ship_date"] != _NULL, delivered, np.nan)
-    credit["delivered_quantity"] = np.full(n_cn, np.nan)
-    del qty, line_kind, short, delivered
+    _deliver(rng, sales, credit, orders)
 
     width = _width(max(n_orders, n_cn), 7)
     ids: dict[str, Any] = {
@@ -276,29 +318,11 @@ def synth_company(
     weekly = np.bincount(cells[0], cells[2], products)
     inventory = _inventory(rng, weekly / _WEEKS, loc_share, ids)
 
-    # All good rows in date order (sales then credit notes within a day), then the bad rows.
-    by_day = np.argsort(
-        np.r_[sales["order_date"], credit["order_date"]].astype(np.int16), kind="stable"
-    )
-    good = {k: np.concatenate([sales.pop(k), credit.pop(k)])[by_day] for k in list(sales)}
-    del by_day
+    good = _good_rows(sales, credit)
     bad, slot, reason = _bad_rows(rng, good, n_bad, n_orders, (customers, products))
     rows, position = _interleave(good, bad, slot)
     order_ids = pa.concat_arrays([ids["order"], _ids("CN", np.arange(1, n_cn + 1), width)])
-    text = {"order": order_ids, "channel": pa.array(_CHANNELS)}
-    text |= {k: ids[k] for k in ("customer", "product", "location")}
-    columns: dict[str, Any] = {}
-    for col in _LINE_COLUMNS:  # one column at a time: the peak is one frame plus one column
-        v = rows.pop(col)
-        name = f"{col}_id" if col in ("order", "customer", "product", "location") else col
-        if col in text:
-            columns[name] = _strings(text[col], v)
-        elif col in _DATE_COLS:
-            columns[name] = _dates(v)
-        else:
-            columns[name] = v.astype(np.int64) if col == "line_no" else v
-    order_lines = _frame(**columns)
-    del columns
+    order_lines = _line_frame(rows, ids | {"order": order_ids})
     extra = rows.pop("outlier")
     extra[position] = 0.0  # a bad copy of an outlier line is rejected, not an outlier
     hit = np.flatnonzero(extra > 0)
@@ -353,18 +377,62 @@ def synth_company(
     )
 
 
-def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
-    """Write a frame as Parquet with dates as ``date32`` (what the contract calls a date)."""
+def _deliver(
+    rng: np.random.Generator, sales: dict[str, Any], credit: dict[str, Any], orders: dict[str, Any]
+) -> None:
+    """Add ``delivered_quantity``: the ordered quantity but on short-shipped lines, null when
+    not shipped (and on credit notes)."""
+    qty, line_kind = sales["quantity"], orders["kind"][sales["order"]]
+    short = rng.random(len(qty)) < _SHORT[line_kind]
+    delivered = np.where(short, np.floor(qty * rng.uniform(0.3, 0.95, len(qty))), qty)
+    sales["delivered_quantity"] = np.where(sales["ship_date"] != _NULL, delivered, np.nan)
+    credit["delivered_quantity"] = np.full(len(credit["quantity"]), np.nan)
+
+
+def _good_rows(sales: dict[str, Any], credit: dict[str, Any]) -> dict[str, Any]:
+    """All good rows in date order (sales then credit notes within a day); empties both."""
+    by_day = np.argsort(
+        np.r_[sales["order_date"], credit["order_date"]].astype(np.int16), kind="stable"
+    )
+    return {k: np.concatenate([sales.pop(k), credit.pop(k)])[by_day] for k in list(sales)}
+
+
+def _line_frame(rows: dict[str, Any], ids: dict[str, Any]) -> pd.DataFrame:
+    """The order_lines frame of line columns (codes; popped) and the id dictionaries ``ids``
+    (order, customer, product, location) the codes index."""
+    text = {"channel": pa.array(_CHANNELS)} | {
+        k: ids[k] for k in ("order", "customer", "product", "location")
+    }
+    columns: dict[str, Any] = {}
+    for col in _LINE_COLUMNS:  # one column at a time: the peak is one frame plus one column
+        v = rows.pop(col)
+        name = f"{col}_id" if col in ("order", "customer", "product", "location") else col
+        if col in text:
+            columns[name] = _strings(text[col], v)
+        elif col in _DATE_COLS:
+            columns[name] = _dates(v)
+        else:
+            columns[name] = v.astype(np.int64) if col == "line_no" else v
+    return _frame(**columns)
+
+
+def _arrow_table(frame: pd.DataFrame) -> pa.Table:
+    """A frame as the Arrow table written to Parquet: dates as ``date32`` (what the contract
+    calls a date), no pandas metadata."""
     table = pa.Table.from_pandas(frame, preserve_index=False)
     for i, col in enumerate(table.schema):
         if pa.types.is_timestamp(col.type):
             table = table.set_column(i, col.name, pc.cast(table.column(i), pa.date32()))
-    pq.write_table(table.replace_schema_metadata(None), path)
+    return table.replace_schema_metadata(None)
+
+
+def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
+    pq.write_table(_arrow_table(frame), path)
 
 
 _YAML = """\
 # supplyseg workspace: a synthetic B2B/B2C distributor written by supplyseg.data.synth.
-# Made by synth_company({call}).
+# Made by {made_by}({call}).
 # Every table under data/ already uses the canonical column names, so no `columns:` mapping is
 # needed. truth/ holds what was designed (customer types; product demand patterns, lifecycles
 # and seasonality; injected outlier lines; the deliberately bad order lines); supplyseg does
@@ -401,13 +469,21 @@ def write_workspace(company: SynthCompany, directory: str | Path) -> Path:
         _write_parquet(getattr(company, name), root / "data" / f"{name}.parquet")
     for name in ("customers", "products", "bad_rows", "outliers", *supply[:1]):
         _write_parquet(getattr(company, f"truth_{name}"), root / "truth" / f"{name}.parquet")
+    counts = (len(company.truth_bad_rows), len(company.order_lines))
+    return _write_yaml(root, "synth_company", company.parameters, counts, bool(supply))
+
+
+def _write_yaml(
+    root: Path, made_by: str, parameters: dict[str, int | float], bad: tuple[int, int], supply: bool
+) -> Path:
+    """Write ``supplyseg.yaml`` for the tables under ``root/data``; ``bad`` = (bad rows, lines)."""
+    tables = (*TABLE_NAMES[1:], *(SUPPLY_TABLE_NAMES if supply else ()))
     text = _YAML.format(
-        call=", ".join(f"{k}={v!r}" for k, v in company.parameters.items()),
-        seed=company.parameters.get("seed", "?"),
-        bad=f"{len(company.truth_bad_rows):,} of {len(company.order_lines):,}",
-        tables="".join(
-            f"  {t}:\n    path: data/{t}.parquet\n" for t in (*TABLE_NAMES[1:], *supply)
-        ),
+        made_by=made_by,
+        call=", ".join(f"{k}={v!r}" for k, v in parameters.items()),
+        seed=parameters.get("seed", "?"),
+        bad=f"{bad[0]:,} of {bad[1]:,}",
+        tables="".join(f"  {t}:\n    path: data/{t}.parquet\n" for t in tables),
         start=HORIZON_START.isoformat(),
         end=HORIZON_END.isoformat(),
     )

@@ -276,7 +276,9 @@ def _has_revenue(schema: pa.Schema) -> bool:
 def _plan(
     run: RunFolder, table: str, sheet: str, max_rows: int, detail_max_rows: int | None
 ) -> _Plan:
-    parquet = pq.ParquetFile(run.table_path(table))
+    # pre_buffer (the default) keeps every row group read so far: 7 GB and 53 s to iterate the
+    # 90M customer x product rows of a 100M-line run, 0.3 GB and 12 s without.
+    parquet = pq.ParquetFile(run.table_path(table), pre_buffer=False)
     rows = parquet.metadata.num_rows
     detail = table in DETAIL_TABLES and detail_max_rows is not None
     cap = min(max_rows, detail_max_rows or max_rows) if detail else max_rows
