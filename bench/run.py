@@ -30,6 +30,7 @@ before (51c4a1b), in-process    342      181 [5]     12.5         235 [5]
 in-memory DuckDB (2a5293f)      111      172 [2]     6.3          62 [2]
   same, re-measured 2026-12-05  161      177 [2]     6.37         84 [2]
 in-memory DuckDB, now           178      173 [5]     4.43         113 [5]
+  same, quiet machine           122      174 [1.6]   4.81         69 [1.6]
 DuckDB file, memory_limit=2GB   117      183 [2]     5.0          67 [2]
 ==============================  =======  ==========  ===========  ================
 
