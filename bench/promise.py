@@ -30,7 +30,7 @@ import pandas as pd
 import psutil
 
 from service import free_port, make_orders, pct, run_clients, start_server, synthetic_policy
-from supplyseg.allocation import backorder_processing, nested_room
+from supplyseg.allocation import backorder_processing, nested_room, protection_by_level
 from supplyseg.data.synth import synth_company, write_workspace
 from supplyseg.data.synth_supply import TODAY, synth_supply
 from supplyseg.service.commands import create_api_key, publish_policy
@@ -214,12 +214,13 @@ def _replay(
     """Confirmed quantity per line of one product in arrival order, by the service's nesting
     rule: a protected quantity rolls down over its horizon on top of what the segment booked
     (``fill target``), or stays whole (``static target``); demand shares of capacity; none."""
-    if shares.empty:
-        shares = pd.DataFrame({"customer_segment": [], "priority": [], "share": []})
-    levels = sorted(set(shares["priority"]))
-    rank = {s: levels.index(p) for s, p in zip(shares["customer_segment"], shares["priority"],
-                                                strict=True)}  # fmt: skip
-    share = dict(zip(shares["customer_segment"], shares["share"], strict=True))
+    plan = {
+        str(seg): (int(prio), float(share))
+        for seg, prio, share in zip(
+            shares["customer_segment"], shares["priority"], shares["share"], strict=True
+        )
+    }
+    levels = sorted({p for p, _ in plan.values()})
     qty_of = dict(zip(kept["customer_segment"], kept["protected_quantity"], strict=True))
     start, end = (
         (pd.Timestamp(kept["horizon_start"].iloc[0]), pd.Timestamp(kept["horizon_end"].iloc[0]))
@@ -227,25 +228,22 @@ def _replay(
         else (None, None)
     )
     booked = np.zeros(max(len(levels), 1))
-    by_segment: dict[str, float] = dict.fromkeys(rank, 0.0)
+    by_segment: dict[str | None, float] = dict.fromkeys(plan, 0.0)
     out = np.zeros(len(lines))
     for j, (seg, qty, day) in enumerate(
         zip(lines["segment"], lines["quantity"], pd.to_datetime(lines["order_date"]), strict=True)
     ):
-        protected = np.zeros(len(booked))
         left = 1.0 if start is None else min(max((end - day).days / (end - start).days, 0.0), 1.0)
-        for s, k in rank.items():
-            if way == "FCFS":
-                continue
-            if way != "demand shares" and s in qty_of:
-                base = 0.0 if way == "static target" else by_segment[s]
-                scale = 1.0 if way == "static target" else left
-                protected[k] += base + scale * qty_of[s]
-            else:
-                protected[k] += share[s] * capacity
-        k = rank.get(seg, len(booked) - 1)
-        room = nested_room(capacity, protected, booked, k) if rank else capacity - booked.sum()
-        out[j] = g = max(min(float(qty), room), 0.0)
+        if way == "FCFS" or not plan:
+            protected = np.zeros(len(booked))
+        elif way == "demand shares":
+            protected = protection_by_level(capacity, plan, {}, {}, 1.0)
+        elif way == "static target":
+            protected = protection_by_level(capacity, plan, qty_of, {}, 1.0)
+        else:
+            protected = protection_by_level(capacity, plan, qty_of, by_segment, left)
+        k = levels.index(plan[seg][0]) if seg in plan else len(booked) - 1
+        out[j] = g = max(min(float(qty), nested_room(capacity, protected, booked, k)), 0.0)
         booked[k] += g
         if seg in by_segment:
             by_segment[seg] += g

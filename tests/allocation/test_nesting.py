@@ -13,6 +13,7 @@ from supplyseg.allocation.nesting import (
     allocate_nested,
     booking_limits,
     nested_room,
+    protection_by_level,
     segment_ranks,
 )
 from supplyseg.errors import DataContractError, PolicyError
@@ -175,3 +176,11 @@ def test_nested_room_grants_what_allocate_nested_grants(
     capped = np.diff(np.minimum(np.cumsum(protected), cap), prepend=0.0)
     expected = _run(cap, ranks, asked, list(capped / cap) if cap > 0 else [0.0] * len(shares))
     np.testing.assert_allclose(granted, expected, atol=1e-9)
+
+
+def test_protection_by_level_puts_kept_quantities_and_shares_on_their_levels() -> None:
+    shares = {"key": (1, 0.5), "vip": (1, 0.1), "mid": (2, 0.3), "tail": (3, 0.2)}
+    # key keeps 40 by fill target (its share is ignored): 10 booked + half of 40 still ahead;
+    # vip shares level 1 with its 0.1 of 200; mid 0.3 of 200; tail 0.2 of 200
+    out = protection_by_level(200.0, shares, {"key": 40.0}, {"key": 10.0, "mid": 99.0}, 0.5)
+    np.testing.assert_allclose(out, [10 + 20 + 20, 60, 40])

@@ -10,6 +10,7 @@ from supplyseg.allocation.nesting import (
     allocate_nested,
     booking_limits,
     nested_room,
+    protection_by_level,
     segment_ranks,
 )
 from supplyseg.allocation.plan import allocation_plan, allocation_rules, allocation_shares
@@ -27,6 +28,7 @@ __all__ = [
     "earliest_available",
     "nested_room",
     "promised_period",
+    "protection_by_level",
     "segment_ranks",
     "supply_events",
     "supply_periods",

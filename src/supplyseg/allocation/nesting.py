@@ -24,7 +24,13 @@ import pandas as pd
 from supplyseg.data.contract import require_columns
 from supplyseg.errors import PolicyError
 
-__all__ = ["allocate_nested", "booking_limits", "nested_room", "segment_ranks"]
+__all__ = [
+    "allocate_nested",
+    "booking_limits",
+    "nested_room",
+    "protection_by_level",
+    "segment_ranks",
+]
 
 FloatArray = npt.NDArray[np.float64]
 _EPS = 1e-9
@@ -76,6 +82,33 @@ def booking_limits(capacity: float, rank_shares: npt.ArrayLike) -> FloatArray:
     protection = cap * np.cumsum(shares)
     above = np.concatenate([[0.0], protection[:-1]])
     out: FloatArray = np.maximum(cap - above, 0.0)
+    return out
+
+
+def protection_by_level(
+    capacity: float,
+    shares: Mapping[str, tuple[int, float]],
+    kept: Mapping[str, float],
+    booked: Mapping[str | None, float],
+    left: float,
+) -> FloatArray:
+    """Quantity protected for each priority level alone (levels = the distinct priorities of
+    ``shares``, highest first), the ``protected`` of `nested_room`.
+
+    ``shares``: segment -> (priority, share of capacity); ``kept``: segment -> quantity a fill
+    target protects over the whole horizon (`supplyseg.allocation.protection`), which replaces
+    its share; ``booked``: what each segment has booked; ``left``: the part of the horizon
+    still ahead. A kept quantity protects what the segment booked plus ``left`` of itself
+    (expected demand and its spread both scale with time); a share protects ``share *
+    capacity``.
+    """
+    levels = sorted({p for p, _ in shares.values()})
+    out = np.zeros(len(levels))
+    for name, (prio, share) in shares.items():
+        quantity = kept.get(name)
+        out[levels.index(prio)] += (
+            share * capacity if quantity is None else booked.get(name, 0.0) + left * quantity
+        )
     return out
 
 

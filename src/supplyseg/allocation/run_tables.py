@@ -70,25 +70,35 @@ def demand_mix(
     products = allocation_products(product_segments)
     c_code, c_names = _segment_codes(pairs["customer_id"], customers, "customer_id", "segment")
     p_code, p_names = _segment_codes(pairs["product_id"], products, "product_id", "product_segment")
+    p_idx, c_idx, quantity = _coded_sums(pairs, p_code, c_code)
+    mix = pd.DataFrame(
+        {
+            "product_segment": p_names[p_idx],
+            "customer_segment": c_names[c_idx],
+            "quantity": quantity,
+        }
+    )
+    return mix.sort_values(["product_segment", "customer_segment"], ignore_index=True)
+
+
+def _coded_sums(
+    pairs: pd.DataFrame, p_code: np.ndarray, c_code: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(product code, customer code, quantity summed, negative totals as 0) per code pair of
+    the pairs that have both codes, grouped in the pairs' order (as a join keeping the left
+    order would: the same sums to the last bit)."""
     keep = (c_code >= 0) & (p_code >= 0)
     quantity = pd.to_numeric(pairs["quantity"], errors="coerce").fillna(0.0).to_numpy()
-    # Grouped in the pairs' order, as a join that keeps the left order would give them: the
-    # same sums to the last bit.
     sums = (
         pd.DataFrame({"p": p_code[keep], "c": c_code[keep], "quantity": quantity[keep]})
         .groupby(["p", "c"])["quantity"]
         .sum()
     )
-    p_idx = sums.index.get_level_values("p").to_numpy()
-    c_idx = sums.index.get_level_values("c").to_numpy()
-    mix = pd.DataFrame(
-        {
-            "product_segment": p_names[p_idx],
-            "customer_segment": c_names[c_idx],
-            "quantity": sums.to_numpy().clip(min=0.0).astype("float64"),
-        }
+    return (
+        sums.index.get_level_values("p").to_numpy(),
+        sums.index.get_level_values("c").to_numpy(),
+        sums.to_numpy().clip(min=0.0).astype("float64"),
     )
-    return mix.sort_values(["product_segment", "customer_segment"], ignore_index=True)
 
 
 def _segment_codes(
@@ -113,18 +123,12 @@ def product_mix(pairs: pd.DataFrame, customer_segments: pd.DataFrame) -> pd.Data
     customers = _primary(customer_segments, "customer_id")
     c_code, c_names = _segment_codes(pairs["customer_id"], customers, "customer_id", "segment")
     p_code, p_ids = pd.factorize(pairs["product_id"], use_na_sentinel=True)
-    keep = (c_code >= 0) & (p_code >= 0)
-    quantity = pd.to_numeric(pairs["quantity"], errors="coerce").fillna(0.0).to_numpy()
-    sums = (
-        pd.DataFrame({"p": p_code[keep], "c": c_code[keep], "quantity": quantity[keep]})
-        .groupby(["p", "c"])["quantity"]
-        .sum()
-    )
+    p_idx, c_idx, quantity = _coded_sums(pairs, p_code, c_code)
     mix = pd.DataFrame(
         {
-            "product_id": pd.Index(p_ids).astype(str)[sums.index.get_level_values("p")],
-            "customer_segment": c_names[sums.index.get_level_values("c").to_numpy()],
-            "quantity": sums.to_numpy().clip(min=0.0).astype("float64"),
+            "product_id": pd.Index(p_ids).astype(str)[p_idx],
+            "customer_segment": c_names[c_idx],
+            "quantity": quantity,
         }
     )
     return mix.sort_values(["product_id", "customer_segment"], ignore_index=True)

@@ -43,7 +43,7 @@ from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from supplyseg.allocation.atp import atp, promised_period
-from supplyseg.allocation.nesting import nested_room
+from supplyseg.allocation.nesting import nested_room, protection_by_level
 from supplyseg.policy.document import PromisingRules
 from supplyseg.service.models import Base
 from supplyseg.service.promise_models import (
@@ -258,13 +258,9 @@ def _nest_room(prod: _Product, segment: str | None, today: date) -> float:
         lvl = levels.index(prod.shares[seg][0]) if seg in prod.shares else len(levels) - 1
         booked[lvl] += qty
         by_segment[seg] += qty
-    left = prod.remaining(today)
-    protected = np.zeros(len(levels))
-    for name, (prio, share) in prod.shares.items():
-        kept = prod.protected.get(name)
-        protected[levels.index(prio)] += (
-            share * capacity if kept is None else by_segment[name] + left * kept
-        )
+    protected = protection_by_level(
+        capacity, prod.shares, prod.protected, by_segment, prod.remaining(today)
+    )
     return nested_room(capacity, protected, booked, levels.index(prod.shares[segment][0]))
 
 
