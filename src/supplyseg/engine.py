@@ -27,8 +27,9 @@ import shutil
 import subprocess
 import tempfile
 import uuid
+import warnings
 import weakref
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -52,6 +53,7 @@ __all__ = [
     "connect",
     "drop_temp",
     "is_spark_target",
+    "record_batches",
     "spark_config",
     "temp_table",
 ]
@@ -83,6 +85,11 @@ _JAVA_FIX = (
 _MIN_JAVA = 17  # Spark 4 runs on Java 17 and 21
 _MASTER = re.compile(r"^(local(\[(\d+|\*)(,\d+)?\])?|spark://.+|sc://.+|yarn|k8s://.+|mesos://.+)$")
 _DUCKDB = ("duckdb", "duckdb://", "memory")
+# Every result that needs an order has an ORDER BY, and row numbers come from the files
+# (`supplyseg.data.read`), so DuckDB need not keep the rows of a scan in insertion order:
+# without that, tables of 100M rows are built in parallel and with less spilling (loading 100M
+# order lines on a 4 GB DuckDB file: 290 -> 217 s).
+_DUCKDB_CONFIG: dict[str, Any] = {"preserve_insertion_order": False}
 
 
 def is_spark_target(target: str) -> bool:
@@ -222,9 +229,11 @@ def connect(
             return _spark(target.master, conf)
         target = target.url
     if target is None or target in _DUCKDB:
-        return ibis.duckdb.connect(**kwargs)
+        return ibis.duckdb.connect(**(_DUCKDB_CONFIG | kwargs))
     if is_spark_target(target):
         return _spark(None if target in ("spark", "pyspark") else target, spark)
+    if target.startswith("duckdb:") and "preserve_insertion_order" not in target:
+        kwargs = _DUCKDB_CONFIG | kwargs
     try:
         return ibis.connect(target, **kwargs)
     except ImportError as exc:
@@ -309,6 +318,15 @@ def cached(expr: ir.Table) -> ir.Table:
     table = temp_table(con, name, expr)
     weakref.finalize(table.op(), _release, con, name).atexit = False
     return table
+
+
+def record_batches(expr: ir.Table, rows: int) -> Iterator[pa.RecordBatch]:
+    """``expr``'s result streamed from the engine in Arrow batches of at most ``rows`` rows."""
+    with warnings.catch_warnings():
+        # Ibis 12 reads DuckDB results through fetch_record_batch, which DuckDB 1.5 deprecates
+        # (for to_arrow_reader); the call works, and the warning is not the user's to act on.
+        warnings.filterwarnings("ignore", "fetch_record_batch", DeprecationWarning)
+        yield from expr.to_pyarrow_batches(chunk_size=rows)
 
 
 def _release(con: BaseBackend, name: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from supplyseg.analytics._demand_client import merged_summaries, row_order
+from supplyseg.analytics._demand_client import engine_batches, merged_summaries, row_order
 from supplyseg.analytics._demand_engine import (
     ABC_KEY,
     abc_order,
@@ -129,3 +130,42 @@ def test_merged_summaries_add_counts_in_label_order() -> None:
     )
     parts = [demand_summary(frame.iloc[i : i + 2]) for i in range(0, 5, 2)]
     assert merged_summaries(parts) == demand_summary(frame)
+
+
+def _items_tables(con: Any) -> list[str]:
+    with warnings.catch_warnings():
+        # Ibis 12 lists DuckDB's tables with fetch_arrow_table, which DuckDB 1.5 deprecates.
+        warnings.filterwarnings("ignore", "fetch_arrow_table", DeprecationWarning)
+        return [name for name in con.list_tables() if name.startswith("_items_")]
+
+
+def test_engine_batches_drop_their_temporary_table(tmp_path: Path) -> None:
+    # The engine holds the items in a temporary table while they are read: dropped after the
+    # last batch, and when the reader stops early.
+    con = ibis.duckdb.connect()
+    lines = con.create_table("lines", _company_lines())
+    s = DemandSettings(grains=("customer_product",))
+    table = demand_outputs(lines, s, streamed=("customer_product",)).streamed[
+        "demand_customer_product"
+    ]
+    table.write_parquet(tmp_path / "t.parquet", batch_rows=50)
+    assert not _items_tables(con)
+    batches = engine_batches(table.expr, table.ids, table.bucket, s, None, rows=50)
+    first = next(batches)
+    assert len(first) == 50
+    assert first["rank"].tolist() == list(range(1, 51))
+    batches.close()
+    assert not _items_tables(con)
+
+
+def test_streamed_table_without_items_is_written_typed(tmp_path: Path) -> None:
+    lines = _company_lines()
+    s = DemandSettings(grains=("customer_product",))
+    late = str(lines["order_date"].max().date() + pd.Timedelta(days=1))
+    out = demand_outputs(lines, s, start=late, streamed=("customer_product",))
+    path = tmp_path / "t.parquet"
+    summary = out.streamed["demand_customer_product"].write_parquet(path)
+    written = pq.read_table(path)
+    assert written.num_rows == 0
+    assert summary["items"] == 0
+    assert {"customer_id", "product_id", "abc_class", "cum_share"} <= set(written.column_names)

@@ -431,3 +431,60 @@ def test_supply_rows_are_checked_and_accounted(tmp_path: Path) -> None:
     }
     msg = ds.rejects.loc[ds.rejects["field"] == "kind", "message"].iloc[0]
     assert msg == "kind = po is not a supply kind; allowed: on_hand, receipt"
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.sampled_from(["O1", "O2", "O3"]),
+            st.one_of(st.none(), st.integers(1, 3)),
+            st.sampled_from(["C1", "C2", "CX"]),
+        ),
+        min_size=1,
+        max_size=14,
+    )
+)
+def test_duplicates_unknowns_and_mixed_orders_match_a_line_by_line_reading(
+    tmp_path: Path, rows: list[tuple[str, int | None, str]]
+) -> None:
+    # Independent reading of the rules, row by row in file order: a row repeating an earlier
+    # row's (order_id, line_no) is a duplicate (no line number equals no line number); else a
+    # customer the customers table lacks is unknown; else every line of an order whose other
+    # counted lines (duplicates count, unknowns do not) name two customers is inconsistent.
+    rows = [*rows, ("O9", 1, "C1")]  # a line that loads: a load without one is an error
+    lines = pd.DataFrame(rows, columns=["order_id", "line_no", "customer_id"])
+    lines = lines.assign(
+        line_no=lines["line_no"].astype("Int64"),
+        product_id="P1",
+        order_date=pd.Timestamp("2025-01-06"),
+        quantity=1.0,
+        unit_price=2.0,
+    )
+    lines.to_parquet(tmp_path / "lines.parquet")
+    (tmp_path / "customers.csv").write_text("customer_id\nC1\nC2\n")
+    data = {"order_lines": {"path": "lines.parquet"}, "customers": {"path": "customers.csv"}}
+    ds = _load(data, root=tmp_path)
+    seen: set[tuple[str, Any]] = set()
+    dup, unknown = [], []
+    for order, line, customer in rows:
+        dup.append((order, line) in seen)
+        seen.add((order, line))
+        unknown.append(customer == "CX")
+    names: dict[str, set[str]] = {}
+    for (order, _, customer), u in zip(rows, unknown, strict=True):
+        if not u:
+            names.setdefault(order, set()).add(customer)
+    want = {}
+    for i, ((order, _, _), d, u) in enumerate(zip(rows, dup, unknown, strict=True), start=1):
+        if d:
+            want[i] = "duplicate_key"
+        elif u:
+            want[i] = "unknown_customer"
+        elif len(names.get(order, ())) > 1:
+            want[i] = "inconsistent_order"
+    rejects = ds.rejects[ds.rejects["table"] == "order_lines"]
+    assert dict(zip(rejects["row_number"], rejects["reason_code"], strict=True)) == want
+    _assert_accounted(ds, "order_lines")

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -13,6 +12,8 @@ import ibis
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from supplyseg.engine import record_batches
 
 __all__ = ["BREAKDOWN_COLUMNS"]
 
@@ -81,7 +82,7 @@ class _Detail:
         kind = {pa.string(): _STR, pa.large_string(): _STR}.get
         writer: pq.ParquetWriter | None = None
         try:
-            for batch in _batches(self.expr, batch_rows):
+            for batch in record_batches(self.expr, batch_rows):
                 df = self.finish(
                     pa.Table.from_batches([batch]).to_pandas(
                         date_as_object=False, types_mapper=kind, self_destruct=True
@@ -97,14 +98,6 @@ class _Detail:
                 writer.close()
         if writer is None:  # no rows: the typed empty table
             self.frame().to_parquet(path, index=False)
-
-
-def _batches(expr: Expr, rows: int) -> Iterator[pa.RecordBatch]:
-    with warnings.catch_warnings():
-        # Ibis 12 reads DuckDB results through fetch_record_batch, which DuckDB 1.5 deprecates
-        # (for to_arrow_reader); the call works, and the warning is not the user's to act on.
-        warnings.filterwarnings("ignore", "fetch_record_batch", DeprecationWarning)
-        yield from expr.to_pyarrow_batches(chunk_size=rows)
 
 
 def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:

@@ -1,20 +1,23 @@
 """Client side of demand analytics: the per-item result put in ABC order and finished in batches.
 
-The engine returns one row per item, unsorted (`supplyseg.analytics._demand_engine`). Here the
-rows are ordered (ABC key descending, then the ids ascending, as ``ORDER BY ... DESC NULLS
-LAST`` orders them on DuckDB), ABC's running totals are one vectorised pass over the whole key
-column, and the rows are turned into pandas a batch at a time: a table of millions of items
-(customer x product at 10M order lines) is written to Parquet without ever being one data frame,
-and the engine does not sort, and hold, its full result a second time.
+The engine returns one row per item. A table that fits in memory (`finished_batches`) is ordered
+here (ABC key descending, then the ids ascending, as ``ORDER BY ... DESC NULLS LAST`` orders them
+on DuckDB), and ABC's running totals are one vectorised pass over the whole key column. A table
+of millions of items (customer x product: 89.7M pairs at 100M order lines) is ordered on the
+engine instead (`engine_batches`): the client holds ABC's key columns and one batch of rows at a
+time, and the engine's sort spills to disk when it must. Either way the rows become pandas a
+batch at a time and can be written to Parquet without ever being one data frame.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
@@ -27,6 +30,7 @@ from supplyseg.analytics._demand_engine import (
     Bucket,
     Prepared,
     abc_keys,
+    abc_order,
     item_profile,
     pattern_columns,
     period_starts,
@@ -35,6 +39,7 @@ from supplyseg.analytics._demand_engine import (
 from supplyseg.analytics.lifecycle import lifecycle_columns, lifecycle_dates, lifecycle_thresholds
 from supplyseg.analytics.seasonality import seasonality_columns
 from supplyseg.config.demand import DemandSettings, SeasonalitySettings
+from supplyseg.engine import drop_temp, record_batches, temp_table
 
 __all__ = [
     "BATCH_ROWS",
@@ -44,6 +49,7 @@ __all__ = [
     "abc_classes",
     "abc_extra",
     "arrow_to_pandas",
+    "engine_batches",
     "engine_columns",
     "finished_batches",
     "merged_summaries",
@@ -194,12 +200,15 @@ class AbcClasses:
         return df
 
 
-def abc_classes(table: pa.Table, order: np.ndarray, s: DemandSettings) -> AbcClasses:
+def abc_classes(table: pa.Table, order: np.ndarray | None, s: DemandSettings) -> AbcClasses:
     """`AbcClasses` of ``table`` (with `ABC_KEY` and, per further measure, ``_k_<m>`` and its
-    rank ``_r_<m>``) whose rows in ABC order are ``order``."""
+    rank ``_r_<m>``) whose rows in ABC order are ``order`` (None: the rows are in ABC order)."""
+
+    def taken(name: str) -> pa.ChunkedArray:
+        return table[name] if order is None else table[name].take(order)
 
     def column(name: str) -> np.ndarray:
-        values = pc.fill_null(table[name].take(order), np.nan)
+        values = pc.fill_null(taken(name), np.nan)
         out: np.ndarray = values.to_numpy(zero_copy_only=False).astype(np.float64)
         return out
 
@@ -211,7 +220,7 @@ def abc_classes(table: pa.Table, order: np.ndarray, s: DemandSettings) -> AbcCla
             per[m] = idx
             continue
         values = column(f"_k_{m}")
-        ranks = table[f"_r_{m}"].take(order).to_numpy(zero_copy_only=False)
+        ranks = taken(f"_r_{m}").to_numpy(zero_copy_only=False)
         by_rank = np.argsort(ranks, kind="stable")
         cls = np.empty(len(by_rank), dtype=np.int64)
         cls[by_rank] = _abc_kernel(values[by_rank], s.abc_cutoffs)[2]
@@ -219,7 +228,10 @@ def abc_classes(table: pa.Table, order: np.ndarray, s: DemandSettings) -> AbcCla
     if len(measures) > 1 and s.abc_rule != "weighted":
         combine = np.maximum if s.abc_rule == "worst" else np.minimum
         idx = combine.reduce([per[m] for m in measures])
-    return AbcClasses(share, cum, idx, per if len(measures) > 1 else {})
+    # Class numbers as the smallest integers that hold them: 90M items keep 90 MB, not 720.
+    small = np.min_scalar_type(len(s.abc_cutoffs))
+    per = {m: cls.astype(small) for m, cls in per.items()} if len(measures) > 1 else {}
+    return AbcClasses(share, cum, idx.astype(small), per)
 
 
 def _labelled(labels: Sequence[str], idx: np.ndarray) -> pd.Series:
@@ -258,19 +270,71 @@ def finished_batches(
     step = rows if rows else max(len(order), 1)
     for start in range(0, max(len(order), 1), step):
         df = arrow_to_pandas(data.take(order[start : start + step]))
-        if abc is not None and s is not None:
-            df = abc.assign(df, start, s)
-        if "_first" in df.columns and bucket is not None:
-            df["first_period"] = period_starts(df.pop("_first"), bucket)
-            df["last_period"] = period_starts(df.pop("_last"), bucket)
-        if "_fpos" in df.columns and bucket is not None:
-            df = lifecycle_dates(df, bucket)
-        if columns is None:
-            yield df
-            continue
-        cols = [*ids, *[c for c in columns if c in df.columns]]
-        # Assemble rather than df[cols]: a column selection copies every column of a big table.
-        yield pd.DataFrame({c: df[c] for c in cols}, copy=False)
+        yield _finished(df, start, abc, s, bucket, ids, columns)
+
+
+def engine_batches(
+    expr: ir.Table,
+    ids: Sequence[str],
+    bucket: Bucket | None,
+    s: DemandSettings | None,
+    columns: Sequence[str] | None,
+    rows: int = BATCH_ROWS,
+) -> Iterator[pd.DataFrame]:
+    """`finished_batches` of an engine table (`engine_columns`), ordered on the engine.
+
+    The table is computed once, into a temporary table; ABC's key columns come back in ABC
+    order for the running totals (a narrow sort), then every row in that order, streamed
+    ``rows`` at a time. Both sorts end on the ids, which are unique, so they agree.
+    """
+    con = expr.get_backend()
+    name = f"_items_{uuid.uuid4().hex}"
+    t = temp_table(con, name, expr)
+    try:
+        if s is not None:
+            order = abc_order(t, ids, ABC_KEY)
+        else:
+            order = [ibis.asc(t[c], nulls_first=False) for c in ids]
+        internal = [c for c in t.columns if _internal(c)]
+        abc = None
+        if s is not None:
+            abc = abc_classes(t.order_by(order).select(*internal).to_pyarrow(), None, s)
+        data = t.order_by(order).select(*[c for c in t.columns if c not in internal])
+        start = 0
+        for batch in record_batches(data, rows):
+            df = arrow_to_pandas(pa.Table.from_batches([batch]))
+            yield _finished(df, start, abc, s, bucket, ids, columns)
+            start += batch.num_rows
+        if start == 0:  # no items: one typed, empty batch
+            empty = arrow_to_pandas(data.schema().to_pyarrow().empty_table())
+            yield _finished(empty, 0, abc, s, bucket, ids, columns)
+    finally:
+        drop_temp(con, name)
+
+
+def _finished(
+    df: pd.DataFrame,
+    start: int,
+    abc: AbcClasses | None,
+    s: DemandSettings | None,
+    bucket: Bucket | None,
+    ids: Sequence[str],
+    columns: Sequence[str] | None,
+) -> pd.DataFrame:
+    """Rows ``start``, ``start + 1``, ... of the ABC order with ABC, the period and the
+    lifecycle dates added, as ``ids`` + ``columns``."""
+    if abc is not None and s is not None:
+        df = abc.assign(df, start, s)
+    if "_first" in df.columns and bucket is not None:
+        df["first_period"] = period_starts(df.pop("_first"), bucket)
+        df["last_period"] = period_starts(df.pop("_last"), bucket)
+    if "_fpos" in df.columns and bucket is not None:
+        df = lifecycle_dates(df, bucket)
+    if columns is None:
+        return df
+    cols = [*ids, *[c for c in columns if c in df.columns]]
+    # Assemble rather than df[cols]: a column selection copies every column of a big table.
+    return pd.DataFrame({c: df[c] for c in cols}, copy=False)
 
 
 def write_batches(batches: Iterator[pd.DataFrame], path: Path) -> Iterator[pd.DataFrame]:

@@ -63,8 +63,8 @@ from supplyseg.analytics._demand_client import (
     BATCH_ROWS,
     PROFILE_COLUMNS,
     abc_extra,
+    engine_batches,
     engine_columns,
-    finished_batches,
     merged_summaries,
     profile_frame,
     profile_table,
@@ -433,8 +433,8 @@ class DemandTable:
         """Write the table to ``path`` (rows and values as `demand_profile` gives them);
         returns its `demand_summary`."""
         s = self.settings
-        batches = finished_batches(
-            self.expr.to_pyarrow(), self.ids, self.bucket, s, _output_columns(s), batch_rows
+        batches = engine_batches(
+            self.expr, self.ids, self.bucket, s, _output_columns(s), batch_rows
         )
         return merged_summaries([demand_summary(df) for df in write_batches(batches, path)])
 
