@@ -7,6 +7,8 @@ import shutil
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from supplyseg import pipeline
@@ -329,4 +331,25 @@ def test_big_tables_written_in_slices_read_back_as_written_whole(tmp_path: Path)
     frame.to_parquet(tmp_path / "whole.parquet", index=False)
     pd.testing.assert_frame_equal(
         pd.read_parquet(tmp_path / "sliced.parquet"), pd.read_parquet(tmp_path / "whole.parquet")
+    )
+
+
+@pytest.mark.parametrize("rows", [3, 100])
+def test_ids_kept_as_categoricals_are_written_as_text(tmp_path: Path, rows: int) -> None:
+    # `_Run.kept` reads the pair ids back as categoricals; the tables made from them (the
+    # customer x product segments) still store plain text ids, as every other table does.
+    from supplyseg.pipeline.state import _write_parquet
+
+    ids = ["C1", "C2", None, "C1", "C3"]
+    frame = pd.DataFrame(
+        {"customer_id": pd.Categorical(ids), "segment": pd.Categorical(list("abaab"))}
+    )
+    _write_parquet(frame, tmp_path / "coded.parquet", rows=rows)
+    as_text = frame.assign(customer_id=pd.array(ids, "string[pyarrow]"))
+    as_text.to_parquet(tmp_path / "text.parquet", index=False)
+    coded, text = (pq.read_table(tmp_path / f"{n}.parquet") for n in ("coded", "text"))
+    assert coded.schema.field("customer_id").type == pa.string()
+    assert coded.equals(text.cast(coded.schema))
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(tmp_path / "coded.parquet"), pd.read_parquet(tmp_path / "text.parquet")
     )

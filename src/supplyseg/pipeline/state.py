@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -21,12 +22,9 @@ from supplyseg.policy.assign import ITEM_KEY_SEP
 from supplyseg.policy.overrides import Overrides
 
 T = TypeVar("T")
-# The string type of the kept columns (`_own_copy`'s): later steps write them to Parquet.
-_KEPT_STRINGS = {t: pd.StringDtype("pyarrow") for t in (pa.string(), pa.large_string())}
-
 # Tables of millions of rows (one per customer x product pair at 10M order lines) that later
 # steps read only in part: a run keeps just those columns in memory (the report reads the
-# Parquet files).
+# Parquet files), and of a table written by `write_only`, only from the step that needs them.
 _KEPT_COLUMNS: dict[str, tuple[str, ...]] = {
     # the segment step's pairs; the quantity weighs the allocation shares (policy step)
     "demand_customer_product": ("customer_id", "product_id", "quantity"),
@@ -63,17 +61,27 @@ class _Run:
 
     def write_only(self, name: str, write: Callable[[Path], T]) -> T:
         """Write ``<name>.parquet`` with ``write`` (e.g. in batches from the engine) and return
-        what it returns. Nothing is kept in memory, except for the tables of `_KEPT_COLUMNS`:
-        their columns are read back from the file."""
+        what it returns. Nothing is kept in memory: a later step that reads part of the table
+        reads it back with `kept`."""
         path = self.path / f"{name}.parquet"
         result = write(path)
         self.outputs[name] = path
-        if name in _KEPT_COLUMNS:
-            present = set(pq.read_schema(path).names)
-            keep = [c for c in _KEPT_COLUMNS[name] if c in present]
-            table = pq.read_table(path, columns=keep)
-            self.frames[name] = table.to_pandas(types_mapper=_KEPT_STRINGS.get, self_destruct=True)
         return result
+
+    def kept(self, name: str) -> pd.DataFrame | None:
+        """The frame of table ``name`` for a later step (None if the run has none): as kept
+        by `write`, or the `_KEPT_COLUMNS` of a table written by `write_only`, read back from
+        its file on first use with the ids as categoricals (89.7M customer x product pairs at
+        100M order lines: 1.4 GB instead of 3.6 GB of text)."""
+        if name in self.frames or name not in self.outputs or name not in _KEPT_COLUMNS:
+            return self.frames.get(name)
+        path = self.outputs[name]
+        present = set(pq.read_schema(path).names)
+        keep = [c for c in _KEPT_COLUMNS[name] if c in present]
+        ids = [c for c in keep if c.endswith("_id")]
+        table = pq.read_table(path, columns=keep, read_dictionary=ids)
+        self.frames[name] = table.to_pandas(self_destruct=True)
+        return self.frames[name]
 
     @property
     def as_of(self) -> date:
@@ -90,21 +98,34 @@ class _Run:
 
 def _write_parquet(frame: pd.DataFrame, path: Path, rows: int = 1_000_000) -> None:
     """``frame.to_parquet(path, index=False)``, a million rows at a time: to_parquet turns the
-    whole frame into one Arrow table first, a second copy of a 6M-row table in memory."""
-    if len(frame) <= rows:
-        frame.to_parquet(path, index=False)
-        return
-    first = pa.Table.from_pandas(frame.iloc[:rows], preserve_index=False)
+    whole frame into one Arrow table first, a second copy of a 6M-row table in memory.
+
+    Ids held as categoricals (`_Run.kept`) are written as text, as every table's ids are."""
+    first = _text_ids(pa.Table.from_pandas(frame.iloc[:rows], preserve_index=False))
     try:
         with pq.ParquetWriter(path, first.schema) as writer:
             writer.write_table(first)
             for start in range(rows, len(frame), rows):
-                part = frame.iloc[start : start + rows]
-                writer.write_table(
-                    pa.Table.from_pandas(part, schema=first.schema, preserve_index=False)
-                )
+                part = pa.Table.from_pandas(frame.iloc[start : start + rows], preserve_index=False)
+                writer.write_table(_text_ids(part).cast(first.schema))
     except (pa.ArrowInvalid, pa.ArrowTypeError):  # a later slice typed otherwise (all-null)
         frame.to_parquet(path, index=False)
+
+
+def _text_ids(table: pa.Table) -> pa.Table:
+    """``table`` with its dictionary-encoded ``*_id`` columns as plain text (also in the pandas
+    metadata, which would otherwise read them back as categoricals)."""
+    schema = table.schema
+    coded = [f.name for f in schema if f.name.endswith("_id") and pa.types.is_dictionary(f.type)]
+    if not coded:
+        return table
+    fields = [pa.field(f.name, f.type.value_type) if f.name in coded else f for f in schema]
+    meta = schema.pandas_metadata
+    for col in meta["columns"] if meta else ():
+        if col["name"] in coded:  # as pandas describes a column of its string dtype
+            col.update(pandas_type="object", numpy_type="string", metadata=None)
+    metadata = {b"pandas": json.dumps(meta).encode()} if meta else None
+    return table.cast(pa.schema(fields, metadata=metadata))
 
 
 def _own_copy(column: pd.Series) -> pd.Series:

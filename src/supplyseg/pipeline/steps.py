@@ -87,7 +87,7 @@ def _segment(r: _Run) -> None:
         r.workspace.segmentation,
         customers=customers,
         products=r.frames.get("demand_product"),
-        pairs=r.frames.get("demand_customer_product"),
+        pairs=r.kept("demand_customer_product"),
         overridden=lambda table, entity: overridden_segments(table, entity, r.overrides),
     )
     r.write("customer_features", customers)
@@ -288,7 +288,7 @@ def _allocation(r: _Run) -> None:
     supply, inventory = (r.dataset.tables.get(n) for n in ("supply", "inventory"))
     frames = allocation_tables(
         r.workspace.policies,
-        pairs=r.frames.get("demand_customer_product"),
+        pairs=r.kept("demand_customer_product"),
         customer_segments=r.frames.get("segments_customer"),
         product_segments=r.frames.get("segments_product"),
         supply=None if supply is None else supply.to_pandas(),

@@ -257,27 +257,32 @@ def _micro_segments(
 ) -> pd.DataFrame:
     """Customer segment x product segment for every pair (primary schemes).
 
-    Millions of pairs share a few segments and far fewer explanation pairs than rows, so the
-    text columns are categoricals built from the distinct (customer, product) texts: a string
-    per row took gigabytes at 10M order lines.
+    Millions of pairs share a few segments and far fewer (segment, explanation) combinations
+    than rows: every text is made once per distinct combination of the customer's and the
+    product's, and a pair carries integer codes only (a string per row took gigabytes at 10M
+    order lines; at 100M, 89.7M pairs, so does every int64 array per row).
     """
     c = customer[customer["primary"]].drop_duplicates("customer_id")
     p = product[product["primary"]].drop_duplicates("product_id")
     n = len(pairs)
-    c_row = _rows_of(pairs["customer_id"], c["customer_id"])
-    p_row = _rows_of(pairs["product_id"], p["product_id"])
-    seg_c = _text_codes(c_row, c, "segment", "unsegmented")
-    seg_p = _text_codes(p_row, p, "segment", "unsegmented")
-    why_c = _text_codes(c_row, c, "explanation", "-")
-    why_p = _text_codes(p_row, p, "explanation", "-")
+    c_combo, c_texts = _combos(c, "-")  # per row of c (last: no segment): a combination
+    p_combo, p_texts = _combos(p, "-")
+    width = len(p_texts)
+    key = c_combo[_rows_of(pairs["customer_id"], c["customer_id"])].astype(np.int64) * width
+    key += p_combo[_rows_of(pairs["product_id"], p["product_id"])]
+    code, distinct = pd.factorize(key)
+    del key
+    cs, ps = c_texts[distinct // width], p_texts[distinct % width]
+    segment = [f"{a[0]} × {b[0]}" for a, b in zip(cs, ps, strict=True)]
+    why = [f"customer: {a[1]} | product: {b[1]}" for a, b in zip(cs, ps, strict=True)]
     return pd.DataFrame(
         {
             "customer_id": pairs["customer_id"].array,
             "product_id": pairs["product_id"].array,
             "scheme": _categorical(np.zeros(n, np.int8), ["customer x product"]),
-            "segment": _joined(seg_c, seg_p, "{} × {}"),
+            "segment": _labelled(code, segment),
             "rule": _categorical(np.zeros(n, np.int8), ["matrix"]),
-            "explanation": _joined(why_c, why_p, "customer: {} | product: {}"),
+            "explanation": _labelled(code, why),
             "primary": np.ones(n, bool),
         }
     )
@@ -285,35 +290,38 @@ def _micro_segments(
 
 def _rows_of(ids: pd.Series, keys: pd.Series) -> np.ndarray:
     """Per id, its row in ``keys`` (-1 if absent); looked up once per distinct id (thousands
-    of customers for millions of pairs)."""
-    codes, distinct = pd.factorize(ids, use_na_sentinel=True)
+    of customers for millions of pairs; the codes of categorical ids are used as they are)."""
+    if isinstance(ids.dtype, pd.CategoricalDtype):
+        codes, distinct = ids.cat.codes.to_numpy(), ids.cat.categories
+    else:
+        codes, distinct = pd.factorize(ids, use_na_sentinel=True)
     # A last entry -1 for the null ids (code -1 indexes it).
-    rows: np.ndarray = np.append(pd.Index(keys).get_indexer(distinct), -1)[codes]
-    return rows
+    rows = np.append(pd.Index(keys).get_indexer(distinct), -1).astype(np.int32)
+    out: np.ndarray = rows[codes]
+    return out
 
 
-def _text_codes(
-    row: np.ndarray, table: pd.DataFrame, column: str, missing: str
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per row number of ``table`` (-1: none), a code into the returned texts: that row's
-    ``column``, or ``missing`` for no row or a null text."""
-    codes, texts = pd.factorize(table[column].to_numpy(dtype=object), use_na_sentinel=True)
-    texts = np.append(np.asarray(texts, dtype=object), missing)
-    codes = np.where(codes < 0, len(texts) - 1, codes)
-    return np.where(row >= 0, codes[row], len(texts) - 1), texts
+def _combos(table: pd.DataFrame, missing: str) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of ``table`` and a last one for "no row": a code into the returned distinct
+    (segment, explanation) texts (``unsegmented`` and ``missing`` for none)."""
+    pairs = zip(
+        table["segment"].to_numpy(dtype=object),
+        table["explanation"].to_numpy(dtype=object),
+        strict=True,
+    )
+    texts = [("unsegmented" if pd.isna(a) else a, missing if pd.isna(b) else b) for a, b in pairs]
+    texts.append(("unsegmented", missing))
+    codes, distinct = pd.factorize(pd.Series(texts, dtype=object))
+    combos = np.empty(len(distinct), dtype=object)
+    combos[:] = list(distinct)
+    return codes.astype(np.int32), combos
 
 
-def _joined(
-    left: tuple[np.ndarray, np.ndarray], right: tuple[np.ndarray, np.ndarray], template: str
-) -> pd.Categorical:
-    """``template`` filled with each row's left and right text, as a categorical."""
-    (a, a_texts), (b, b_texts) = left, right
-    pair, distinct = pd.factorize(a.astype(np.int64) * len(b_texts) + b)
-    labels = [
-        template.format(a_texts[k // len(b_texts)], b_texts[k % len(b_texts)]) for k in distinct
-    ]
+def _labelled(code: np.ndarray, labels: list[str]) -> pd.Categorical:
+    """The categorical of ``labels[code]`` (equal labels of different codes merged), its
+    categories in order of first appearance."""
     label_codes, categories = pd.factorize(np.asarray(labels, dtype=object))
-    return _categorical(label_codes[pair], categories)
+    return _categorical(label_codes[code], categories)
 
 
 def _categorical(codes: np.ndarray, categories: Any) -> pd.Categorical:
