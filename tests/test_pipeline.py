@@ -353,3 +353,19 @@ def test_ids_kept_as_categoricals_are_written_as_text(tmp_path: Path, rows: int)
     pd.testing.assert_frame_equal(
         pd.read_parquet(tmp_path / "coded.parquet"), pd.read_parquet(tmp_path / "text.parquet")
     )
+
+
+def test_matrix_cells_read_the_pair_segments_back_from_the_run(tmp_path: Path) -> None:
+    # The customer x product segments are not held from step to step (one row per pair): the
+    # policy step reads them back from the run folder for the matrix cells.
+    from supplyseg.config.policy import policy_settings
+
+    write_workspace(synth_company(customers=60, products=30, lines=6000, seed=9), tmp_path)
+    ws = load_workspace(tmp_path)
+    matrix = {"matrix": {"protect": {"AX": {"service_target": 0.995}}}}
+    result = run(ws.model_copy(update={"policies": policy_settings(matrix)}), report=False)
+    policies = pd.read_parquet(result.path / "policies.parquet")
+    cells = policies[policies["customer_segment"] == "protect"]
+    assert len(cells) > 0
+    assert (cells["service_target"] == 0.995).all()
+    assert cells["rationale"].str.startswith("cell protect × AX").all()

@@ -10,7 +10,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from supplyseg.allocation.run_tables import allocation_products, allocation_tables, demand_mix
+from supplyseg.allocation.run_tables import (
+    allocation_products,
+    allocation_tables,
+    demand_mix,
+    product_mix,
+)
 from supplyseg.config.policy import policy_settings
 
 CUSTOMERS = pd.DataFrame(
@@ -155,3 +160,9 @@ def test_demand_mix_is_the_joined_group_by(rows: list[tuple[str, str, float]]) -
     got = demand_mix(pairs, CUSTOMERS, PRODUCTS)
     want = _mix_by_joins(pairs, CUSTOMERS, PRODUCTS)
     pd.testing.assert_frame_equal(got, want, check_exact=True)
+    # The pairs a run keeps have categorical ids (their codes are used): the same tables.
+    coded = pairs.astype({"customer_id": "category", "product_id": "category"})
+    pd.testing.assert_frame_equal(demand_mix(coded, CUSTOMERS, PRODUCTS), want, check_exact=True)
+    pd.testing.assert_frame_equal(
+        product_mix(coded, CUSTOMERS), product_mix(pairs, CUSTOMERS), check_exact=True
+    )

@@ -16,7 +16,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from supplyseg.analytics._demand_client import engine_batches, merged_summaries, row_order
+from supplyseg.analytics._demand_client import (
+    _abc_kernel,
+    engine_batches,
+    merged_summaries,
+    row_order,
+)
 from supplyseg.analytics._demand_engine import (
     ABC_KEY,
     abc_order,
@@ -169,3 +174,25 @@ def test_streamed_table_without_items_is_written_typed(tmp_path: Path) -> None:
     assert written.num_rows == 0
     assert summary["items"] == 0
     assert {"customer_id", "product_id", "abc_class", "cum_share"} <= set(written.column_names)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    values=st.lists(st.one_of(st.just(math.nan), st.integers(-3, 50).map(float)), max_size=30),
+    chunk=st.integers(1, 7),
+)
+def test_abc_classes_do_not_depend_on_the_chunk_size(values: list[float], chunk: int) -> None:
+    # 90M pairs are classed chunk by chunk; every chunking gives the one-pass result, which is
+    # the definition: the class counts the cut-offs the running total before the item reached
+    # (whole numbers: exact sums, so an item landing on a cut-off is tested too).
+    ordered = np.array(sorted(values, key=lambda v: -v if v == v else -math.inf))
+    share, cum, idx = _abc_kernel(ordered.copy(), (0.8, 0.95), chunk=chunk)
+    whole = _abc_kernel(ordered.copy(), (0.8, 0.95), chunk=10**6)
+    for got, want in zip((share, cum, idx), whole, strict=True):
+        np.testing.assert_array_equal(got, want)
+    pos = np.where(ordered > 0, ordered, 0.0)
+    total, before = pos.sum(), 0.0
+    for i, v in enumerate(pos):
+        want_class = 2 if v <= 0 else int(before >= 0.8 * total) + int(before >= 0.95 * total)
+        assert idx[i] == want_class
+        before += v

@@ -18,6 +18,7 @@ nothing, and a product outside ``allocation_products`` is promised without nesti
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -106,13 +107,22 @@ def _segment_codes(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per id, a code into the returned segment names (-1: no segment), from ``segments``
     (one row per text ``key``)."""
-    codes, distinct = pd.factorize(ids, use_na_sentinel=True)
+    codes, distinct = _id_codes(ids)
     names, segment_of = np.unique(segments[column].to_numpy(dtype=object), return_inverse=True)
     row = pd.Index(segments[key]).get_indexer(pd.Index(distinct).astype(str))
     # A last entry -1 for the misses (-1 indexes it): no id, or an id without a segment.
-    per_distinct = np.append(np.append(segment_of, -1)[row], -1)
+    per_distinct = np.append(np.append(segment_of, -1)[row], -1).astype(np.int32)
     codes_out: np.ndarray = per_distinct[codes]
     return codes_out, names
+
+
+def _id_codes(ids: pd.Series) -> tuple[np.ndarray, Any]:
+    """Integer codes of ``ids`` (-1: null) and the distinct ids they index: a categorical's
+    own codes (the pairs a run keeps: no pass over millions of ids)."""
+    if isinstance(ids.dtype, pd.CategoricalDtype):
+        return ids.cat.codes.to_numpy(), ids.cat.categories
+    codes, distinct = pd.factorize(ids, use_na_sentinel=True)
+    return codes, distinct
 
 
 def product_mix(pairs: pd.DataFrame, customer_segments: pd.DataFrame) -> pd.DataFrame:
@@ -122,7 +132,7 @@ def product_mix(pairs: pd.DataFrame, customer_segments: pd.DataFrame) -> pd.Data
     require_columns("demand_customer_product", pairs, ("customer_id", "product_id", "quantity"))
     customers = _primary(customer_segments, "customer_id")
     c_code, c_names = _segment_codes(pairs["customer_id"], customers, "customer_id", "segment")
-    p_code, p_ids = pd.factorize(pairs["product_id"], use_na_sentinel=True)
+    p_code, p_ids = _id_codes(pairs["product_id"])
     p_idx, c_idx, quantity = _coded_sums(pairs, p_code, c_code)
     mix = pd.DataFrame(
         {

@@ -159,21 +159,30 @@ def _id_keys(codes: list[np.ndarray]) -> list[np.ndarray]:
 
 
 def _abc_kernel(
-    values: np.ndarray, cutoffs: Sequence[float]
+    values: np.ndarray, cutoffs: Sequence[float], chunk: int = 10_000_000
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Share, cumulative share and class number (0 = best) of values sorted largest first.
+    """Share, cumulative share and class number (0 = best, the smallest integer type) of
+    values sorted largest first.
 
     Not-positive and missing values count 0 and get the last class. The class is the number
     of cut-offs whose share of the total the running total *before* the item has reached.
+    Computed with three item-sized arrays (and per ``chunk`` of items for the classes): 90M
+    customer x product pairs would otherwise need six of 720 MB each.
     """
     pos = np.where(values > 0, values, 0.0)  # NaN > 0 is False
     cum = np.cumsum(pos)
     total = float(cum[-1]) if len(cum) else 0.0
     cut = np.asarray(cutoffs, dtype=float) * total
-    idx = np.searchsorted(cut, cum - pos, side="right")
-    idx[pos <= 0] = len(cutoffs)
+    idx = np.empty(len(pos), dtype=np.min_scalar_type(len(cutoffs)))
+    for start in range(0, len(pos), chunk):
+        p, c = pos[start : start + chunk], cum[start : start + chunk]
+        part = np.searchsorted(cut, c - p, side="right")
+        part[p <= 0] = len(cutoffs)
+        idx[start : start + chunk] = part
     if total > 0:
-        return pos / total, cum / total, idx
+        pos /= total  # the share, in place
+        cum /= total
+        return pos, cum, idx
     return np.zeros_like(pos), np.zeros_like(pos), idx
 
 
@@ -209,7 +218,7 @@ def abc_classes(table: pa.Table, order: np.ndarray | None, s: DemandSettings) ->
 
     def column(name: str) -> np.ndarray:
         values = pc.fill_null(taken(name), np.nan)
-        out: np.ndarray = values.to_numpy(zero_copy_only=False).astype(np.float64)
+        out: np.ndarray = values.to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
         return out
 
     measures = s.abc_measures
@@ -222,16 +231,13 @@ def abc_classes(table: pa.Table, order: np.ndarray | None, s: DemandSettings) ->
         values = column(f"_k_{m}")
         ranks = taken(f"_r_{m}").to_numpy(zero_copy_only=False)
         by_rank = np.argsort(ranks, kind="stable")
-        cls = np.empty(len(by_rank), dtype=np.int64)
+        cls = np.empty(len(by_rank), dtype=idx.dtype)
         cls[by_rank] = _abc_kernel(values[by_rank], s.abc_cutoffs)[2]
         per[m] = cls
     if len(measures) > 1 and s.abc_rule != "weighted":
         combine = np.maximum if s.abc_rule == "worst" else np.minimum
         idx = combine.reduce([per[m] for m in measures])
-    # Class numbers as the smallest integers that hold them: 90M items keep 90 MB, not 720.
-    small = np.min_scalar_type(len(s.abc_cutoffs))
-    per = {m: cls.astype(small) for m, cls in per.items()} if len(measures) > 1 else {}
-    return AbcClasses(share, cum, idx.astype(small), per)
+    return AbcClasses(share, cum, idx, per if len(measures) > 1 else {})
 
 
 def _labelled(labels: Sequence[str], idx: np.ndarray) -> pd.Series:

@@ -48,15 +48,18 @@ class _Run:
     previous: Path | None = None
     overrides: Overrides = field(default_factory=Overrides.none)
 
-    def write(self, name: str, frame: pd.DataFrame) -> None:
+    def write(self, name: str, frame: pd.DataFrame, keep: bool = True) -> None:
         """Write ``<name>.parquet`` into the run folder and keep the frame for later steps
-        (only the columns later steps read, for the tables of `_KEPT_COLUMNS`)."""
+        (only the columns later steps read, for the tables of `_KEPT_COLUMNS`; nothing with
+        ``keep=False``: a later step reads it back with `kept`)."""
         path = self.path / f"{name}.parquet"
         _write_parquet(frame, path)
         self.outputs[name] = path
+        if not keep:
+            return
         if name in _KEPT_COLUMNS:
-            keep = [c for c in _KEPT_COLUMNS[name] if c in frame.columns]
-            frame = pd.DataFrame({c: _own_copy(frame[c]) for c in keep})
+            keep_columns = [c for c in _KEPT_COLUMNS[name] if c in frame.columns]
+            frame = pd.DataFrame({c: _own_copy(frame[c]) for c in keep_columns})
         self.frames[name] = frame
 
     def write_only(self, name: str, write: Callable[[Path], T]) -> T:
@@ -70,18 +73,19 @@ class _Run:
 
     def kept(self, name: str) -> pd.DataFrame | None:
         """The frame of table ``name`` for a later step (None if the run has none): as kept
-        by `write`, or the `_KEPT_COLUMNS` of a table written by `write_only`, read back from
-        its file on first use with the ids as categoricals (89.7M customer x product pairs at
-        100M order lines: 1.4 GB instead of 3.6 GB of text)."""
-        if name in self.frames or name not in self.outputs or name not in _KEPT_COLUMNS:
+        by `write`, or else read back from its file, and not kept. Of the tables of
+        `_KEPT_COLUMNS`, those columns, the ids as categoricals: 89.7M customer x product pairs
+        at 100M order lines take 1.4 GB so, instead of 3.6 GB of text held from step to step.
+        """
+        if name in self.frames or name not in self.outputs:
             return self.frames.get(name)
         path = self.outputs[name]
-        present = set(pq.read_schema(path).names)
-        keep = [c for c in _KEPT_COLUMNS[name] if c in present]
-        ids = [c for c in keep if c.endswith("_id")]
-        table = pq.read_table(path, columns=keep, read_dictionary=ids)
-        self.frames[name] = table.to_pandas(self_destruct=True)
-        return self.frames[name]
+        present = pq.read_schema(path).names
+        columns = [c for c in _KEPT_COLUMNS.get(name, present) if c in present]
+        ids = [c for c in columns if c.endswith("_id") and name in _KEPT_COLUMNS]
+        table = pq.read_table(path, columns=columns, read_dictionary=ids)
+        frame: pd.DataFrame = table.to_pandas(self_destruct=True)
+        return frame
 
     @property
     def as_of(self) -> date:

@@ -94,7 +94,8 @@ def _segment(r: _Run) -> None:
     r.write("segments_customer", result.customer)
     r.write("segments_product", result.product)
     if len(result.customer_product):
-        r.write("segments_customer_product", result.customer_product)
+        # one row per pair: read back by the policy step only for matrix cells
+        r.write("segments_customer_product", result.customer_product, keep=False)
     r.write("segment_summary", result.summary)
     for name, profile in result.profiles.items():
         r.write(f"cluster_profile_{name}", profile)
@@ -216,7 +217,9 @@ def _policy_result(
         forecast=given.forecast,
         history=given.history,
         customers_seg=r.frames.get("segments_customer"),
-        customer_product_seg=r.frames.get("segments_customer_product"),
+        customer_product_seg=(
+            r.kept("segments_customer_product") if r.workspace.policies.matrix else None
+        ),
         forecast_path=given.forecast_path,
         inventory=inventory.to_pandas() if inventory is not None else None,
         item_targets=given.item_targets,
