@@ -86,20 +86,20 @@ def _coded_sums(
     pairs: pd.DataFrame, p_code: np.ndarray, c_code: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(product code, customer code, quantity summed, negative totals as 0) per code pair of
-    the pairs that have both codes, grouped in the pairs' order (as a join keeping the left
-    order would: the same sums to the last bit)."""
+    the pairs that have both codes, in code order.
+
+    One counting pass over a combined code (`numpy.bincount`), summing in the pairs' order:
+    a group-by of 89.7M pairs (100M order lines) held four item-sized arrays more.
+    """
     keep = (c_code >= 0) & (p_code >= 0)
-    quantity = pd.to_numeric(pairs["quantity"], errors="coerce").fillna(0.0).to_numpy()
-    sums = (
-        pd.DataFrame({"p": p_code[keep], "c": c_code[keep], "quantity": quantity[keep]})
-        .groupby(["p", "c"])["quantity"]
-        .sum()
-    )
-    return (
-        sums.index.get_level_values("p").to_numpy(),
-        sums.index.get_level_values("c").to_numpy(),
-        sums.to_numpy().clip(min=0.0).astype("float64"),
-    )
+    quantity = pd.to_numeric(pairs["quantity"], errors="coerce").to_numpy(dtype=np.float64)
+    width = int(c_code.max()) + 1 if keep.any() else 1
+    key = p_code[keep].astype(np.int64) * width + c_code[keep]
+    weights = quantity[keep]
+    weights[np.isnan(weights)] = 0.0  # unknown quantity counts 0
+    sums = np.bincount(key, weights=weights)
+    seen = np.flatnonzero(np.bincount(key, minlength=len(sums)))
+    return seen // width, seen % width, sums[seen].clip(min=0.0)
 
 
 def _segment_codes(
