@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from typing import Any
 
 import pandas as pd
@@ -151,11 +152,14 @@ def _mix_by_joins(pairs: pd.DataFrame, customers: pd.DataFrame, products: pd.Dat
             st.floats(-50, 50, allow_nan=False).map(lambda x: round(x, 2)),
         ),
         max_size=30,
-    )
+    ),
+    cuts=st.lists(st.integers(0, 30), max_size=4),
 )
-def test_demand_mix_is_the_joined_group_by(rows: list[tuple[str, str, float]]) -> None:
-    # Codes per distinct id instead of text joins: the same rows, segments and sums (summed in
-    # the pairs' order, without the group-by's compensated summation: to 1e-12).
+def test_demand_mix_is_the_joined_group_by(
+    rows: list[tuple[str, str, float]], cuts: list[int]
+) -> None:
+    # Codes per distinct id instead of text joins: the same rows, segments and sums (summed by
+    # counting per product, then per segment: to 1e-12).
     pairs = pd.DataFrame(rows, columns=["customer_id", "product_id", "quantity"])
     pairs = pairs.astype({"customer_id": pd.StringDtype("pyarrow")})
     got = demand_mix(pairs, CUSTOMERS, PRODUCTS)
@@ -166,4 +170,21 @@ def test_demand_mix_is_the_joined_group_by(rows: list[tuple[str, str, float]]) -
     pd.testing.assert_frame_equal(demand_mix(coded, CUSTOMERS, PRODUCTS), got, check_exact=True)
     pd.testing.assert_frame_equal(
         product_mix(coded, CUSTOMERS), product_mix(pairs, CUSTOMERS), check_exact=True
+    )
+    # A run passes the pairs in batches (row groups of its file, categorical ids per batch).
+    bounds = [0, *sorted(min(c, len(pairs)) for c in cuts), len(pairs)]
+    batches = [
+        pairs.iloc[a:b].astype({"customer_id": "category", "product_id": "category"})
+        for a, b in itertools.pairwise(bounds)
+    ]
+    pd.testing.assert_frame_equal(
+        demand_mix(iter(batches), CUSTOMERS, PRODUCTS),
+        want,
+        check_exact=False,
+        rtol=1e-12,
+        atol=1e-9,
+    )
+    by_product = product_mix(iter(batches), CUSTOMERS)
+    pd.testing.assert_frame_equal(
+        by_product, product_mix(pairs, CUSTOMERS), check_exact=False, rtol=1e-12, atol=1e-9
     )

@@ -18,6 +18,7 @@ nothing, and a product outside ``allocation_products`` is promised without nesti
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -29,7 +30,7 @@ from supplyseg.allocation.supply import supply_table
 from supplyseg.config.policy import PolicySettings
 from supplyseg.data.contract import require_columns
 
-__all__ = ["allocation_products", "allocation_tables", "demand_mix", "product_mix"]
+__all__ = ["Pairs", "allocation_products", "allocation_tables", "demand_mix", "product_mix"]
 
 
 def _primary_rows(segments: pd.DataFrame) -> pd.DataFrame:
@@ -54,42 +55,81 @@ def allocation_products(product_segments: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values("product_id", ignore_index=True)
 
 
+Pairs = pd.DataFrame | Iterable[pd.DataFrame]
+
+
 def demand_mix(
-    pairs: pd.DataFrame, customer_segments: pd.DataFrame, product_segments: pd.DataFrame
+    pairs: Pairs, customer_segments: pd.DataFrame, product_segments: pd.DataFrame
 ) -> pd.DataFrame:
     """``product_segment, customer_segment, quantity``: the quantity of ``pairs`` (customer x
-    product demand, e.g. ``demand_customer_product``) per primary segment pair; negative totals
-    (more credited than sold) count as 0.
+    product demand, e.g. ``demand_customer_product``, as one frame or in batches) per primary
+    segment pair; negative totals (more credited than sold) count as 0.
 
     Ids are compared as text. Millions of pairs share thousands of ids and a few segments, so
     the segments are looked up once per distinct id and the pairs carry integer codes: no text
     per row (gigabytes at 10M order lines) and no join of the pairs.
     """
-    require_columns("demand_customer_product", pairs, ("customer_id", "product_id", "quantity"))
     require_columns("segments_customer", customer_segments, ("customer_id", "segment"))
-    customers = _primary(customer_segments, "customer_id")
+    return _segment_mix(_product_sums(pairs, customer_segments), product_segments)
+
+
+def product_mix(pairs: Pairs, customer_segments: pd.DataFrame) -> pd.DataFrame:
+    """``product_id, customer_segment, quantity``: the quantity of ``pairs`` per product and
+    primary customer segment (segments looked up per distinct id, as in `demand_mix`);
+    negative totals count as 0."""
+    require_columns("segments_customer", customer_segments, ("customer_id", "segment"))
+    return _clipped(_product_sums(pairs, customer_segments))
+
+
+def _clipped(sums: pd.DataFrame) -> pd.DataFrame:
+    sums["quantity"] = sums["quantity"].clip(lower=0.0)
+    return sums
+
+
+def _segment_mix(sums: pd.DataFrame, product_segments: pd.DataFrame) -> pd.DataFrame:
+    """`demand_mix` from `_product_sums`: the products' sums per primary product segment."""
     products = allocation_products(product_segments)
-    c_code, c_names = _segment_codes(pairs["customer_id"], customers, "customer_id", "segment")
-    p_code, p_names = _segment_codes(pairs["product_id"], products, "product_id", "product_segment")
-    p_idx, c_idx, quantity = _coded_sums(pairs, p_code, c_code)
-    mix = pd.DataFrame(
-        {
-            "product_segment": p_names[p_idx],
-            "customer_segment": c_names[c_idx],
-            "quantity": quantity,
-        }
-    )
-    return mix.sort_values(["product_segment", "customer_segment"], ignore_index=True)
+    joined = sums.merge(products, on="product_id")  # products without a segment drop out
+    keys = ["product_segment", "customer_segment"]
+    return _clipped(joined.groupby(keys, sort=True)["quantity"].sum().reset_index())
+
+
+def _product_sums(pairs: Pairs, customer_segments: pd.DataFrame) -> pd.DataFrame:
+    """``product_id`` (text), ``customer_segment``, ``quantity`` summed per product and primary
+    customer segment, not clipped, sorted; pairs without a primary customer segment left out.
+
+    Summed a batch at a time (one row per product and segment per batch), so a run passes
+    the 89.7M pairs of 100M order lines a row group at a time instead of holding them all.
+    """
+    customers = _primary(customer_segments, "customer_id")
+    parts = [pd.DataFrame({"product_id": [], "customer_segment": [], "quantity": []})]
+    for batch in [pairs] if isinstance(pairs, pd.DataFrame) else pairs:
+        require_columns("demand_customer_product", batch, ("customer_id", "product_id", "quantity"))
+        c_code, c_names = _segment_codes(batch["customer_id"], customers, "customer_id", "segment")
+        p_code, p_ids = _id_codes(batch["product_id"])
+        p_idx, c_idx, quantity = _coded_sums(batch, p_code, c_code)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "product_id": pd.Index(p_ids).astype(str)[p_idx],
+                    "customer_segment": c_names[c_idx],
+                    "quantity": quantity,
+                }
+            )
+        )
+    sums = pd.concat(parts, ignore_index=True).astype({"quantity": "float64"})
+    keys = ["product_id", "customer_segment"]
+    return sums.groupby(keys, sort=True)["quantity"].sum().reset_index()
 
 
 def _coded_sums(
     pairs: pd.DataFrame, p_code: np.ndarray, c_code: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(product code, customer code, quantity summed, negative totals as 0) per code pair of
-    the pairs that have both codes, in code order.
+    """(product code, customer code, quantity summed) per code pair of the pairs that have
+    both codes, in code order.
 
-    One counting pass over a combined code (`numpy.bincount`), summing in the pairs' order:
-    a group-by of 89.7M pairs (100M order lines) held four item-sized arrays more.
+    One counting pass over a combined code (`numpy.bincount`): a group-by of millions of
+    pairs holds four item-sized arrays more.
     """
     keep = (c_code >= 0) & (p_code >= 0)
     quantity = pd.to_numeric(pairs["quantity"], errors="coerce").to_numpy(dtype=np.float64)
@@ -99,7 +139,7 @@ def _coded_sums(
     weights[np.isnan(weights)] = 0.0  # unknown quantity counts 0
     sums = np.bincount(key, weights=weights)
     seen = np.flatnonzero(np.bincount(key, minlength=len(sums)))
-    return seen // width, seen % width, sums[seen].clip(min=0.0)
+    return seen // width, seen % width, sums[seen]
 
 
 def _segment_codes(
@@ -125,29 +165,10 @@ def _id_codes(ids: pd.Series) -> tuple[np.ndarray, Any]:
     return codes, distinct
 
 
-def product_mix(pairs: pd.DataFrame, customer_segments: pd.DataFrame) -> pd.DataFrame:
-    """``product_id, customer_segment, quantity``: the quantity of ``pairs`` per product and
-    primary customer segment (segments looked up per distinct id, as in `demand_mix`);
-    negative totals count as 0."""
-    require_columns("demand_customer_product", pairs, ("customer_id", "product_id", "quantity"))
-    customers = _primary(customer_segments, "customer_id")
-    c_code, c_names = _segment_codes(pairs["customer_id"], customers, "customer_id", "segment")
-    p_code, p_ids = _id_codes(pairs["product_id"])
-    p_idx, c_idx, quantity = _coded_sums(pairs, p_code, c_code)
-    mix = pd.DataFrame(
-        {
-            "product_id": pd.Index(p_ids).astype(str)[p_idx],
-            "customer_segment": c_names[c_idx],
-            "quantity": quantity,
-        }
-    )
-    return mix.sort_values(["product_id", "customer_segment"], ignore_index=True)
-
-
 def allocation_tables(
     settings: PolicySettings,
     *,
-    pairs: pd.DataFrame | None,
+    pairs: Pairs | None,
     customer_segments: pd.DataFrame | None,
     product_segments: pd.DataFrame | None,
     supply: pd.DataFrame | None,
@@ -168,11 +189,12 @@ def allocation_tables(
                 names = _primary_rows(customer_segments)["scheme"].dropna().unique()
                 scheme = str(names[0]) if len(names) else None
             rules = allocation_rules(settings, sorted(customers["segment"].unique()), scheme)
-            mix = demand_mix(pairs, customer_segments, product_segments)
+            sums = _product_sums(pairs, customer_segments)  # one pass over the pairs
+            mix = _segment_mix(sums, product_segments)
             out["allocation_shares"] = allocation_shares(rules, mix)
             out["allocation_products"] = allocation_products(product_segments)
             if policies is not None and "supply" in out:
                 out["allocation_protection"] = allocation_protection(
-                    policies, product_mix(pairs, customer_segments), rules, out["supply"], as_of
+                    policies, _clipped(sums), rules, out["supply"], as_of
                 )
     return out

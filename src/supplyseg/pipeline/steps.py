@@ -291,7 +291,7 @@ def _allocation(r: _Run) -> None:
     supply, inventory = (r.dataset.tables.get(n) for n in ("supply", "inventory"))
     frames = allocation_tables(
         r.workspace.policies,
-        pairs=r.kept("demand_customer_product"),
+        pairs=r.kept_batches("demand_customer_product"),
         customer_segments=r.frames.get("segments_customer"),
         product_segments=r.frames.get("segments_product"),
         supply=None if supply is None else supply.to_pandas(),
