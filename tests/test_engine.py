@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from ibis.common.exceptions import TableNotFound
 
@@ -25,6 +26,7 @@ from supplyseg.engine import (
     is_spark_target,
     spark_config,
     temp_table,
+    write_parquet,
 )
 from supplyseg.errors import ConfigError
 
@@ -205,3 +207,22 @@ def test_importing_supplyseg_does_not_import_pyspark() -> None:
     code = "import sys, supplyseg.pipeline; print('pyspark' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+def test_write_parquet_keeps_the_sorted_order_across_row_groups(tmp_path: Path) -> None:
+    # DuckDB writes the file itself (insertion order not preserved): a sorted result must
+    # still come out sorted, and an empty one as a typed file without rows.
+    con = connect()
+    n = 20_000
+    rows = pa.table(
+        {"k": [(i * 7919) % n for i in range(n)], "s": [f"x{i % 13}" for i in range(n)]}
+    )
+    t = temp_table(con, "rows", rows)
+    write_parquet(t.order_by(t.k.desc()), tmp_path / "sorted.parquet", rows=2048)
+    file = pq.ParquetFile(tmp_path / "sorted.parquet")
+    assert file.metadata.num_row_groups > 1
+    assert file.read().column("k").to_pylist() == list(range(n - 1, -1, -1))
+    write_parquet(t.filter(t.k < 0), tmp_path / "empty.parquet")
+    empty = pq.read_table(tmp_path / "empty.parquet")
+    assert empty.num_rows == 0
+    assert empty.schema.names == ["k", "s"]

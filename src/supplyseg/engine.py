@@ -56,6 +56,7 @@ __all__ = [
     "record_batches",
     "spark_config",
     "temp_table",
+    "write_parquet",
 ]
 
 DEFAULT_SPARK_MASTER = "local[2]"
@@ -327,6 +328,30 @@ def record_batches(expr: ir.Table, rows: int) -> Iterator[pa.RecordBatch]:
         # (for to_arrow_reader); the call works, and the warning is not the user's to act on.
         warnings.filterwarnings("ignore", "fetch_record_batch", DeprecationWarning)
         yield from expr.to_pyarrow_batches(chunk_size=rows)
+
+
+def write_parquet(expr: ir.Table, path: Path, rows: int = 1_000_000) -> None:
+    """Write ``expr``'s result to the Parquet file ``path``, in row groups of ``rows`` rows.
+
+    DuckDB writes it with its own writer, in parallel, and nothing passes through this process
+    (6.1M customer x product rows: 13 s through pandas, 8 s so); other engines stream it here
+    a batch at a time. A result without rows gives a file with the columns and no rows.
+    """
+    con = expr.get_backend()
+    if con.name == "duckdb":
+        con.to_parquet(expr, path, row_group_size=rows)
+        return
+    writer: pq.ParquetWriter | None = None
+    try:
+        for batch in record_batches(expr, rows):
+            if writer is None:
+                writer = pq.ParquetWriter(path, batch.schema)
+            writer.write_batch(batch)
+    finally:
+        if writer is not None:
+            writer.close()
+    if writer is None:
+        pq.write_table(expr.schema().to_pyarrow().empty_table(), path)
 
 
 def _release(con: BaseBackend, name: str) -> None:

@@ -11,9 +11,8 @@ from typing import Any
 import ibis
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
-from supplyseg.engine import record_batches
+from supplyseg.engine import write_parquet
 
 __all__ = ["BREAKDOWN_COLUMNS"]
 
@@ -69,35 +68,16 @@ def _pandas(expr: Expr) -> pd.DataFrame:
 @dataclass(frozen=True)
 class _Detail:
     """A table of millions of rows (per order, per customer x product) left on the engine: made
-    a data frame only when asked (`frame`), or written to Parquet in batches (`write_parquet`)
-    with only one batch in this process's memory at a time."""
+    a data frame only when asked (`frame`), or written to Parquet by the engine
+    (`write_parquet`), never held by this process."""
 
     expr: Expr
-    finish: Callable[[pd.DataFrame], pd.DataFrame]  # row by row: batches give the same rows
 
     def frame(self) -> pd.DataFrame:
-        return self.finish(_pandas(self.expr))
+        return _pandas(self.expr)
 
-    def write_parquet(self, path: Path, batch_rows: int = 1_000_000) -> None:
-        kind = {pa.string(): _STR, pa.large_string(): _STR}.get
-        writer: pq.ParquetWriter | None = None
-        try:
-            for batch in record_batches(self.expr, batch_rows):
-                df = self.finish(
-                    pa.Table.from_batches([batch]).to_pandas(
-                        date_as_object=False, types_mapper=kind, self_destruct=True
-                    )
-                )
-                schema = writer.schema if writer is not None else None
-                table = pa.Table.from_pandas(df, schema=schema, preserve_index=False)
-                if writer is None:
-                    writer = pq.ParquetWriter(path, table.schema)
-                writer.write_table(table)
-        finally:
-            if writer is not None:
-                writer.close()
-        if writer is None:  # no rows: the typed empty table
-            self.frame().to_parquet(path, index=False)
+    def write_parquet(self, path: Path, rows: int = 1_000_000) -> None:
+        write_parquet(self.expr, path, rows)
 
 
 def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:

@@ -48,7 +48,7 @@ from supplyseg.analytics._cts_base import (
 from supplyseg.analytics._cts_customer import _customer_rows
 from supplyseg.analytics.cancellations import fully_cancelled_orders
 from supplyseg.analytics.cts_checks import cts_sanity_warnings
-from supplyseg.analytics.whale import customer_profitability, with_profit
+from supplyseg.analytics.whale import customer_profitability, profit_columns
 from supplyseg.config.cost_to_serve import CostPool, CostToServeSettings
 from supplyseg.data.frames import canonical_tables
 from supplyseg.engine import cached
@@ -506,10 +506,12 @@ def cost_to_serve(
 
     def detail(t: Expr, keys: list[str], sort: bool) -> _Detail:
         pools = {n: t[f"p__{n}"] if f"p__{n}" in t.columns else ibis.literal(0.0) for n in names}
-        t = t.select(*keys, "revenue", "cogs", "n_cost_missing", **pools)
-        return _Detail(
-            t.order_by(keys[:2]) if sort else t, partial(with_profit, pools=names, keys=keys)
-        )
+        # order_date as a timestamp: the run's other tables store dates so (date32 reads back
+        # as Python objects in pandas)
+        dates = {"order_date": t.order_date.cast("timestamp")} if "order_date" in keys else {}
+        t = t.select(*keys, "revenue", "cogs", "n_cost_missing", **pools).mutate(**dates)
+        t = profit_columns(t, names, keys)
+        return _Detail(t.order_by(keys[:2]) if sort else t)
 
     details = {
         "order": detail(o, ["customer_id", "order_id", "order_date"], sort=True),

@@ -7,15 +7,23 @@ destroy profit are added.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
+import ibis
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
 from supplyseg.errors import DataContractError
 
-__all__ = ["customer_profitability", "profit_ranked", "whale_curve", "whale_summary", "with_profit"]
+__all__ = [
+    "customer_profitability",
+    "profit_columns",
+    "profit_ranked",
+    "whale_curve",
+    "whale_summary",
+    "with_profit",
+]
 
 
 _HALF_CENT = 0.005
@@ -45,6 +53,31 @@ def with_profit(df: pd.DataFrame, pools: list[str], keys: list[str]) -> pd.DataF
     out |= cost | {"cts_total": cts, "net_profit": net}
     out |= {"cts_pct_revenue": cts / per, "net_margin_pct": net / per}
     return pd.DataFrame(out, index=df.index, copy=False)
+
+
+def profit_columns(t: Any, pools: list[str], keys: list[str]) -> Any:
+    """`with_profit` of an Ibis table, on the engine: the same columns and figures (unknown
+    is null there, NaN in pandas), for tables of millions of rows written straight to Parquet.
+    """
+    rev = t.revenue.cast("float64")
+    cost = {p: t[p].cast("float64").fill_null(0.0) for p in pools}
+    cogs = ibis.cases((t.n_cost_missing == 0, t.cogs.cast("float64")), else_=ibis.null("float64"))
+    cts: Any = ibis.literal(0.0)
+    for p in pools:  # summed in `with_profit`'s order: the same floats
+        cts = cts + cost[p]
+    net = rev - cogs - cts
+    per = ibis.cases((rev >= _HALF_CENT, rev), else_=ibis.null("float64")) / 100.0
+    return t.select(
+        *keys,
+        revenue=rev,
+        cogs=cogs,
+        gross_margin=rev - cogs,
+        **cost,
+        cts_total=cts,
+        net_profit=net,
+        cts_pct_revenue=cts / per,
+        net_margin_pct=net / per,
+    )
 
 
 def customer_profitability(
