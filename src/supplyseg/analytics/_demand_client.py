@@ -27,13 +27,11 @@ import pyarrow.parquet as pq
 
 from supplyseg.analytics._demand_engine import (
     ABC_KEY,
-    CODE,
     Bucket,
     Prepared,
     abc_keys,
     abc_order,
     item_profile,
-    order_ids,
     pattern_columns,
     period_starts,
     xyz_columns,
@@ -256,7 +254,7 @@ def abc_extra(s: DemandSettings) -> list[str]:
 
 
 def _internal(name: str) -> bool:
-    return name.startswith(("_k_", "_r_", CODE)) or name == ABC_KEY
+    return name.startswith(("_k_", "_r_")) or name == ABC_KEY
 
 
 def finished_batches(
@@ -302,7 +300,7 @@ def engine_batches(
         if s is not None:
             order = abc_order(t, ids, ABC_KEY)
         else:
-            order = [ibis.asc(t[c], nulls_first=False) for c in order_ids(t, ids)]
+            order = [ibis.asc(t[c], nulls_first=False) for c in ids]
         internal = [c for c in t.columns if _internal(c)]
         abc = None
         if s is not None:
@@ -385,7 +383,7 @@ def merged_summaries(parts: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
 def engine_columns(t: ir.Table, p: Prepared) -> ir.Table:
     """The columns the client needs of a per-item table: ids, results, ABC's internals."""
-    internal = [c for c in t.columns if _internal(c)]
+    internal = [c for c in t.columns if c.startswith(("_k_", "_r_")) or c == ABC_KEY]
     life = ("_fpos", "_lpos") if "lifecycle" in t.columns else ()
     keep = [c for c in ("_first", "_last", *life, *PROFILE_COLUMNS) if c in t.columns]
     return t.select(*p.ids, *keep, *internal)
