@@ -759,11 +759,11 @@ def test_whale_curve_invariants(profits: list[float]) -> None:
 
 
 @pytest.mark.parametrize("missing_costs", [False, True])
-def test_detail_tables_written_in_batches_equal_the_frames(
+def test_detail_tables_written_by_the_engine_equal_the_frames(
     tmp_path: Any, missing_costs: bool
 ) -> None:
-    """Per order and per customer x product, the Parquet the engine writes holds the rows and values of the data frames (unknown margins stay unknown), the
-    orders in order."""
+    """Per order and per customer x product, the Parquet the engine writes holds the rows and
+    values of the data frames (unknown margins stay unknown), the orders in order."""
     f = hand_frames()
     if missing_costs:
         f["order_lines"] = f["order_lines"].drop(columns=["unit_cost"])

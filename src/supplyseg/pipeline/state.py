@@ -11,8 +11,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from supplyseg.analytics.demand import demand_series
@@ -126,16 +128,57 @@ def _write_parquet(frame: pd.DataFrame, path: Path, rows: int = 1_000_000) -> No
     """``frame.to_parquet(path, index=False)``, a million rows at a time: to_parquet turns the
     whole frame into one Arrow table first, a second copy of a 6M-row table in memory.
 
-    Ids held as categoricals (`_Run.kept`) are written as text, as every table's ids are."""
-    first = _text_ids(pa.Table.from_pandas(frame.iloc[:rows], preserve_index=False))
+    Ids held as categoricals (`_Run.kept`) are written as text, as every table's ids are.
+    Categoricals are converted to Arrow once, not per slice: a slice converts all of its
+    categories (1.7M explanation texts for each of 90 slices of the 89.7M pair segments)."""
+    coded = [c for c in frame.columns if isinstance(frame[c].dtype, pd.CategoricalDtype)]
+    whole = {c: pa.array(frame[c]) for c in coded} if len(frame) > rows else {}
+    first = pa.Table.from_pandas(frame.iloc[:rows], preserve_index=False)
+    written = _text_ids(_used_dictionaries(first))
     try:
-        with pq.ParquetWriter(path, first.schema) as writer:
-            writer.write_table(first)
+        with pq.ParquetWriter(path, written.schema) as writer:
+            writer.write_table(written)
             for start in range(rows, len(frame), rows):
-                part = pa.Table.from_pandas(frame.iloc[start : start + rows], preserve_index=False)
-                writer.write_table(_text_ids(part).cast(first.schema))
+                part = frame.iloc[start : start + rows]
+                plain = pa.Table.from_pandas(part.drop(columns=coded), preserve_index=False)
+                columns = [
+                    whole[f.name].slice(start, rows) if f.name in whole else plain[f.name]
+                    for f in first.schema
+                ]
+                table = pa.Table.from_arrays(columns, names=first.schema.names)
+                writer.write_table(_text_ids(_used_dictionaries(table)).cast(written.schema))
     except (pa.ArrowInvalid, pa.ArrowTypeError):  # a later slice typed otherwise (all-null)
         frame.to_parquet(path, index=False)
+
+
+def _used_dictionaries(table: pa.Table) -> pa.Table:
+    """``table`` with each dictionary column's dictionary cut to the values its rows use.
+
+    A slice of a categorical keeps all its categories, and Parquet stores each row group's
+    dictionary whole: at 100M order lines, the 89.7M pair segments' 1.7M distinct explanations
+    were written 90 times (17 GB before compression, 100 s). The order of the values is kept,
+    so a reader that unifies the row groups' dictionaries gets the categories in their order
+    of first appearance, as they were.
+    """
+    columns = []
+    for col in table.columns:
+        if pa.types.is_dictionary(col.type):
+            col = pa.chunked_array([_used(chunk) for chunk in col.chunks], col.type)
+        columns.append(col)
+    return pa.Table.from_arrays(columns, schema=table.schema)
+
+
+def _used(arr: pa.DictionaryArray) -> pa.DictionaryArray:
+    indices = arr.indices
+    codes = pc.fill_null(indices, 0).to_numpy(zero_copy_only=False)
+    used = np.zeros(len(arr.dictionary), dtype=bool)
+    used[codes[indices.is_valid().to_numpy(zero_copy_only=False)]] = True
+    if used.all():
+        return arr
+    position = np.cumsum(used) - 1
+    null = indices.is_null().to_numpy(zero_copy_only=False)
+    remapped = pa.array(position[codes], type=indices.type, mask=null)
+    return pa.DictionaryArray.from_arrays(remapped, arr.dictionary.filter(pa.array(used)))
 
 
 def _text_ids(table: pa.Table) -> pa.Table:
