@@ -33,6 +33,8 @@ in-memory DuckDB, now           178      173 [5]     4.43         113 [5]
   same, quiet machine           122      174 [1.6]   4.81         69 [1.6]
 engine-sorted pairs (2280629)   124      183 [1.6]   4.54         68 [1.6]
 DuckDB file, memory_limit=2GB   117      183 [2]     5.0          67 [2]
+same as 2280629, next stop      114.5    165 [1.7]   4.17         64 [1.7]
+CTS written by DuckDB (ff8daa3) 107.5    165 [1.7]   4.31         58 [1.7]
 ==============================  =======  ==========  ===========  ================
 
 (CPU: the process tree, workbook worker included; "before" counts the main process only.
@@ -49,6 +51,9 @@ policy 4.8 -> 2.4. Then (2280629): ``demand_customer_product`` put in ABC order 
 DuckDB without insertion order; demand 25 -> 22 s, peak 4.81 -> 4.54 GB. The pair tables'
 later readers (segment, allocation) read them back as categoricals when they need them,
 which is what lets 100M lines run with the default grains (README, "Scaling to 100M lines").
+Then (ff8daa3): cost-to-serve per order and per pair gets its profit columns on the engine and
+DuckDB writes those files itself (cost-to-serve 18.9 -> 14.0 s); the allocation step sums the
+pairs a row group at a time; a categorical's row groups store only the categories they use.
 """
 
 from __future__ import annotations
