@@ -134,7 +134,7 @@ def _write_parquet(frame: pd.DataFrame, path: Path, rows: int = 1_000_000) -> No
     coded = [c for c in frame.columns if isinstance(frame[c].dtype, pd.CategoricalDtype)]
     whole = {c: pa.array(frame[c]) for c in coded} if len(frame) > rows else {}
     first = pa.Table.from_pandas(frame.iloc[:rows], preserve_index=False)
-    written = _text_ids(_used_dictionaries(first))
+    written = _used_dictionaries(_text_ids(first))  # ids as text first: nothing to cut
     try:
         with pq.ParquetWriter(path, written.schema) as writer:
             writer.write_table(written)
@@ -146,7 +146,7 @@ def _write_parquet(frame: pd.DataFrame, path: Path, rows: int = 1_000_000) -> No
                     for f in first.schema
                 ]
                 table = pa.Table.from_arrays(columns, names=first.schema.names)
-                writer.write_table(_text_ids(_used_dictionaries(table)).cast(written.schema))
+                writer.write_table(_used_dictionaries(_text_ids(table)).cast(written.schema))
     except (pa.ArrowInvalid, pa.ArrowTypeError):  # a later slice typed otherwise (all-null)
         frame.to_parquet(path, index=False)
 
@@ -171,13 +171,13 @@ def _used_dictionaries(table: pa.Table) -> pa.Table:
 def _used(arr: pa.DictionaryArray) -> pa.DictionaryArray:
     indices = arr.indices
     codes = pc.fill_null(indices, 0).to_numpy(zero_copy_only=False)
+    valid = indices.is_valid().to_numpy(zero_copy_only=False)
     used = np.zeros(len(arr.dictionary), dtype=bool)
-    used[codes[indices.is_valid().to_numpy(zero_copy_only=False)]] = True
+    used[codes[valid]] = True
     if used.all():
         return arr
     position = np.cumsum(used) - 1
-    null = indices.is_null().to_numpy(zero_copy_only=False)
-    remapped = pa.array(position[codes], type=indices.type, mask=null)
+    remapped = pa.array(position[codes], type=indices.type, mask=~valid)
     return pa.DictionaryArray.from_arrays(remapped, arr.dictionary.filter(pa.array(used)))
 
 
