@@ -430,8 +430,8 @@ class DemandTable:
     settings: DemandSettings
 
     def write_parquet(self, path: Path, batch_rows: int = BATCH_ROWS) -> dict[str, Any]:
-        """Write the table to ``path`` (the values `demand_profile` gives, the rows in the
-        engine's order: ``rank`` is the ABC order); returns its `demand_summary`."""
+        """Write the table to ``path`` (rows and values as `demand_profile` gives them);
+        returns its `demand_summary`."""
         s = self.settings
         batches = engine_batches(
             self.expr, self.ids, self.bucket, s, _output_columns(s), batch_rows
