@@ -407,31 +407,6 @@ def test_kept_pairs_are_read_in_batches_from_the_run_folder(tmp_path: Path, rows
     assert [len(p) for p in held] == [5]
 
 
-def test_kept_pairs_come_back_in_rank_order(tmp_path: Path) -> None:
-    # The demand pairs are written in the engine's order with their ABC rank; read back for the
-    # segment step, they are in rank order (so are the pair segments made from them), and the
-    # rank itself is not kept.
-    from supplyseg.pipeline.state import _Run
-
-    rank = np.random.default_rng(5).permutation(np.arange(1, 1001))
-    frame = pd.DataFrame(
-        {
-            "customer_id": [f"C{r % 37}" for r in rank],
-            "product_id": [f"P{r}" for r in rank],
-            "quantity": rank.astype(float),
-            "rank": rank,
-        }
-    )
-    r = _Run(workspace=None, path=tmp_path, run_id="t", dataset=None, timings={})  # type: ignore[arg-type]
-    r.write("demand_customer_product", frame, keep=False)
-    got = r.kept("demand_customer_product")
-    assert got is not None
-    assert list(got.columns) == ["customer_id", "product_id", "quantity"]
-    assert got["quantity"].tolist() == list(range(1, 1001))
-    assert got["product_id"].astype(str).tolist() == [f"P{i}" for i in range(1, 1001)]
-    assert got["customer_id"].astype(str).tolist() == [f"C{i % 37}" for i in range(1, 1001)]
-
-
 def test_row_groups_store_only_the_categories_their_rows_use(tmp_path: Path) -> None:
     # A slice of a categorical keeps every category, and each Parquet row group stored the
     # whole dictionary (100M order lines: 1.7M explanations written 90 times, 17 GB). Each

@@ -2,11 +2,11 @@
 
 The engine returns one row per item. A table that fits in memory (`finished_batches`) is ordered
 here (ABC key descending, then the ids ascending, as ``ORDER BY ... DESC NULLS LAST`` orders them
-on DuckDB), and ABC's running totals are one vectorised pass over the whole key column. For a
-table of millions of items (customer x product: 89.7M pairs at 100M order lines) the engine
-sorts only ABC's key columns and the row ids (`engine_batches`): the client holds those and one
-batch of rows at a time, and the rows stay in the engine's order. Either way the rows become
-pandas a batch at a time and can be written to Parquet without ever being one data frame.
+on DuckDB), and ABC's running totals are one vectorised pass over the whole key column. A table
+of millions of items (customer x product: 89.7M pairs at 100M order lines) is ordered on the
+engine instead (`engine_batches`): the client holds ABC's key columns and one batch of rows at a
+time, and the engine's sort spills to disk when it must. Either way the rows become pandas a
+batch at a time and can be written to Parquet without ever being one data frame.
 """
 
 from __future__ import annotations
@@ -196,15 +196,16 @@ class AbcClasses:
     idx: np.ndarray
     per_measure: dict[str, np.ndarray]
 
-    def assign(self, df: pd.DataFrame, at: np.ndarray, s: DemandSettings) -> pd.DataFrame:
-        """Add share, cum_share, rank, abc_class (and abc_<measure>) to ``df``, whose rows are
-        at positions ``at`` (0 = first) of the ABC order."""
+    def assign(self, df: pd.DataFrame, start: int, s: DemandSettings) -> pd.DataFrame:
+        """Add share, cum_share, rank, abc_class (and abc_<measure>) to ``df``, the rows
+        ``start``, ``start + 1``, ... of the ABC order."""
+        end = start + len(df)
         labels = s.abc_class_labels
-        df["share"], df["cum_share"] = self.share[at], self.cum_share[at]
-        df["rank"] = at.astype(np.int64) + 1
-        df["abc_class"] = _labelled(labels, self.idx[at])
+        df["share"], df["cum_share"] = self.share[start:end], self.cum_share[start:end]
+        df["rank"] = np.arange(start + 1, end + 1, dtype=np.int64)
+        df["abc_class"] = _labelled(labels, self.idx[start:end])
         for m, cls in self.per_measure.items():
-            df[f"abc_{m}"] = _labelled(labels, cls[at])
+            df[f"abc_{m}"] = _labelled(labels, cls[start:end])
         return df
 
 
@@ -252,9 +253,6 @@ def abc_extra(s: DemandSettings) -> list[str]:
 # --- batches ------------------------------------------------------------------------------------
 
 
-_ROW = "_row"  # a row's id in the engine's temporary table
-
-
 def _internal(name: str) -> bool:
     return name.startswith(("_k_", "_r_")) or name == ABC_KEY
 
@@ -278,8 +276,7 @@ def finished_batches(
     step = rows if rows else max(len(order), 1)
     for start in range(0, max(len(order), 1), step):
         df = arrow_to_pandas(data.take(order[start : start + step]))
-        at = np.arange(start, start + len(df))
-        yield _finished(df, at, abc, s, bucket, ids, columns)
+        yield _finished(df, start, abc, s, bucket, ids, columns)
 
 
 def engine_batches(
@@ -290,76 +287,50 @@ def engine_batches(
     columns: Sequence[str] | None,
     rows: int = BATCH_ROWS,
 ) -> Iterator[pd.DataFrame]:
-    """`finished_batches` of an engine table (`engine_columns`), in the engine's order.
+    """`finished_batches` of an engine table (`engine_columns`), ordered on the engine.
 
-    The table is computed once, into a temporary table. ABC's key columns and each row's id
-    come back in ABC order (a narrow sort) for the running totals; then the rows stream in
-    whatever order the engine reads them, each finished at its ABC position. Sorting the whole
-    table instead took 109 of the 310 s the table took at 100M lines (89.7M pairs). Without
-    ``s`` the rows come sorted by id.
+    The table is computed once, into a temporary table; ABC's key columns come back in ABC
+    order for the running totals (a narrow sort), then every row in that order, streamed
+    ``rows`` at a time. Both sorts end on the ids, which are unique, so they agree.
     """
     con = expr.get_backend()
     name = f"_items_{uuid.uuid4().hex}"
-    duckdb = con.name == "duckdb"
-    # DuckDB numbers a table's rows itself (rowid: free); elsewhere the table gets a number.
-    t = temp_table(con, name, expr if duckdb else expr.mutate(**{_ROW: ibis.row_number()}))
+    t = temp_table(con, name, expr)
     try:
-        internal = [c for c in t.columns if _internal(c)]
-        cols = [c for c in t.columns if c not in internal and c != _ROW]
-        position = abc = None
-        if s is None:
-            data = t.order_by([ibis.asc(t[c], nulls_first=False) for c in ids]).select(*cols)
+        if s is not None:
+            order = abc_order(t, ids, ABC_KEY)
         else:
-            numbered = t.mutate(**{_ROW: t.rowid()}) if duckdb else t
-            order = abc_order(numbered, ids, ABC_KEY)
-            keys = numbered.order_by(order).select(*internal, _ROW).to_pyarrow()
-            abc = abc_classes(keys, None, s)
-            position = _positions(keys[_ROW])
-            del keys
-            data = numbered.select(*cols, _ROW)
+            order = [ibis.asc(t[c], nulls_first=False) for c in ids]
+        internal = [c for c in t.columns if _internal(c)]
+        abc = None
+        if s is not None:
+            abc = abc_classes(t.order_by(order).select(*internal).to_pyarrow(), None, s)
+        data = t.order_by(order).select(*[c for c in t.columns if c not in internal])
         start = 0
         for batch in record_batches(data, rows):
             df = arrow_to_pandas(pa.Table.from_batches([batch]))
-            n = len(df)
-            at = (
-                np.arange(start, start + n)
-                if position is None
-                else position[df.pop(_ROW).to_numpy()]
-            )
-            yield _finished(df, at, abc, s, bucket, ids, columns)
-            start += n
+            yield _finished(df, start, abc, s, bucket, ids, columns)
+            start += batch.num_rows
         if start == 0:  # no items: one typed, empty batch
-            empty = arrow_to_pandas(data.schema().to_pyarrow().empty_table()).drop(
-                columns=[_ROW], errors="ignore"
-            )
-            yield _finished(empty, np.arange(0), abc, s, bucket, ids, columns)
+            empty = arrow_to_pandas(data.schema().to_pyarrow().empty_table())
+            yield _finished(empty, 0, abc, s, bucket, ids, columns)
     finally:
         drop_temp(con, name)
 
 
-def _positions(rows: pa.ChunkedArray) -> np.ndarray:
-    """For each row id, its position in ``rows`` (the ids in ABC order); ids are small
-    non-negative integers (DuckDB's rowid: 0 to n - 1)."""
-    ids = rows.to_numpy()
-    size = int(ids.max()) + 1 if len(ids) else 0
-    out = np.zeros(size, dtype=np.int32 if len(ids) < 2**31 else np.int64)
-    out[ids] = np.arange(len(ids), dtype=out.dtype)
-    return out
-
-
 def _finished(
     df: pd.DataFrame,
-    at: np.ndarray,
+    start: int,
     abc: AbcClasses | None,
     s: DemandSettings | None,
     bucket: Bucket | None,
     ids: Sequence[str],
     columns: Sequence[str] | None,
 ) -> pd.DataFrame:
-    """Rows at positions ``at`` of the ABC order with ABC, the period and the lifecycle dates
-    added, as ``ids`` + ``columns``."""
+    """Rows ``start``, ``start + 1``, ... of the ABC order with ABC, the period and the
+    lifecycle dates added, as ``ids`` + ``columns``."""
     if abc is not None and s is not None:
-        df = abc.assign(df, at, s)
+        df = abc.assign(df, start, s)
     if "_first" in df.columns and bucket is not None:
         df["first_period"] = period_starts(df.pop("_first"), bucket)
         df["last_period"] = period_starts(df.pop("_last"), bucket)

@@ -79,17 +79,11 @@ class _Run:
         by `write`, or else read back from its file, and not kept. Of the tables of
         `_KEPT_COLUMNS`, those columns, the ids as categoricals: 89.7M customer x product pairs
         at 100M order lines take 1.4 GB so, instead of 3.6 GB of text held from step to step.
-        A table with a ``rank`` (a demand table, written in the engine's order) comes back in
-        rank order, as the steps' other tables are.
         """
         if name in self.frames or name not in self.outputs:
             return self.frames.get(name)
         path, columns, ids = self._kept_columns(name)
-        ranked = "rank" not in columns and "rank" in pq.read_schema(path).names
-        extra = ["rank"] if ranked else []
-        table = pq.read_table(path, columns=columns + extra, read_dictionary=ids)
-        if ranked:
-            table = table.take(_rank_order(table["rank"])).drop_columns("rank")
+        table = pq.read_table(path, columns=columns, read_dictionary=ids)
         frame: pd.DataFrame = table.to_pandas(self_destruct=True)
         return frame
 
@@ -121,14 +115,6 @@ class _Run:
             self.facts["as_of"] = last if isinstance(last, date) else date.today()
         value: date = self.facts["as_of"]
         return value
-
-
-def _rank_order(rank: pa.ChunkedArray) -> np.ndarray:
-    """Row positions in rank order; the ranks are 1 to n, so this is a scatter, not a sort."""
-    ranks = rank.to_numpy() - 1
-    order = np.empty(len(ranks), dtype=np.int64)
-    order[ranks] = np.arange(len(ranks))
-    return order
 
 
 def _file_batches(
