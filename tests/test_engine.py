@@ -24,7 +24,6 @@ from supplyseg.engine import (
     connect,
     drop_temp,
     is_spark_target,
-    parquet_writer,
     spark_config,
     temp_table,
     write_parquet,
@@ -227,31 +226,3 @@ def test_write_parquet_keeps_the_sorted_order_across_row_groups(tmp_path: Path) 
     empty = pq.read_table(tmp_path / "empty.parquet")
     assert empty.num_rows == 0
     assert empty.schema.names == ["k", "s"]
-
-
-def test_parquet_writer_encodes_only_columns_whose_values_repeat(tmp_path: Path) -> None:
-    # Floats of distinct values (shares) are written plain; text, integers, categories and
-    # floats that repeat (prices) keep their dictionary. The data reads back unchanged.
-    n = 1_000
-    table = pa.table(
-        {
-            "id": [f"C{i}" for i in range(n)],
-            "share": [i / 7 for i in range(n)],
-            "price": [float(i % 9) for i in range(n)],
-            "n": list(range(n)),
-            "cls": pa.array(["A", "B"] * (n // 2)).dictionary_encode(),
-            "empty": pa.nulls(n, pa.float64()),
-        }
-    )
-    with parquet_writer(tmp_path / "t.parquet", table.slice(0, 100)) as writer:
-        writer.write_table(table)
-    file = pq.ParquetFile(tmp_path / "t.parquet")
-    group = file.metadata.row_group(0)
-    dictionary = {
-        group.column(i).path_in_schema: group.column(i).has_dictionary_page
-        for i in range(group.num_columns)
-    }
-    assert dictionary == {
-        "id": True, "share": False, "price": True, "n": True, "cls": True, "empty": True
-    }  # fmt: skip
-    assert file.read().equals(table)

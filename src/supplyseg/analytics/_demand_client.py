@@ -39,7 +39,7 @@ from supplyseg.analytics._demand_engine import (
 from supplyseg.analytics.lifecycle import lifecycle_columns, lifecycle_dates, lifecycle_thresholds
 from supplyseg.analytics.seasonality import seasonality_columns
 from supplyseg.config.demand import DemandSettings, SeasonalitySettings
-from supplyseg.engine import drop_temp, parquet_writer, record_batches, temp_table
+from supplyseg.engine import drop_temp, record_batches, temp_table
 
 __all__ = [
     "BATCH_ROWS",
@@ -352,7 +352,7 @@ def write_batches(batches: Iterator[pd.DataFrame], path: Path) -> Iterator[pd.Da
             schema = writer.schema if writer is not None else None
             table = pa.Table.from_pandas(df, schema=schema, preserve_index=False)
             if writer is None:
-                writer = parquet_writer(path, table)
+                writer = pq.ParquetWriter(path, table.schema)
             writer.write_table(table)
             yield df
     finally:

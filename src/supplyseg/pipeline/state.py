@@ -20,7 +20,6 @@ import pyarrow.parquet as pq
 from supplyseg.analytics.demand import demand_series
 from supplyseg.config import Workspace
 from supplyseg.data.load import Dataset
-from supplyseg.engine import parquet_writer
 from supplyseg.policy.assign import ITEM_KEY_SEP
 from supplyseg.policy.overrides import Overrides
 
@@ -137,7 +136,7 @@ def _write_parquet(frame: pd.DataFrame, path: Path, rows: int = 1_000_000) -> No
     first = pa.Table.from_pandas(frame.iloc[:rows], preserve_index=False)
     written = _used_dictionaries(_text_ids(first))  # ids as text first: nothing to cut
     try:
-        with parquet_writer(path, written) as writer:
+        with pq.ParquetWriter(path, written.schema) as writer:
             writer.write_table(written)
             for start in range(rows, len(frame), rows):
                 part = frame.iloc[start : start + rows]
