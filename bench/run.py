@@ -13,6 +13,8 @@ peak RSS are the figures to compare). The baseline in the same run is ``supplyse
     .venv/bin/python bench/run.py --lines 10_000_000 --workspace /tmp/ws10m   # synthetic
     .venv/bin/python bench/run.py --workspace /tmp/ws10m \
         --backend 'duckdb:////tmp/ws10m.ddb?memory_limit=2GB'      # out of core
+    .venv/bin/python bench/run.py --workspace /data/ws100m --without-pairs \
+        --backend 'duckdb:////data/ws100m.ddb?memory_limit=4GB'    # the 100M-line recipe
 
 ``--lines`` writes a synthetic company (`synth_company`: 1 customer per 500 lines, 1 product
 per 2,000) into ``--workspace`` first, unless it already holds one; above 10M lines with
@@ -76,14 +78,16 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "online_retail"
 SHARED = ROOT.parent / "shared"
 
 
-def _workspace(source: Path, into: Path) -> Path:
-    """A copy of the workspace's yaml whose data paths still resolve, writing into ``into``."""
+def _workspace(source: Path, into: Path, without_pairs: bool) -> Path:
+    """A copy of the workspace's yaml whose data paths still resolve, writing into ``into``;
+    ``without_pairs``: no customer x product tables (the 100M-line recipe of the README)."""
     text = (source / "supplyseg.yaml").read_text(encoding="utf-8")
     if source == EXAMPLE:
         text = text.replace("../../../shared", str(SHARED))
@@ -91,6 +95,11 @@ def _workspace(source: Path, into: Path) -> Path:
         for data in source.iterdir():
             if data.is_dir() and data.name != "out":
                 (into / data.name).symlink_to(data.resolve())
+    if without_pairs:
+        raw = yaml.safe_load(text)
+        raw.setdefault("demand", {})["grains"] = ["product", "product_location", "customer"]
+        raw.setdefault("cost_to_serve", {})["details"] = ["order"]
+        text = yaml.safe_dump(raw, sort_keys=False)
     (into / "supplyseg.yaml").write_text(text, encoding="utf-8")
     return into
 
@@ -134,6 +143,11 @@ def main() -> None:
         "--lines", type=lambda s: int(s.replace("_", "")), help="synthetic company size"
     )
     parser.add_argument("--backend", help="supplyseg run --backend, e.g. an Ibis DuckDB URL")
+    parser.add_argument(
+        "--without-pairs",
+        action="store_true",
+        help="leave out the customer x product tables (demand.grains, cost_to_serve.details)",
+    )
     args = parser.parse_args()
     if args.lines and not (args.workspace / "supplyseg.yaml").exists():
         n = args.lines
@@ -149,7 +163,7 @@ def main() -> None:
     cli = str(Path(sys.executable).parent / "supplyseg")
     backend = ["--backend", args.backend] if args.backend else []
     with tempfile.TemporaryDirectory() as tmp:
-        ws = _workspace(args.workspace.resolve(), Path(tmp))
+        ws = _workspace(args.workspace.resolve(), Path(tmp), args.without_pairs)
         check_s, check_gb, _ = _timed([cli, "check", str(ws), *backend])
         run_s, run_gb, out = _timed([cli, "run", str(ws), *backend])
         folder = Path(out.strip().splitlines()[-1])

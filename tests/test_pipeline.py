@@ -19,6 +19,7 @@ from supplyseg.data.samples import DEMO_SIZE, demo_workspace
 from supplyseg.data.synth import synth_company, write_workspace
 from supplyseg.errors import ConfigError, DataContractError
 from supplyseg.pipeline import compare_runs, compare_windows, latest_run, require_complete, run
+from supplyseg.report.run_folder import read_run_folder
 
 BAD = Path(__file__).parent / "data" / "bad"
 
@@ -61,6 +62,25 @@ def test_manifest_adds_up(tmp_path: Path) -> None:
     assert manifest["supplyseg_version"]
     assert "load" in manifest["timings_seconds"]
     assert any(n.startswith("products: not provided") for n in manifest["notes"])
+
+
+def test_the_pair_tables_can_be_left_out_and_the_run_says_so(tmp_path: Path) -> None:
+    ws = _workspace(tmp_path)
+    ws = ws.model_copy(
+        update={
+            "demand": ws.demand.model_copy(update={"grains": ("product", "customer")}),
+            "cost_to_serve": ws.cost_to_serve.model_copy(update={"details": ("order",)}),
+        }
+    )
+    result = run(ws)
+    assert result.manifest["status"] == "complete"
+    assert (result.path / "cost_to_serve_order.parquet").exists()
+    assert not (result.path / "cost_to_serve_customer_product.parquet").exists()
+    assert not (result.path / "demand_customer_product.parquet").exists()
+    folder = read_run_folder(result.path)
+    assert "cost_to_serve.details is ['order']" in folder.reason_absent(
+        "cost_to_serve_customer_product"
+    )
 
 
 def test_each_run_is_a_new_folder_and_latest_follows(tmp_path: Path) -> None:

@@ -184,3 +184,12 @@ def test_warn_share_above_revenue_is_a_share() -> None:
     assert CostToServeSettings().warn_share_above_revenue == 0.2
     with pytest.raises(ConfigError, match=r"cost_to_serve\.warn_share_above_revenue \(value 2"):
         cost_to_serve_settings({"warn_share_above_revenue": 2})
+
+
+def test_details_name_the_detail_tables_a_run_writes() -> None:
+    assert CostToServeSettings().details == ("order", "customer_product")
+    assert cost_to_serve_settings({"details": ["order"]}).details == ("order",)
+    with pytest.raises(ConfigError, match=r"cost_to_serve\.details.*repeated level"):
+        cost_to_serve_settings({"details": ["order", "order"]})
+    with pytest.raises(ConfigError, match=r"cost_to_serve\.details\.0.*'pairs'"):
+        cost_to_serve_settings({"details": ["pairs"]})

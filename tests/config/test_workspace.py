@@ -84,6 +84,15 @@ def test_defaults() -> None:
         ({**GOOD, "analysis": {"start": "2025-02-01", "end": "2025-01-01"}}, "is after end"),
         ({**GOOD, "analysis": {"start": "2025-13-01"}}, "analysis.start (value '2025-13-01')"),
         (["not", "a", "mapping"], "expected a mapping"),
+        (
+            {
+                **GOOD,
+                "demand": {"grains": ["product"]},
+                "policies": {"matrix": {"protect": {"AX": {"service_target": 0.99}}}},
+            },
+            "policies.matrix: its cells apply to customer x product pairs, but demand.grains is"
+            " ['product']",
+        ),
     ],
 )
 def test_errors_name_path_value_and_fix(raw: Any, needle: str) -> None:

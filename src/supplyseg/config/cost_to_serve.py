@@ -44,10 +44,12 @@ from supplyseg.errors import ConfigError
 __all__ = [
     "BUILTIN_DRIVERS",
     "CUSTOMER_TABLES",
+    "DETAIL_LEVELS",
     "FIXED_COLUMNS",
     "CostPool",
     "CostToServeSettings",
     "CustomDriver",
+    "DetailLevel",
     "DriverName",
     "WhereValue",
     "cost_to_serve_settings",
@@ -66,6 +68,8 @@ DriverName = Literal[
     "customer_years",
 ]
 BUILTIN_DRIVERS: tuple[str, ...] = get_args(DriverName)
+DetailLevel = Literal["order", "customer_product"]
+DETAIL_LEVELS: tuple[DetailLevel, ...] = get_args(DetailLevel)
 
 # Tables whose rows can be attributed to one customer: directly by customer_id or via order_id.
 CUSTOMER_TABLES: tuple[str, ...] = ("order_lines", "customers", "invoices", "shipments", "returns")
@@ -349,9 +353,18 @@ class CostToServeSettings(_Model):
         description="Warn when cost-to-serve exceeds revenue for more than this share of the"
         " customers (a sign the rates do not fit the business).",
     )
+    details: tuple[DetailLevel, ...] = Field(
+        default=DETAIL_LEVELS,
+        description="The detail tables a run writes: cost_to_serve_order and"
+        " cost_to_serve_customer_product. Read by no later step; at 100M order lines the"
+        " customer × product one has ~90M rows and takes minutes, so leave it out when no one"
+        " reads it.",
+    )
 
     @model_validator(mode="after")
     def _unique(self) -> CostToServeSettings:
+        if len(set(self.details)) != len(self.details):
+            raise ValueError(f".details: repeated level in {list(self.details)}")
         first: dict[str, int] = {}
         for i, pool in enumerate(self.pools):
             if pool.name in first:

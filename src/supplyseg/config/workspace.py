@@ -139,6 +139,16 @@ class Workspace(_Model):
             check_source(table, src)
         return data
 
+    @model_validator(mode="after")
+    def _matrix_has_pairs(self) -> Workspace:
+        if self.policies.matrix and "customer_product" not in self.demand.grains:
+            raise ValueError(
+                "policies.matrix: its cells apply to customer x product pairs, but"
+                f" demand.grains is {list(self.demand.grains)}; fix: add customer_product to"
+                " demand.grains or remove policies.matrix"
+            )
+        return self
+
     def source_path(self, table: str) -> Path:
         """Absolute path of a table's source file (relative paths are under ``root``)."""
         p = self.data[table].path

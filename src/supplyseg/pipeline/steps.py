@@ -59,8 +59,15 @@ def _cost_to_serve(r: _Run) -> None:
     r.write("cost_to_serve_customer", result.customer)
     r.write("cts_breakdown", result.breakdown)
     # Millions of rows, read by no later step: written from the engine in batches.
+    details = r.workspace.cost_to_serve.details
     for level in ("customer_product", "order"):
-        r.write_only(f"cost_to_serve_{level}", partial(result.write_parquet, level))
+        if level in details:
+            r.write_only(f"cost_to_serve_{level}", partial(result.write_parquet, level))
+        else:
+            r.notes.append(
+                f"cost_to_serve: cost_to_serve_{level} not written (cost_to_serve.details is"
+                f" {list(details)})"
+            )
     r.notes.extend(f"cost_to_serve: {n}" for n in result.notes)
     r.warnings.extend(result.warnings)
     if result.customer["net_profit"].notna().any():
