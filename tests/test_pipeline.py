@@ -392,41 +392,6 @@ def test_matrix_cells_read_the_pair_segments_back_from_the_run(tmp_path: Path) -
     assert cells["rationale"].str.startswith("cell protect × AX").all()
 
 
-@pytest.mark.parametrize("rows", [2, 1000])
-def test_kept_pairs_are_read_in_batches_from_the_run_folder(tmp_path: Path, rows: int) -> None:
-    # The allocation sums go over the pairs a batch at a time from the file (89.7M pairs at 100M
-    # order lines are never held at once): the batches are `kept`'s frame, split.
-    from supplyseg.pipeline.state import _Run
-
-    frame = pd.DataFrame(
-        {
-            "customer_id": ["C1", "C2", None, "C1", "C3"],
-            "product_id": ["P1", "P1", "P2", "P3", "P1"],
-            "quantity": [3.0, -1.0, 2.0, float("nan"), 4.0],
-            "revenue": [1.0] * 5,  # not a kept column: not read
-        }
-    )
-    r = _Run(workspace=None, path=tmp_path, run_id="t", dataset=None, timings={})  # type: ignore[arg-type]
-    assert r.kept_batches("demand_customer_product") is None
-    r.write("demand_customer_product", frame, keep=False)
-    whole = r.kept("demand_customer_product")
-    assert whole is not None
-    assert list(whole.columns) == ["customer_id", "product_id", "quantity"]
-    batches = r.kept_batches("demand_customer_product", rows=rows)
-    assert batches is not None
-    parts = list(batches)
-    assert len(parts) == (3 if rows == 2 else 1)
-    assert all(isinstance(p["customer_id"].dtype, pd.CategoricalDtype) for p in parts)
-    as_text = [p.astype({"customer_id": object, "product_id": object}) for p in parts]
-    want = whole.astype({"customer_id": object, "product_id": object})
-    pd.testing.assert_frame_equal(pd.concat(as_text, ignore_index=True), want)
-    # A frame held in memory comes as one batch.
-    r.write("demand_customer_product", frame)
-    held = r.kept_batches("demand_customer_product")
-    assert held is not None
-    assert [len(p) for p in held] == [5]
-
-
 def test_row_groups_store_only_the_categories_their_rows_use(tmp_path: Path) -> None:
     # A slice of a categorical keeps every category, and each Parquet row group stored the
     # whole dictionary (100M order lines: 1.7M explanations written 90 times, 17 GB). Each

@@ -17,8 +17,10 @@ from typer.testing import CliRunner
 
 from supplyseg import cli
 from supplyseg.allocation import nested_room
+from supplyseg.config import load_workspace
 from supplyseg.data.synth import synth_company, write_workspace
 from supplyseg.data.synth_supply import TODAY, synth_supply
+from supplyseg.pipeline import run as run_pipeline
 from supplyseg.service.app import create_app
 from supplyseg.service.security import issue_api_key
 from supplyseg.service.settings import Settings
@@ -60,6 +62,26 @@ def test_the_run_writes_the_allocation_tables(
     primary = set(segments.loc[segments["primary"], "segment"])
     assert set(shares["customer_segment"]) == primary
     assert set(shares["product_segment"]) <= set(products["product_segment"])
+
+
+def test_the_allocation_needs_no_table_of_pairs(
+    published: tuple[Path, str, pd.DataFrame], tmp_path: Path
+) -> None:
+    # The run sums the order lines per product and customer segment on the engine: a run
+    # without the customer x product tables (the 100M-line recipe) has the same allocation.
+    run, _, _ = published
+    root = run.parent.parent
+    raw = yaml.safe_load((root / "supplyseg.yaml").read_text(encoding="utf-8"))
+    raw["demand"] = {"grains": ["product", "product_location", "customer"]}
+    raw["cost_to_serve"] = {"details": ["order"]}
+    (tmp_path / "data").symlink_to(root / "data")
+    (tmp_path / "supplyseg.yaml").write_text(yaml.safe_dump(raw), encoding="utf-8")
+    lean = run_pipeline(load_workspace(tmp_path)).path
+    assert not (lean / "demand_customer_product.parquet").exists()
+    for name in ("allocation_shares", "allocation_products", "allocation_protection"):
+        pd.testing.assert_frame_equal(
+            pd.read_parquet(lean / f"{name}.parquet"), pd.read_parquet(run / f"{name}.parquet")
+        )
 
 
 def _promise(client: TestClient, key: str, body: dict[str, Any]) -> dict[str, Any]:

@@ -12,11 +12,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from supplyseg.allocation.run_tables import (
+    allocation_customers,
     allocation_products,
     allocation_tables,
     demand_mix,
     product_mix,
 )
+from supplyseg.analytics.demand import demand_by_customer_group
 from supplyseg.config.policy import policy_settings
 
 CUSTOMERS = pd.DataFrame(
@@ -115,6 +117,43 @@ def test_with_policies_the_fill_target_segment_gets_a_protected_quantity() -> No
     assert (row["horizon_days"], row["demand_share"]) == (14.0, 0.75)
     assert row["expected_demand"] == pytest.approx(10 * 2 * 0.75)
     assert row["protected_quantity"] == pytest.approx(0.95 * 15)  # no spread: beta * mu
+
+
+def test_the_lines_summed_per_customer_segment_stand_for_the_pairs() -> None:
+    # The run passes demand_by_customer_group of its order lines instead of the pairs.
+    lines = PAIRS.assign(
+        order_id=[f"o{i}" for i in range(len(PAIRS))],
+        order_date=dt.date(2026, 1, 1),
+        unit_price=1.0,
+    )
+    customers = allocation_customers(CUSTOMERS)
+    assert customers.to_dict("list") == {
+        "customer_id": ["C1", "C2", "C3"],
+        "customer_segment": ["protect", "grow", "grow"],
+    }
+    policies = pd.DataFrame(
+        {"product_id": ["P1", "P3"], "demand_mean": [10.0, 2.0], "demand_std": [1.0, 0.5],
+         "lead_time": [2.0, 1.0], "bucket": ["week", "week"]}
+    )  # fmt: skip
+    inventory = pd.DataFrame(
+        {"product_id": ["P1", "P3"], "location_id": ["DC1"] * 2, "on_hand": [12.0, 3.0],
+         "as_of": [None, None]}
+    )  # fmt: skip
+    common: dict[str, Any] = {
+        "customer_segments": CUSTOMERS,
+        "product_segments": PRODUCTS,
+        "supply": None,
+        "inventory": inventory,
+        "as_of": dt.date(2026, 1, 5),
+        "policies": policies,
+    }
+    settings = policy_settings(None)
+    by_pairs = allocation_tables(settings, pairs=PAIRS, **common)
+    demand = demand_by_customer_group(lines, customers)
+    by_lines = allocation_tables(settings, pairs=None, product_demand=demand, **common)
+    assert set(by_lines) == set(by_pairs) >= {"allocation_shares", "allocation_protection"}
+    for name, frame in by_pairs.items():
+        pd.testing.assert_frame_equal(by_lines[name], frame)
 
 
 def test_without_segments_or_supply_nothing_is_written() -> None:

@@ -23,6 +23,7 @@ from supplyseg.analytics.demand import (
     GRAINS,
     ITEM_GRAINS,
     abc_class,
+    demand_by_customer_group,
     demand_outputs,
     demand_pattern,
     demand_profile,
@@ -642,6 +643,43 @@ def test_demand_outputs_are_the_per_grain_profiles(rows: list[tuple[Any, ...]]) 
         item = g in ITEM_GRAINS
         want = demand_profile(lines, grain=g, lifecycle=item, seasonality=item)
         pd.testing.assert_frame_equal(out.tables[f"demand_{g}"], want)
+
+
+@settings(max_examples=20, deadline=None)
+@given(rows=line_rows, start=st.integers(0, 40))
+def test_demand_by_customer_group_sums_the_lines_of_each_group(
+    rows: list[tuple[Any, ...]], start: int
+) -> None:
+    lines = lines_frame(rows)
+    groups = pd.DataFrame({"customer_id": ["c0", "c1"], "segment": ["grow", "grow"]})
+    groups.loc[len(groups)] = ["c2", "protect"] if start % 2 else ["c9", "protect"]
+    begin = D0 + dt.timedelta(days=start)
+    got = demand_by_customer_group(lines, groups, start=begin)
+    # line by line: the lines from ``begin``, their customer's group, summed
+    kept = lines[lines["order_date"] >= begin].merge(groups, on="customer_id")
+    want = kept.groupby(["product_id", "segment"], as_index=False)["quantity"].sum()
+    pd.testing.assert_frame_equal(got, want, check_dtype=False)
+    # and the customer x product demand table summed per product and group: the same
+    pairs = demand_outputs(lines, DemandSettings(grains=("customer_product",)), start=begin)
+    table = pairs.tables["demand_customer_product"].merge(groups, on="customer_id")
+    summed = table.groupby(["product_id", "segment"], as_index=False)["quantity"].sum()
+    pd.testing.assert_frame_equal(got, summed, check_dtype=False)
+    assert demand_by_customer_group(lines, groups.iloc[:0]).empty
+
+
+@pytest.mark.parametrize(
+    ("groups", "message"),
+    [
+        (pd.DataFrame({"customer": ["c0"], "segment": ["a"]}), "give customer_id and one group"),
+        (pd.DataFrame({"customer_id": ["c0"], "a": [1], "b": [2]}), "give customer_id and one"),
+        (pd.DataFrame({"customer_id": ["c0", "c0"], "s": ["a", "b"]}), "'c0' has several rows"),
+    ],
+)
+def test_demand_by_customer_group_refuses_groups_it_cannot_use(
+    groups: pd.DataFrame, message: str
+) -> None:
+    with pytest.raises(DataContractError, match=message):
+        demand_by_customer_group(lines_frame([(0, 0, None, 0, 1, 1, 1, 0)]), groups)
 
 
 @pytest.mark.parametrize(

@@ -30,7 +30,14 @@ from supplyseg.allocation.supply import supply_table
 from supplyseg.config.policy import PolicySettings
 from supplyseg.data.contract import require_columns
 
-__all__ = ["Pairs", "allocation_products", "allocation_tables", "demand_mix", "product_mix"]
+__all__ = [
+    "Pairs",
+    "allocation_customers",
+    "allocation_products",
+    "allocation_tables",
+    "demand_mix",
+    "product_mix",
+]
 
 
 def _primary_rows(segments: pd.DataFrame) -> pd.DataFrame:
@@ -48,6 +55,13 @@ def _primary(segments: pd.DataFrame, key: str) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
+def allocation_customers(customer_segments: pd.DataFrame) -> pd.DataFrame:
+    """``customer_id, customer_segment`` of every customer with a primary segment."""
+    require_columns("segments_customer", customer_segments, ("customer_id", "segment"))
+    out = _primary(customer_segments, "customer_id")
+    return out.rename(columns={"segment": "customer_segment"})
+
+
 def allocation_products(product_segments: pd.DataFrame) -> pd.DataFrame:
     """``product_id, product_segment`` of every product with a primary segment."""
     require_columns("segments_product", product_segments, ("product_id", "segment"))
@@ -56,6 +70,7 @@ def allocation_products(product_segments: pd.DataFrame) -> pd.DataFrame:
 
 
 Pairs = pd.DataFrame | Iterable[pd.DataFrame]
+_SUM_COLUMNS = ("product_id", "customer_segment", "quantity")
 
 
 def demand_mix(
@@ -98,8 +113,8 @@ def _product_sums(pairs: Pairs, customer_segments: pd.DataFrame) -> pd.DataFrame
     """``product_id`` (text), ``customer_segment``, ``quantity`` summed per product and primary
     customer segment, not clipped, sorted; pairs without a primary customer segment left out.
 
-    Summed a batch at a time (one row per product and segment per batch), so a run passes
-    the 89.7M pairs of 100M order lines a row group at a time instead of holding them all.
+    Summed a batch at a time (one row per product and segment per batch): pairs given in
+    batches (a file read a row group at a time) are never held at once.
     """
     customers = _primary(customer_segments, "customer_id")
     parts = [pd.DataFrame({"product_id": [], "customer_segment": [], "quantity": []})]
@@ -175,13 +190,21 @@ def allocation_tables(
     inventory: pd.DataFrame | None,
     as_of: dt.date,
     policies: pd.DataFrame | None = None,
+    product_demand: pd.DataFrame | None = None,
 ) -> dict[str, pd.DataFrame]:
     """The tables of the module docstring, by file stem; the plan only when the run has
-    customer-product demand and primary segments of both kinds."""
+    customer-product demand and primary segments of both kinds.
+
+    ``product_demand`` (``product_id, customer_segment, quantity``: the horizon's quantity per
+    product and primary customer segment, e.g. from
+    `supplyseg.analytics.demand.demand_by_customer_group` of `allocation_customers`) stands
+    for ``pairs`` when given: the same sums without a table of pairs.
+    """
     out: dict[str, pd.DataFrame] = {}
     if supply is not None or inventory is not None:
         out["supply"] = supply_table(supply, inventory, as_of)
-    if pairs is not None and customer_segments is not None and product_segments is not None:
+    demand = pairs if product_demand is None else product_demand
+    if demand is not None and customer_segments is not None and product_segments is not None:
         customers = _primary(customer_segments, "customer_id")
         if len(customers):
             scheme = None
@@ -189,7 +212,11 @@ def allocation_tables(
                 names = _primary_rows(customer_segments)["scheme"].dropna().unique()
                 scheme = str(names[0]) if len(names) else None
             rules = allocation_rules(settings, sorted(customers["segment"].unique()), scheme)
-            sums = _product_sums(pairs, customer_segments)  # one pass over the pairs
+            if product_demand is not None:
+                require_columns("product_demand", product_demand, _SUM_COLUMNS)
+                sums = product_demand[list(_SUM_COLUMNS)].astype({"quantity": "float64"})
+            else:  # one pass over the pairs
+                sums = _product_sums(demand, customer_segments)
             mix = _segment_mix(sums, product_segments)
             out["allocation_shares"] = allocation_shares(rules, mix)
             out["allocation_products"] = allocation_products(product_segments)

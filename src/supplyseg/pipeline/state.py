@@ -28,8 +28,8 @@ T = TypeVar("T")
 # steps read only in part: a run keeps just those columns in memory (the report reads the
 # Parquet files), and of a table written by `write_only`, only from the step that needs them.
 _KEPT_COLUMNS: dict[str, tuple[str, ...]] = {
-    # the segment step's pairs; the quantity weighs the allocation shares (policy step)
-    "demand_customer_product": ("customer_id", "product_id", "quantity"),
+    # the segment step's pairs
+    "demand_customer_product": ("customer_id", "product_id"),
 }
 
 
@@ -86,15 +86,6 @@ class _Run:
         frame: pd.DataFrame = table.to_pandas(self_destruct=True)
         return frame
 
-    def kept_batches(self, name: str, rows: int = 1_000_000) -> Iterator[pd.DataFrame] | None:
-        """`kept`'s frame in batches of about ``rows`` rows (None if the run has none), read
-        from the file when the frame is not held: a step that only sums over the table needs
-        one batch in memory, not 89.7M pairs."""
-        if name in self.frames or name not in self.outputs:
-            frame = self.frames.get(name)
-            return None if frame is None else iter([frame])
-        return _file_batches(*self._kept_columns(name), rows)
-
     def _kept_columns(self, name: str) -> tuple[Path, list[str], list[str]]:
         """The file of table ``name``, the columns to read and those read as categoricals."""
         path = self.outputs[name]
@@ -114,14 +105,6 @@ class _Run:
             self.facts["as_of"] = last if isinstance(last, date) else date.today()
         value: date = self.facts["as_of"]
         return value
-
-
-def _file_batches(
-    path: Path, columns: list[str], ids: list[str], rows: int
-) -> Iterator[pd.DataFrame]:
-    with pq.ParquetFile(path, read_dictionary=ids) as file:
-        for batch in file.iter_batches(batch_size=rows, columns=columns):
-            yield batch.to_pandas()
 
 
 def _write_parquet(frame: pd.DataFrame, path: Path, rows: int = 1_000_000) -> None:

@@ -6,10 +6,10 @@ from functools import partial
 
 import pandas as pd
 
-from supplyseg.allocation.run_tables import allocation_tables
+from supplyseg.allocation.run_tables import allocation_customers, allocation_tables
 from supplyseg.analytics.cost_to_serve import cost_to_serve
 from supplyseg.analytics.customer import customer_metrics
-from supplyseg.analytics.demand import demand_outputs
+from supplyseg.analytics.demand import demand_by_customer_group, demand_outputs
 from supplyseg.analytics.whale import whale_curve, whale_summary
 from supplyseg.config import config_hash
 from supplyseg.config.forecast import FREQ_OF_BUCKET
@@ -296,11 +296,22 @@ def _policy(r: _Run) -> None:
 def _allocation(r: _Run) -> None:
     """The allocation plan and supply `supplyseg publish` carries into the order service."""
     supply, inventory = (r.dataset.tables.get(n) for n in ("supply", "inventory"))
+    customers, products = r.frames.get("segments_customer"), r.frames.get("segments_product")
+    demand = None
+    if customers is not None and products is not None:  # from the lines: no pairs needed
+        analysis = r.workspace.analysis
+        demand = demand_by_customer_group(
+            r.dataset.tables["order_lines"],
+            allocation_customers(customers),
+            start=analysis.start,
+            end=analysis.end,
+        )
     frames = allocation_tables(
         r.workspace.policies,
-        pairs=r.kept_batches("demand_customer_product"),
-        customer_segments=r.frames.get("segments_customer"),
-        product_segments=r.frames.get("segments_product"),
+        pairs=None,
+        product_demand=demand,
+        customer_segments=customers,
+        product_segments=products,
         supply=None if supply is None else supply.to_pandas(),
         inventory=None if inventory is None else inventory.to_pandas(),
         as_of=r.as_of,
