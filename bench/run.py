@@ -39,6 +39,8 @@ same as 2280629, next stop      114.5    165 [1.7]   4.17         64 [1.7]
 CTS written by DuckDB (ff8daa3) 107.5    165 [1.7]   4.31         58 [1.7]
 row groups' own categories      105.2    159 [1.7]   4.15         57.5 [1.7]
 re-measured next stop (*)     103.0    156 [1.6]   4.16         54.4 [1.6]
+allocation from the lines     105.0    160 [1.8]   4.15         56.6 [1.8]
+  same, --without-pairs         81.2    122 [1.8]   3.90         31.1 [1.8]
 ==============================  =======  ==========  ===========  ================
 
 (*) With a Parquet-encoding change since reverted: it saved 0.4 s of writing, files 5-10 %
@@ -61,6 +63,9 @@ which is what lets 100M lines run with the default grains (README, "Scaling to 1
 Then (ff8daa3): cost-to-serve per order and per pair gets its profit columns on the engine and
 DuckDB writes those files itself (cost-to-serve 18.9 -> 14.0 s); the allocation step sums the
 pairs a row group at a time; a categorical's row groups store only the categories they use.
+Then: the allocation plan sums the order lines per product and customer segment on the engine
+(no pass over the pairs); ``--without-pairs`` measures a run without the customer x product
+tables (``demand.grains``, ``cost_to_serve.details``), the README's 100M-line recipe.
 """
 
 from __future__ import annotations
