@@ -100,7 +100,7 @@ def test_a_bound_operator_sees_only_its_customers(
     assert "Your customers and product P200" in product
     assert "<tr><td>K1</td><td>standard</td><td>yes</td></tr>" in product
     assert "<tr><td>S1</td><td>standard</td><td>yes</td></tr>" in product
-    assert "T1" not in product
+    assert "<td>T1</td>" not in product  # not "T1": a random token may hold it
     assert op.get("/ui/segments", customer="T1").status_code == 404
     assert "1 of 2 customers of yours changed segment" in op.get("/ui/segments").text
 
