@@ -12,6 +12,7 @@ from supplyseg.analytics.customer import customer_metrics
 from supplyseg.analytics.demand import demand_by_customer_group, demand_outputs
 from supplyseg.analytics.whale import whale_curve, whale_summary
 from supplyseg.config import config_hash
+from supplyseg.config.cost_to_serve import DETAIL_LEVELS
 from supplyseg.config.forecast import FREQ_OF_BUCKET
 from supplyseg.pipeline.state import _demand_table, _history, _item_grain, _Run, _unique_ids
 from supplyseg.policy.adjust import (
@@ -60,7 +61,7 @@ def _cost_to_serve(r: _Run) -> None:
     r.write("cts_breakdown", result.breakdown)
     # Millions of rows, read by no later step: written from the engine in batches.
     details = r.workspace.cost_to_serve.details
-    for level in ("customer_product", "order"):
+    for level in DETAIL_LEVELS:
         if level in details:
             r.write_only(f"cost_to_serve_{level}", partial(result.write_parquet, level))
         else:
