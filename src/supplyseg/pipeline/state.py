@@ -28,8 +28,8 @@ T = TypeVar("T")
 # steps read only in part: a run keeps just those columns in memory (the report reads the
 # Parquet files), and of a table written by `write_only`, only from the step that needs them.
 _KEPT_COLUMNS: dict[str, tuple[str, ...]] = {
-    # the segment step's pairs
-    "demand_customer_product": ("customer_id", "product_id"),
+    # the policy step's pairs, for matrix cells
+    "segments_customer_product": ("customer_id", "product_id"),
 }
 
 

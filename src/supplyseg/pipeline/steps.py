@@ -14,6 +14,7 @@ from supplyseg.analytics.whale import whale_curve, whale_summary
 from supplyseg.config import config_hash
 from supplyseg.config.cost_to_serve import DETAIL_LEVELS
 from supplyseg.config.forecast import FREQ_OF_BUCKET
+from supplyseg.engine import write_parquet
 from supplyseg.pipeline.state import _demand_table, _history, _item_grain, _Run, _unique_ids
 from supplyseg.policy.adjust import (
     adjusted_policy_inputs,
@@ -26,7 +27,7 @@ from supplyseg.policy.forecast import ForecastResult, forecast_methods, forecast
 from supplyseg.policy.optimised import optimise_policies
 from supplyseg.policy.service_document import service_policy
 from supplyseg.segment.features import customer_behaviour
-from supplyseg.segment.segmentation import customer_feature_table, segmentation
+from supplyseg.segment.segmentation import customer_feature_table, pair_segments, segmentation
 from supplyseg.segment.supply import (
     item_lead_times,
     policies_with_lead_time_source,
@@ -95,15 +96,17 @@ def _segment(r: _Run) -> None:
         r.workspace.segmentation,
         customers=customers,
         products=r.frames.get("demand_product"),
-        pairs=r.kept("demand_customer_product"),
         overridden=lambda table, entity: overridden_segments(table, entity, r.overrides),
     )
     r.write("customer_features", customers)
     r.write("segments_customer", result.customer)
     r.write("segments_product", result.product)
-    if len(result.customer_product):
-        # one row per pair: read back by the policy step only for matrix cells
-        r.write("segments_customer_product", result.customer_product, keep=False)
+    pairs = r.outputs.get("demand_customer_product")
+    if pairs is not None and len(result.customer) and len(result.product):
+        # one row per pair, made and written by the engine: read back by the policy step only
+        # for matrix cells
+        table = pair_segments(r.dataset.con.read_parquet(pairs), result.customer, result.product)
+        r.write_only("segments_customer_product", partial(write_parquet, table))
     r.write("segment_summary", result.summary)
     for name, profile in result.profiles.items():
         r.write(f"cluster_profile_{name}", profile)

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
+import ibis
+import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
@@ -32,6 +33,7 @@ from supplyseg.segment.schemes import (
 __all__ = [
     "SegmentationResult",
     "customer_feature_table",
+    "pair_segments",
     "segment_summary",
     "segmentation",
 ]
@@ -252,86 +254,64 @@ def _skip_reason(name: str, entity: str) -> str:
     return reasons.get(name, f"its input {entity} metrics are missing")
 
 
+def pair_segments(pairs: ir.Table, customer: pd.DataFrame, product: pd.DataFrame) -> ir.Table:
+    """Customer segment x product segment of every pair of ``pairs`` (an engine table with
+    ``customer_id``, ``product_id``), from the primary schemes' segment tables.
+
+    ``segment`` reads "<customer segment> × <product segment>" (``unsegmented`` for an entity
+    without a segment) and ``explanation`` "customer: <why> | product: <why>" ("-" when
+    unknown). Computed on the engine: 89.7M pairs at 100M order lines, written from there in
+    the engine's order.
+    """
+
+    def texts(table: pd.DataFrame, key: str) -> ir.Table:
+        rows = table[table["primary"]].drop_duplicates(key)
+        frame = pd.DataFrame(
+            {
+                key: rows[key].astype(str),
+                f"_s_{key}": rows["segment"].astype(object).where(rows["segment"].notna()),
+                f"_w_{key}": rows["explanation"].astype(object).where(rows["explanation"].notna()),
+            }
+        )
+        schema = {key: "string", f"_s_{key}": "string", f"_w_{key}": "string"}
+        return ibis.memtable(frame, schema=schema)
+
+    t = pairs.select(
+        customer_id=pairs.customer_id.cast("string"), product_id=pairs.product_id.cast("string")
+    )
+    t = t.left_join(texts(customer, "customer_id"), "customer_id")
+    t = t.left_join(texts(product, "product_id"), "product_id")
+    cs, ps = (t[f"_s_{k}"].fill_null("unsegmented") for k in ("customer_id", "product_id"))
+    cw, pw = (t[f"_w_{k}"].fill_null("-") for k in ("customer_id", "product_id"))
+    return t.select(
+        "customer_id",
+        "product_id",
+        scheme=ibis.literal("customer x product"),
+        segment=cs.concat(" × ", ps),
+        rule=ibis.literal("matrix"),
+        explanation=ibis.literal("customer: ").concat(cw, " | product: ", pw),
+        primary=ibis.literal(True),
+    )
+
+
 def _micro_segments(
     pairs: pd.DataFrame, customer: pd.DataFrame, product: pd.DataFrame
 ) -> pd.DataFrame:
-    """Customer segment x product segment for every pair (primary schemes).
-
-    Millions of pairs share a few segments and far fewer (segment, explanation) combinations
-    than rows: every text is made once per distinct combination of the customer's and the
-    product's, and a pair carries integer codes only (a string per row took gigabytes at 10M
-    order lines; at 100M, 89.7M pairs, so does every int64 array per row).
-    """
-    c = customer[customer["primary"]].drop_duplicates("customer_id")
-    p = product[product["primary"]].drop_duplicates("product_id")
-    n = len(pairs)
-    c_combo, c_texts = _combos(c, "-")  # per row of c (last: no segment): a combination
-    p_combo, p_texts = _combos(p, "-")
-    width = len(p_texts)
-    key = c_combo[_rows_of(pairs["customer_id"], c["customer_id"])].astype(np.int64) * width
-    key += p_combo[_rows_of(pairs["product_id"], p["product_id"])]
-    code, distinct = pd.factorize(key)
-    del key
-    cs, ps = c_texts[distinct // width], p_texts[distinct % width]
-    segment = [f"{a[0]} × {b[0]}" for a, b in zip(cs, ps, strict=True)]
-    why = [f"customer: {a[1]} | product: {b[1]}" for a, b in zip(cs, ps, strict=True)]
-    return pd.DataFrame(
+    """`pair_segments` of in-memory pairs, in their order."""
+    ids = pd.DataFrame(
         {
-            "customer_id": pairs["customer_id"].array,
-            "product_id": pairs["product_id"].array,
-            "scheme": _categorical(np.zeros(n, np.int8), ["customer x product"]),
-            "segment": _labelled(code, segment),
-            "rule": _categorical(np.zeros(n, np.int8), ["matrix"]),
-            "explanation": _labelled(code, why),
-            "primary": np.ones(n, bool),
+            "customer_id": pairs["customer_id"].astype(str),
+            "product_id": pairs["product_id"].astype(str),
+            "_row": np.arange(len(pairs)),
         }
     )
-
-
-def _rows_of(ids: pd.Series, keys: pd.Series) -> np.ndarray:
-    """Per id, its row in ``keys`` (-1 if absent); looked up once per distinct id (thousands
-    of customers for millions of pairs; the codes of categorical ids are used as they are)."""
-    if isinstance(ids.dtype, pd.CategoricalDtype):
-        codes, distinct = ids.cat.codes.to_numpy(), ids.cat.categories
-    else:
-        codes, distinct = pd.factorize(ids, use_na_sentinel=True)
-    # A last entry -1 for the null ids (code -1 indexes it).
-    rows = np.append(pd.Index(keys).get_indexer(distinct), -1).astype(np.int32)
-    out: np.ndarray = rows[codes]
-    return out
-
-
-def _combos(table: pd.DataFrame, missing: str) -> tuple[np.ndarray, np.ndarray]:
-    """Per row of ``table`` and a last one for "no row": a code into the returned distinct
-    (segment, explanation) texts (``unsegmented`` and ``missing`` for none)."""
-    pairs = zip(
-        table["segment"].to_numpy(dtype=object),
-        table["explanation"].to_numpy(dtype=object),
-        strict=True,
-    )
-    texts = [("unsegmented" if pd.isna(a) else a, missing if pd.isna(b) else b) for a, b in pairs]
-    texts.append(("unsegmented", missing))
-    codes, distinct = pd.factorize(pd.Series(texts, dtype=object))
-    combos = np.empty(len(distinct), dtype=object)
-    combos[:] = list(distinct)
-    return codes.astype(np.int32), combos
-
-
-def _labelled(code: np.ndarray, labels: list[str]) -> pd.Categorical:
-    """The categorical of ``labels[code]`` (equal labels of different codes merged), its
-    categories in order of first appearance."""
-    label_codes, categories = pd.factorize(np.asarray(labels, dtype=object))
-    return _categorical(label_codes[code], categories)
-
-
-def _categorical(codes: np.ndarray, categories: Any) -> pd.Categorical:
-    # pandas-stubs type the codes as a Sequence[int]; an integer array is what pandas wants.
-    # Not validated (pandas >= 2.1; the stubs lack the argument): the codes index
-    # ``categories`` by construction, and checking is a pass over every pair (89.7M at 100M).
-    codes_in: Any = codes
-    from_codes: Any = pd.Categorical.from_codes
-    out: pd.Categorical = from_codes(codes_in, categories=pd.Index(categories), validate=False)
-    return out
+    schema = {"customer_id": "string", "product_id": "string", "_row": "int64"}
+    t = ibis.memtable(ids, schema=schema)
+    out = pair_segments(t, customer, product)
+    rows = t.select("customer_id", "product_id", "_row")
+    ordered = out.join(rows, ["customer_id", "product_id"]).order_by("_row").drop("_row")
+    frame: pd.DataFrame = ordered.to_pandas()
+    return frame
 
 
 def segment_summary(segments: pd.DataFrame, metrics: pd.DataFrame, entity: str) -> pd.DataFrame:
