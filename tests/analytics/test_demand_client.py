@@ -21,6 +21,7 @@ from supplyseg.analytics._demand_client import (
     engine_batches,
     merged_summaries,
     row_order,
+    write_batches,
 )
 from supplyseg.analytics._demand_engine import (
     ABC_KEY,
@@ -196,3 +197,24 @@ def test_abc_classes_do_not_depend_on_the_chunk_size(values: list[float], chunk:
         want_class = 2 if v <= 0 else int(before >= 0.8 * total) + int(before >= 0.95 * total)
         assert idx[i] == want_class
         before += v
+
+
+def test_write_batches_writes_in_order_on_its_thread_and_reports_errors(tmp_path: Path) -> None:
+    # Batches are written on a thread while the next is made: every batch lands, in order,
+    # also when the reader stops early; a batch the file cannot take raises here.
+    frames = [
+        pd.DataFrame({"a": np.arange(i * 3, i * 3 + 3), "b": [f"x{i}"] * 3}) for i in range(5)
+    ]
+    path = tmp_path / "w.parquet"
+    seen = list(write_batches(iter(frames), path))
+    assert len(seen) == 5
+    assert pq.read_table(path)["a"].to_pylist() == list(range(15))
+
+    stopped = write_batches(iter(frames), path)
+    next(stopped), next(stopped)
+    stopped.close()
+    assert pq.read_table(path)["a"].to_pylist() == list(range(6))
+
+    bad = [frames[0], pd.DataFrame({"a": ["not a number"], "b": ["y"]})]
+    with pytest.raises((pa.ArrowInvalid, pa.ArrowTypeError)):
+        list(write_batches(iter(bad), tmp_path / "bad.parquet"))
