@@ -41,10 +41,15 @@ row groups' own categories      105.2    159 [1.7]   4.15         57.5 [1.7]
 re-measured next stop (*)     103.0    156 [1.6]   4.16         54.4 [1.6]
 allocation from the lines     105.0    160 [1.8]   4.15         56.6 [1.8]
   same, --without-pairs         81.2    122 [1.8]   3.90         31.1 [1.8]
+engine pair segments, 3 runs  104-108  164-168     4.18-4.36    54.1-57.5 [2]
 ==============================  =======  ==========  ===========  ================
 
 (*) With a Parquet-encoding change since reverted: it saved 0.4 s of writing, files 5-10 %
 larger.
+
+The last row: ``segments_customer_product`` joined to the segment texts and written by DuckDB,
+and the demand pairs' batches written on a thread while the next is fetched (the pairs alone:
+17.7 -> 14.8 s); three runs on the same code, so the spread is run-to-run variation.
 
 (CPU: the process tree, workbook worker included; "before" counts the main process only.
 Engine steps: load, demand, cost-to-serve, customer KPIs, segmentation. Wall times at load
